@@ -1,0 +1,21 @@
+import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
+import { type AppConfig, CoreModule } from '@parley/core';
+import { DatabaseModule } from '@parley/database';
+import { MIGRATIONS } from '@parley/migrations';
+import { QueueModule } from '@parley/queue';
+
+/** The api process: wiring only. Feature modules join here as they land. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config),
+        DatabaseModule.forRoot({ migrations: MIGRATIONS }),
+        QueueModule.forRoot({ runWorkers: config.queue.workersInProcess }),
+        ...extra,
+      ],
+    };
+  }
+}

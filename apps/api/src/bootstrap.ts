@@ -1,0 +1,32 @@
+import type { ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type AppConfig, configureHttpApp, createFastifyAdapter } from '@parley/core';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+
+export const API_DESCRIPTION = {
+  title: 'Parley API',
+  description:
+    'Self-hostable backend for conversational and voice AI. Errors are RFC 9457 problem details ' +
+    '(application/problem+json) with a stable `code` and the `requestId`.',
+  version: '0.1.0',
+};
+
+/**
+ * Builds the api application (not yet listening); main.ts and the e2e tests share it.
+ * `imports` adds modules, which is how tests mount test-only routes.
+ */
+export async function createApiApp(
+  config: AppConfig,
+  options: { imports?: ModuleMetadata['imports'] } = {},
+): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, options.imports),
+    createFastifyAdapter(config),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  await configureHttpApp(app, config, { openApi: API_DESCRIPTION });
+  return app;
+}

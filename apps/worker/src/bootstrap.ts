@@ -1,0 +1,19 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type AppConfig, createFastifyAdapter } from '@parley/core';
+import { Logger } from 'nestjs-pino';
+import { WorkerModule } from './worker.module';
+
+/**
+ * The worker: runs the queue processors, and serves only /health/live and /health/ready on
+ * its own port for Kubernetes probes.
+ */
+export async function createWorkerApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    WorkerModule.forRoot(config),
+    createFastifyAdapter(config),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  return app;
+}

@@ -1,0 +1,21 @@
+import type { RawConfig } from './config.schema';
+
+type Derived = {
+  /** `embedded` when DATABASE_URL is unset (PGlite), `services` otherwise. */
+  mode: 'embedded' | 'services';
+  configDir: string;
+  log: Omit<RawConfig['log'], 'format'> & { format: 'json' | 'pretty' };
+  database: Omit<RawConfig['database'], 'migrateOnBoot'> & { migrateOnBoot: boolean };
+  queue: Omit<RawConfig['queue'], 'workersInProcess'> & {
+    workersInProcess: boolean;
+    backend: 'redis' | 'postgres';
+  };
+};
+
+/**
+ * The validated configuration, in typed namespaces. The abstract class is also the DI token:
+ * inject `AppConfig` anywhere to read it.
+ */
+export abstract class AppConfig {}
+// Declaration merging gives the token its shape without a second, hand-kept copy of the fields.
+export interface AppConfig extends Readonly<Omit<RawConfig, keyof Derived> & Derived> {}

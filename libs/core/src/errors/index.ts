@@ -1,0 +1,4 @@
+export * from './app-error';
+export * from './core.errors';
+export * from './problem-details';
+export * from './problem.filter';

@@ -1,0 +1,35 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem-details';
+
+/**
+ * The one exception filter: every error leaves as `application/problem+json` with a stable
+ * code and the request id, and without stack traces or internal messages.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const error = toAppError(exception);
+    if (error.status >= 500) {
+      this.logger.error({ err: exception, code: error.code }, 'request failed');
+    } else {
+      this.logger[error.logLevel === 'error' ? 'error' : 'debug']?.(
+        { code: error.code, status: error.status },
+        error.message,
+      );
+    }
+    if (reply.sent) return;
+    const path = request.url?.split('?')[0];
+    reply
+      .status(error.status)
+      .headers(error.headers)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send(toProblem(error, String(request.id), path));
+  }
+}

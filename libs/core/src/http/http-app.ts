@@ -1,0 +1,64 @@
+import helmet from '@fastify/helmet';
+import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '../config/app-config';
+import { setupOpenApi } from '../openapi/openapi';
+import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
+import { createValidationPipe } from './validation';
+
+/** The Fastify adapter with Parley's limits, proxy trust and request ids. */
+export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy,
+    genReqId: requestIdFor,
+    // Fastify's own request logging is replaced by nestjs-pino's one line per request.
+    logger: false,
+    // Idle keep-alive sockets close at shutdown; busy ones finish their request first.
+    forceCloseConnections: 'idle',
+  });
+}
+
+export interface HttpAppOptions {
+  /** Title and description of the OpenAPI document. */
+  openApi?: { title: string; description: string; version: string };
+}
+
+/**
+ * Applies the HTTP behaviour every Parley server shares: security headers, CORS allowlist,
+ * validation, request id echo and the OpenAPI document. Used by the api app and by e2e tests,
+ * so tests exercise the same stack that production runs.
+ */
+export async function configureHttpApp(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  options: HttpAppOptions = {},
+): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  if (config.security.helmet) {
+    await app.register(helmet as never, {
+      // Swagger UI needs inline styles and scripts; everything else stays strict.
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+        },
+      },
+    });
+  }
+  const allowed = new Set(config.server.corsOrigins);
+  app.enableCors({
+    // A disallowed origin gets no CORS headers at all, so the browser blocks the response.
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    credentials: true,
+    exposedHeaders: [REQUEST_ID_HEADER, 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    maxAge: 600,
+  });
+  app.useGlobalPipes(createValidationPipe());
+  if (config.server.docs && options.openApi) setupOpenApi(app as INestApplication, options.openApi);
+}

@@ -1,0 +1,33 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { AppConfig, ReadinessRegistry } from '@parley/core';
+import { DataSource } from 'typeorm';
+import { DatabaseEndpoint } from './database-endpoint';
+
+/** Runs migrations at boot when configured, registers the readiness probe, closes in order. */
+@Injectable()
+export class DatabaseLifecycle implements OnModuleInit {
+  private readonly logger = new Logger('Database');
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly endpoint: DatabaseEndpoint,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    // TypeORM's pool must close before the embedded server it talks to stops.
+    this.endpoint.beforeStop(async () => {
+      if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    });
+    this.readiness.register('database', async () => {
+      await this.dataSource.query('SELECT 1');
+    });
+    if (this.config.database.migrateOnBoot) {
+      const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+      if (applied.length > 0) {
+        this.logger.log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { AppConfig } from '@parley/core';
+import { Worker } from 'bullmq';
+import { QUEUE_NAMES, type QueueName } from './queue.definitions';
+import { type JobProcessor, QUEUE_PROCESSOR } from './queue.processor';
+import { QueueBackendHolder } from './queue-backend.holder';
+
+export const RUN_WORKERS = Symbol('RUN_WORKERS');
+
+/**
+ * Starts a BullMQ worker for each discovered processor whose queue this process serves:
+ * in apps/worker always, in the api process when `queue.workersInProcess` is on.
+ * `queue.queues` narrows the set (empty = every declared queue).
+ */
+@Injectable()
+export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('QueueWorkers');
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    @Inject(RUN_WORKERS) private readonly runWorkers: boolean,
+    private readonly config: AppConfig,
+    private readonly discovery: DiscoveryService,
+    private readonly backend: QueueBackendHolder,
+  ) {}
+
+  /** The queues this process works on. */
+  servedQueues(): QueueName[] {
+    if (!this.runWorkers) return [];
+    const wanted = this.config.queue.queues;
+    const unknown = wanted.filter((q) => !QUEUE_NAMES.includes(q as QueueName));
+    if (unknown.length > 0) {
+      throw new Error(
+        `Invalid configuration: queue.queues (env WORKER_QUEUES): unknown queue ${unknown.join(', ')}; known: ${QUEUE_NAMES.join(', ')}`,
+      );
+    }
+    return wanted.length > 0 ? (wanted as QueueName[]) : [...QUEUE_NAMES];
+  }
+
+  onApplicationBootstrap(): void {
+    const served = new Set(this.servedQueues());
+    const { connection, factory, prefix } = this.backend.get();
+    for (const wrapper of this.discovery.getProviders()) {
+      const queue = wrapper.metatype
+        ? (Reflect.getMetadata(QUEUE_PROCESSOR, wrapper.metatype) as QueueName | undefined)
+        : undefined;
+      if (!queue || !served.has(queue) || !wrapper.instance) continue;
+      const processor = wrapper.instance as JobProcessor<QueueName>;
+      const worker = new Worker(
+        queue,
+        (job) => processor.process(job as never),
+        { connection, concurrency: this.config.queue.concurrency, ...(prefix ? { prefix } : {}) } as never,
+        factory as never,
+      );
+      worker.on('error', (error: Error) => this.logger.warn(`worker ${queue}: ${error.message}`));
+      worker.on('failed', (job, error) =>
+        this.logger.warn(`job ${queue}/${job?.id} failed (attempt ${job?.attemptsMade}): ${error.message}`),
+      );
+      this.workers.push(worker);
+    }
+    if (this.workers.length > 0) {
+      this.logger.log(`working on: ${this.workers.map((w) => w.name).join(', ')}`);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // close() lets active jobs finish; a job cut off by a hard kill is retried (stalled).
+    await Promise.all(this.workers.splice(0).map((w) => w.close().catch(() => undefined)));
+  }
+}

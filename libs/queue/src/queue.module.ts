@@ -1,0 +1,37 @@
+import { type DynamicModule, Global, Module, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { QueueBackendHolder } from './queue-backend.holder';
+import { QueueService } from './queue.service';
+import { QueueWorkerHost, RUN_WORKERS } from './queue-worker.host';
+import { SystemProcessor } from './system.processor';
+
+@Global()
+@Module({})
+export class QueueModule implements OnModuleInit {
+  constructor(
+    private readonly holder: QueueBackendHolder,
+    private readonly queues: QueueService,
+  ) {}
+
+  /** `runWorkers`: true in apps/worker; in the api, `queue.workersInProcess`. */
+  static forRoot(options: { runWorkers: boolean }): DynamicModule {
+    return {
+      module: QueueModule,
+      imports: [DiscoveryModule],
+      providers: [
+        { provide: RUN_WORKERS, useValue: options.runWorkers },
+        QueueBackendHolder,
+        QueueService,
+        QueueWorkerHost,
+        SystemProcessor,
+      ],
+      exports: [QueueService],
+    };
+  }
+
+  onModuleInit(): void {
+    this.holder.registerReadiness(async () => {
+      await this.queues.queue('system').getJobCounts('waiting');
+    });
+  }
+}

@@ -1,0 +1,53 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { type JobsOptions, Queue } from 'bullmq';
+import type { QueueName, QueuePayloads } from './queue.definitions';
+import type { QueueJob } from './queue.processor';
+import { QueueBackendHolder } from './queue-backend.holder';
+
+/** Default retention and retries; a job can override them when it is added. */
+const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** The producer side: adds jobs to the declared queues on the configured backend. */
+@Injectable()
+export class QueueService implements OnModuleDestroy {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(private readonly backend: QueueBackendHolder) {}
+
+  async add<N extends QueueName>(
+    queue: N,
+    data: QueuePayloads[N],
+    options: JobsOptions & { jobName?: string } = {},
+  ): Promise<QueueJob<N>> {
+    const { jobName, ...jobOptions } = options;
+    const job = await this.queue(queue).add(jobName ?? queue, data, { ...DEFAULT_JOB_OPTIONS, ...jobOptions });
+    return job as QueueJob<N>;
+  }
+
+  async getJob<N extends QueueName>(queue: N, id: string): Promise<QueueJob<N> | undefined> {
+    return (await this.queue(queue).getJob(id)) as QueueJob<N> | undefined;
+  }
+
+  /** The BullMQ queue itself, for counts and administration. */
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      const { connection, factory, prefix } = this.backend.get();
+      queue = new Queue(name, { connection, ...(prefix ? { prefix } : {}) } as never, factory as never);
+      // Errors surface through the operation that failed and through readiness.
+      queue.on('error', () => undefined);
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+    this.queues.clear();
+  }
+}

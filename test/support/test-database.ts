@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+/**
+ * A database of its own for one test file: a fresh PGlite directory in embedded mode, or a
+ * fresh database on the DATABASE_URL server in services mode. `env` holds the variables that
+ * point the app at it; `drop()` removes it.
+ */
+export interface TestDatabase {
+  env: Record<string, string>;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const base = process.env.DATABASE_URL;
+  const suffix = randomBytes(5).toString('hex');
+  if (!base) {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-pglite-'));
+    return {
+      env: { PGLITE_DATA_DIR: join(dir, 'data') },
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const name = `parley_test_${suffix}`;
+  await withAdminClient(base, (c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString(), REDIS_KEY_PREFIX: `parley-test-${suffix}` },
+    drop: () => withAdminClient(base, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+async function withAdminClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
