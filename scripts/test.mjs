@@ -36,7 +36,9 @@ let code = jest.status ?? 1;
 if (existsSync(results)) {
   const r = JSON.parse(readFileSync(results, 'utf8'));
   const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  // A suite that crashed before its tests ran counts as one failure, so it is never silent.
+  const failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
+  console.log(`\ntests: ${r.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
   if (r.numTotalTests === 0) code = 1;
 } else {
   console.log('\ntests: 0 passed, 1 failed (jest produced no results)');

@@ -18,7 +18,8 @@ export interface SpawnedProcess {
 export function spawnDist(script: string, env: NodeJS.ProcessEnv): SpawnedProcess {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', script)], {
     cwd: REPO_ROOT,
-    env,
+    // The "listening on" line is logged at info, which the test config's level would hide.
+    env: { LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

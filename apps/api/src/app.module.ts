@@ -13,7 +13,7 @@ export class AppModule {
       imports: [
         CoreModule.forRoot(config),
         DatabaseModule.forRoot({ migrations: MIGRATIONS }),
-        QueueModule.forRoot({ runWorkers: config.queue.workersInProcess }),
+        QueueModule.forRoot(config, { runWorkers: config.queue.workersInProcess }),
         ...extra,
       ],
     };

@@ -13,7 +13,7 @@ export class WorkerModule {
       imports: [
         CoreModule.forRoot(config),
         DatabaseModule.forRoot({ migrations: MIGRATIONS }),
-        QueueModule.forRoot({ runWorkers: true }),
+        QueueModule.forRoot(config, { runWorkers: true }),
       ],
     };
   }

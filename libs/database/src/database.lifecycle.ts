@@ -28,6 +28,11 @@ export class DatabaseLifecycle implements OnModuleInit {
       if (applied.length > 0) {
         this.logger.log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
       }
+    } else if (await this.dataSource.showMigrations()) {
+      // Serving on an older schema would fail request by request; refuse once, clearly.
+      throw new Error(
+        'the database has pending migrations; run `npm run migrate` (the Helm chart runs it as a Job) or set DATABASE_MIGRATE_ON_BOOT=true',
+      );
     }
   }
 }

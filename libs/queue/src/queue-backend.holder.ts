@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AppConfig, ReadinessRegistry } from '@parley/core';
 import { DatabaseEndpoint } from '@parley/database';
 import { type BullBackend, chooseBackend } from './queue.backend';
-import { migrateQueueSchema } from './queue.migrations';
+import { assertQueueSchema, migrateQueueSchema } from './queue.migrations';
 
 /** Holds the chosen backend, migrates BullMQ's Postgres schema at boot when configured. */
 @Injectable()
@@ -23,8 +23,9 @@ export class QueueBackendHolder implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const backend = this.get();
-    if (backend.kind === 'postgres' && this.config.database.migrateOnBoot) {
-      await migrateQueueSchema(this.endpoint.url, backend.schema!);
+    if (backend.kind === 'postgres') {
+      if (this.config.database.migrateOnBoot) await migrateQueueSchema(this.endpoint.url, backend.schema!);
+      else await assertQueueSchema(this.endpoint.url, backend.schema!);
     }
     this.logger.log(`queues on ${backend.kind === 'redis' ? 'Redis' : `PostgreSQL (schema ${backend.schema})`}`);
   }

@@ -1,17 +1,16 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { AppConfig } from '@parley/core';
+import { AppConfig, ConfigError } from '@parley/core';
 import { Worker } from 'bullmq';
 import { QUEUE_NAMES, type QueueName } from './queue.definitions';
 import { type JobProcessor, QUEUE_PROCESSOR } from './queue.processor';
 import { QueueBackendHolder } from './queue-backend.holder';
 
-export const RUN_WORKERS = Symbol('RUN_WORKERS');
+export const SERVED_QUEUES = Symbol('SERVED_QUEUES');
 
 /**
- * Starts a BullMQ worker for each discovered processor whose queue this process serves:
- * in apps/worker always, in the api process when `queue.workersInProcess` is on.
- * `queue.queues` narrows the set (empty = every declared queue).
+ * Starts a BullMQ worker for each discovered processor whose queue this process serves
+ * (see servedQueues).
  */
 @Injectable()
 export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
@@ -19,27 +18,14 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly workers: Worker[] = [];
 
   constructor(
-    @Inject(RUN_WORKERS) private readonly runWorkers: boolean,
+    @Inject(SERVED_QUEUES) private readonly servedQueues: QueueName[],
     private readonly config: AppConfig,
     private readonly discovery: DiscoveryService,
     private readonly backend: QueueBackendHolder,
   ) {}
 
-  /** The queues this process works on. */
-  servedQueues(): QueueName[] {
-    if (!this.runWorkers) return [];
-    const wanted = this.config.queue.queues;
-    const unknown = wanted.filter((q) => !QUEUE_NAMES.includes(q as QueueName));
-    if (unknown.length > 0) {
-      throw new Error(
-        `Invalid configuration: queue.queues (env WORKER_QUEUES): unknown queue ${unknown.join(', ')}; known: ${QUEUE_NAMES.join(', ')}`,
-      );
-    }
-    return wanted.length > 0 ? (wanted as QueueName[]) : [...QUEUE_NAMES];
-  }
-
   onApplicationBootstrap(): void {
-    const served = new Set(this.servedQueues());
+    const served = new Set(this.servedQueues);
     const { connection, factory, prefix } = this.backend.get();
     for (const wrapper of this.discovery.getProviders()) {
       const queue = wrapper.metatype
@@ -68,4 +54,21 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
     // close() lets active jobs finish; a job cut off by a hard kill is retried (stalled).
     await Promise.all(this.workers.splice(0).map((w) => w.close().catch(() => undefined)));
   }
+}
+
+/**
+ * The queues a process works on: none in an api without in-process workers; otherwise those
+ * named in `queue.queues`, or every declared queue when that is empty. Checked before boot.
+ */
+export function servedQueues(config: AppConfig, runWorkers: boolean): QueueName[] {
+  const wanted = config.queue.queues;
+  const unknown = wanted.filter((q) => !QUEUE_NAMES.includes(q as QueueName));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      'queue.queues (env WORKER_QUEUES)',
+      `unknown queue ${unknown.join(', ')}; known queues: ${QUEUE_NAMES.join(', ')}`,
+    );
+  }
+  if (!runWorkers) return [];
+  return wanted.length > 0 ? (wanted as QueueName[]) : [...QUEUE_NAMES];
 }

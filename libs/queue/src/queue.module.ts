@@ -1,8 +1,9 @@
 import { type DynamicModule, Global, Module, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import type { AppConfig } from '@parley/core';
 import { QueueBackendHolder } from './queue-backend.holder';
 import { QueueService } from './queue.service';
-import { QueueWorkerHost, RUN_WORKERS } from './queue-worker.host';
+import { QueueWorkerHost, SERVED_QUEUES, servedQueues } from './queue-worker.host';
 import { SystemProcessor } from './system.processor';
 
 @Global()
@@ -14,12 +15,12 @@ export class QueueModule implements OnModuleInit {
   ) {}
 
   /** `runWorkers`: true in apps/worker; in the api, `queue.workersInProcess`. */
-  static forRoot(options: { runWorkers: boolean }): DynamicModule {
+  static forRoot(config: AppConfig, options: { runWorkers: boolean }): DynamicModule {
     return {
       module: QueueModule,
       imports: [DiscoveryModule],
       providers: [
-        { provide: RUN_WORKERS, useValue: options.runWorkers },
+        { provide: SERVED_QUEUES, useValue: servedQueues(config, options.runWorkers) },
         QueueBackendHolder,
         QueueService,
         QueueWorkerHost,

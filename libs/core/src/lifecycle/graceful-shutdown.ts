@@ -27,6 +27,10 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
       exit(1);
     }, options.timeoutMs);
     timer.unref();
+    // Keep-alive connections that finish their last request while draining would otherwise
+    // hold the server open until their idle timeout; close them as soon as they go idle.
+    const server = app.getHttpServer() as { closeIdleConnections?: () => void };
+    setInterval(() => server.closeIdleConnections?.(), 100).unref();
     app
       .close()
       .then(() => {

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { pinoOptions } from './pino-options';
@@ -8,7 +8,12 @@ import { pinoOptions } from './pino-options';
   imports: [
     LoggerModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({ pinoHttp: pinoOptions(config) }),
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: pinoOptions(config),
+        // nestjs-pino's default route pattern ({/*splat}) matches nothing under Nest 12's
+        // Fastify adapter; {*path} matches every request, unknown routes included.
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+      }),
     }),
   ],
 })

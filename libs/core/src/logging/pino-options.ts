@@ -45,6 +45,8 @@ export function pinoOptions(config: AppConfig): Options {
         remoteAddress: req.remoteAddress,
         userAgent: req.headers?.['user-agent'],
       }),
+      // Response headers add nothing an operator needs on every line.
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
     ...(config.log.format === 'pretty'
       ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }
