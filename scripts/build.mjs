@@ -6,9 +6,21 @@ import { rmSync } from 'node:fs';
 rmSync('dist', { recursive: true, force: true });
 const swc = spawnSync(
   process.execPath,
-  ['node_modules/@swc/cli/bin/swc.js', 'apps', 'libs', 'migrations', 'test/support', '-d', 'dist',
-    '--config-file', '.swcrc', '--copy-files', '--quiet',
-    '--ignore', '**/*.spec.ts'],
+  [
+    'node_modules/@swc/cli/bin/swc.js',
+    'apps',
+    'libs',
+    'migrations',
+    'test/support',
+    '-d',
+    'dist',
+    '--config-file',
+    '.swcrc',
+    '--copy-files',
+    '--quiet',
+    '--ignore',
+    '**/*.spec.ts',
+  ],
   { stdio: 'inherit' },
 );
 process.exit(swc.status ?? 1);

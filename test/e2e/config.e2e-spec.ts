@@ -11,8 +11,13 @@ beforeAll(() => {
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Boot with a bad configuration: the process must exit non-zero with one line naming the key. */
-async function bootWith(env: Record<string, string>): Promise<{ code: number | string; output: string }> {
-  const proc = spawnDist('apps/api/src/main.js', testEnv({ PGLITE_DATA_DIR: join(dataDir, 'pglite'), ...env }));
+async function bootWith(
+  env: Record<string, string>,
+): Promise<{ code: number | string; output: string }> {
+  const proc = spawnDist(
+    'apps/api/src/main.js',
+    testEnv({ PGLITE_DATA_DIR: join(dataDir, 'pglite'), ...env }),
+  );
   const code = await proc.exited;
   return { code, output: proc.output() };
 }
@@ -20,11 +25,20 @@ async function bootWith(env: Record<string, string>): Promise<{ code: number | s
 describe('bad configuration stops boot', () => {
   it.each([
     [{ PORT: 'eighty' }, /server\.port \(env PORT\): expected a whole number between 0 and 65535/],
-    [{ DATABASE_URL: 'mysql://db/x' }, /database\.url \(env DATABASE_URL\): expected a URL starting with postgres:\/\//],
+    [
+      { DATABASE_URL: 'mysql://db/x' },
+      /database\.url \(env DATABASE_URL\): expected a URL starting with postgres:\/\//,
+    ],
     [{ LOG_LEVEL: 'loud' }, /log\.level \(env LOG_LEVEL\)/],
-    [{ DATABASE_SSL: 'maybe' }, /database\.ssl\.enabled \(env DATABASE_SSL\): expected true or false/],
+    [
+      { DATABASE_SSL: 'maybe' },
+      /database\.ssl\.enabled \(env DATABASE_SSL\): expected true or false/,
+    ],
     [{ APP_ENV: '../etc' }, /app\.env: "\.\.\/etc" is not a valid environment name/],
-    [{ WORKER_QUEUES: 'system,nonsense' }, /queue\.queues \(env WORKER_QUEUES\): unknown queue nonsense/],
+    [
+      { WORKER_QUEUES: 'system,nonsense' },
+      /queue\.queues \(env WORKER_QUEUES\): unknown queue nonsense/,
+    ],
   ])('exits 1 and names the key for %j', async (env, expected) => {
     const { code, output } = await bootWith({ ...env, WORKERS_IN_PROCESS: 'true' });
     expect(code).toBe(1);

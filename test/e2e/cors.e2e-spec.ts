@@ -4,7 +4,9 @@ describe('CORS follows the configured allowlist', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { CORS_ORIGINS: 'https://console.example.com, https://admin.example.com' } });
+    t = await createTestApp({
+      env: { CORS_ORIGINS: 'https://console.example.com, https://admin.example.com' },
+    });
   });
   afterAll(() => t?.close());
 
@@ -26,7 +28,11 @@ describe('CORS follows the configured allowlist', () => {
   });
 
   it('gives any other origin no CORS headers at all', async () => {
-    for (const origin of ['https://evil.example.com', 'null', 'https://console.example.com.evil.io']) {
+    for (const origin of [
+      'https://evil.example.com',
+      'null',
+      'https://console.example.com.evil.io',
+    ]) {
       const res = await t.app.inject({ method: 'GET', url: '/health/live', headers: { origin } });
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
       expect(res.headers['access-control-allow-credentials']).toBeUndefined();

@@ -43,7 +43,9 @@ describeWhen(
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
     // The app reaches PostgreSQL only through the proxy, so cutting it is a real outage.
-    t = await createTestApp({ database: { ...database, env: { ...database.env, DATABASE_URL: url.toString() } } });
+    t = await createTestApp({
+      database: { ...database, env: { ...database.env, DATABASE_URL: url.toString() } },
+    });
   });
   afterAll(async () => {
     proxy?.restore();

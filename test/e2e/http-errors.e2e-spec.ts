@@ -57,16 +57,29 @@ describe('HTTP errors are RFC 9457 problem details', () => {
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toMatch(PROBLEM);
     const body = res.json();
-    expect(body).toMatchObject({ status: 404, code: 'NOT_FOUND', title: 'Not Found', instance: '/no/such/route' });
+    expect(body).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+      title: 'Not Found',
+      instance: '/no/such/route',
+    });
     expect(body.type).toMatch(/^urn:parley:problem:/);
     expect(body.requestId).toBe(res.headers['x-request-id']);
   });
 
   it('keeps a well-formed incoming x-request-id and replaces a malformed one', async () => {
-    const kept = await t.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'trace-42.a:b' } });
+    const kept = await t.app.inject({
+      method: 'GET',
+      url: '/nope',
+      headers: { 'x-request-id': 'trace-42.a:b' },
+    });
     expect(kept.headers['x-request-id']).toBe('trace-42.a:b');
     expect(kept.json().requestId).toBe('trace-42.a:b');
-    const replaced = await t.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'bad id\u0000<script>' } });
+    const replaced = await t.app.inject({
+      method: 'GET',
+      url: '/nope',
+      headers: { 'x-request-id': 'bad id\u0000<script>' },
+    });
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(replaced.json().requestId).toBe(replaced.headers['x-request-id']);
   });
@@ -82,7 +95,9 @@ describe('HTTP errors are RFC 9457 problem details', () => {
     const body = res.json();
     expect(body.code).toBe('VALIDATION_FAILED');
     expect(body.requestId).toBe(res.headers['x-request-id']);
-    const fields = Object.fromEntries(body.errors.map((e: { field: string; messages: string[] }) => [e.field, e.messages]));
+    const fields = Object.fromEntries(
+      body.errors.map((e: { field: string; messages: string[] }) => [e.field, e.messages]),
+    );
     expect(Object.keys(fields).sort()).toEqual(['address.city', 'count', 'email']);
     expect(fields.email.join()).toMatch(/email/);
     expect(fields.count.join()).toMatch(/10/);
@@ -95,7 +110,9 @@ describe('HTTP errors are RFC 9457 problem details', () => {
       payload: { email: 'a@example.com', count: 2, address: { city: 'Oslo' }, role: 'admin' },
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json().errors).toEqual([{ field: 'role', messages: [expect.stringMatching(/should not exist/)] }]);
+    expect(res.json().errors).toEqual([
+      { field: 'role', messages: [expect.stringMatching(/should not exist/)] },
+    ]);
   });
 
   it('accepts a valid body and returns the transformed DTO', async () => {

@@ -6,7 +6,10 @@ import { createTestApp, testEnv } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /** Runs the built migration command, as `npm run migrate` / `migrate:revert` do. */
-async function runMigrate(database: TestDatabase, command: 'run' | 'revert'): Promise<{ code: number | string; output: string }> {
+async function runMigrate(
+  database: TestDatabase,
+  command: 'run' | 'revert',
+): Promise<{ code: number | string; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['dist/apps/api/src/migrate.js', command], {
       cwd: REPO_ROOT,
@@ -19,49 +22,51 @@ async function runMigrate(database: TestDatabase, command: 'run' | 'revert'): Pr
   });
 }
 
-describeWhen(servicesMode, 'migrations against a PostgreSQL server need DATABASE_URL (services mode)')(
-  'npm run migrate',
-  () => {
-    let database: TestDatabase;
+describeWhen(
+  servicesMode,
+  'migrations against a PostgreSQL server need DATABASE_URL (services mode)',
+)('npm run migrate', () => {
+  let database: TestDatabase;
 
-    beforeAll(async () => {
-      database = await createTestDatabase();
-      database.env.DATABASE_MIGRATE_ON_BOOT = 'false';
-    });
-    afterAll(() => database?.drop());
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    database.env.DATABASE_MIGRATE_ON_BOOT = 'false';
+  });
+  afterAll(() => database?.drop());
 
-    it('refuses to serve a database with pending migrations, and says what to run', async () => {
-      const proc = spawnDist('apps/api/src/main.js', testEnv({ ...database.env, REDIS_URL: '' }));
-      expect(await proc.exited).toBe(1);
-      expect(proc.output()).toMatch(/pending migrations; run `npm run migrate`/);
-    });
+  it('refuses to serve a database with pending migrations, and says what to run', async () => {
+    const proc = spawnDist('apps/api/src/main.js', testEnv({ ...database.env, REDIS_URL: '' }));
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toMatch(/pending migrations; run `npm run migrate`/);
+  });
 
-    it('applies the migrations and the queue tables, is idempotent, and reverts the last one', async () => {
-      const first = await runMigrate(database, 'run');
-      expect(first.code).toBe(0);
-      expect(first.output).toMatch(/applied: .*SystemSettings/);
-      expect(first.output).toMatch(/queue tables ready in schema bullmq/);
-      const again = await runMigrate(database, 'run');
-      expect(again.output).toMatch(/database schema is up to date/);
+  it('applies the migrations and the queue tables, is idempotent, and reverts the last one', async () => {
+    const first = await runMigrate(database, 'run');
+    expect(first.code).toBe(0);
+    expect(first.output).toMatch(/applied: .*SystemSettings/);
+    expect(first.output).toMatch(/queue tables ready in schema bullmq/);
+    const again = await runMigrate(database, 'run');
+    expect(again.output).toMatch(/database schema is up to date/);
 
-      const url = database.env.DATABASE_URL!;
-      const client = new Client({ connectionString: url });
-      await client.connect();
-      const tables = await client.query(`SELECT to_regclass('public.system_settings') AS t`);
-      expect(tables.rows[0].t).toBe('system_settings');
-      const schemas = await client.query(`SELECT 1 FROM information_schema.schemata WHERE schema_name = 'bullmq'`);
-      expect(schemas.rowCount).toBe(1);
+    const url = database.env.DATABASE_URL!;
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    const tables = await client.query(`SELECT to_regclass('public.system_settings') AS t`);
+    expect(tables.rows[0].t).toBe('system_settings');
+    const schemas = await client.query(
+      `SELECT 1 FROM information_schema.schemata WHERE schema_name = 'bullmq'`,
+    );
+    expect(schemas.rowCount).toBe(1);
 
-      const t = await createTestApp({ database, env: { REDIS_URL: '' } });
-      expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
-      await t.close();
+    const t = await createTestApp({ database, env: { REDIS_URL: '' } });
+    expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    await t.close();
 
-      const revert = await runMigrate(database, 'revert');
-      expect(revert.code).toBe(0);
-      expect(revert.output).toMatch(/reverted: SystemSettings/);
-      const after = await client.query(`SELECT to_regclass('public.system_settings') AS t`);
-      expect(after.rows[0].t).toBeNull();
-      await client.end();
-    });
-  },
-);
+    const revert = await runMigrate(database, 'revert');
+    expect(revert.code).toBe(0);
+    expect(revert.output).toMatch(/reverted: SystemSettings/);
+    const after = await client.query(`SELECT to_regclass('public.system_settings') AS t`);
+    expect(after.rows[0].t).toBeNull();
+    await client.end();
+  });
+});

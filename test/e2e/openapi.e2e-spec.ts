@@ -15,8 +15,14 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toBe('Parley API');
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-API-Key' });
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
+    expect(doc.components.securitySchemes.apiKey).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-API-Key',
+    });
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/health/live', '/health/ready']),
+    );
   });
 
   it('serves Swagger UI at /docs', async () => {

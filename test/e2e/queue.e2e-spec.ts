@@ -19,21 +19,28 @@ const backends: [string, Record<string, string>, boolean][] = [
 ];
 
 for (const [name, env, available] of backends) {
-  describeWhen(available, `the ${name} queue backend needs REDIS_URL`)(`jobs on the ${name} backend`, () => {
-    let t: TestApp;
+  describeWhen(available, `the ${name} queue backend needs REDIS_URL`)(
+    `jobs on the ${name} backend`,
+    () => {
+      let t: TestApp;
 
-    beforeAll(async () => {
-      t = await createTestApp({ env: { ...env, WORKERS_IN_PROCESS: 'true' } });
-    });
-    afterAll(() => t?.close());
+      beforeAll(async () => {
+        t = await createTestApp({ env: { ...env, WORKERS_IN_PROCESS: 'true' } });
+      });
+      afterAll(() => t?.close());
 
-    it('processes a job added through libs/queue', async () => {
-      const queues = t.app.get(QueueService);
-      const sentAt = new Date().toISOString();
-      const job = await queues.add('system', { kind: 'ping', sentAt });
-      expect(await waitForResult(queues, job.id!)).toEqual({ pong: true, sentAt, processedBy: process.pid });
-    });
-  });
+      it('processes a job added through libs/queue', async () => {
+        const queues = t.app.get(QueueService);
+        const sentAt = new Date().toISOString();
+        const job = await queues.add('system', { kind: 'ping', sentAt });
+        expect(await waitForResult(queues, job.id!)).toEqual({
+          pong: true,
+          sentAt,
+          processedBy: process.pid,
+        });
+      });
+    },
+  );
 }
 
 describeWhen(servicesMode, 'a separate worker process needs a shared database (services mode)')(
@@ -44,7 +51,10 @@ describeWhen(servicesMode, 'a separate worker process needs a shared database (s
 
     beforeAll(async () => {
       t = await createTestApp({ env: { WORKERS_IN_PROCESS: 'false' } });
-      worker = spawnDist('apps/worker/src/main.js', testEnv({ ...t.database.env, WORKER_HEALTH_PORT: '0' }));
+      worker = spawnDist(
+        'apps/worker/src/main.js',
+        testEnv({ ...t.database.env, WORKER_HEALTH_PORT: '0' }),
+      );
       await worker.listening;
     });
     afterAll(async () => {

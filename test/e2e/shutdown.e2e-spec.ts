@@ -8,7 +8,10 @@ describe('graceful shutdown', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    api = spawnDist('test/support/slow-api.js', testEnv({ ...database.env, SHUTDOWN_TIMEOUT_MS: '10000' }));
+    api = spawnDist(
+      'test/support/slow-api.js',
+      testEnv({ ...database.env, SHUTDOWN_TIMEOUT_MS: '10000' }),
+    );
     await api.listening;
   });
   afterAll(async () => {

@@ -34,7 +34,9 @@ export function spawnDist(script: string, env: NodeJS.ProcessEnv): SpawnedProces
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`process exited (${code}) before listening:\n${output}`)));
+    void exited.then((code) =>
+      reject(new Error(`process exited (${code}) before listening:\n${output}`)),
+    );
   });
   listening.catch(() => undefined);
   return {

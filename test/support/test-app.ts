@@ -23,7 +23,11 @@ export interface TestAppOptions {
 
 /** The environment of a test process: APP_ENV=test plus the machine's DATABASE_URL/REDIS_URL. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { APP_ENV: 'test', PATH: process.env.PATH, HOME: process.env.HOME };
+  const env: NodeJS.ProcessEnv = {
+    APP_ENV: 'test',
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+  };
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
   return { ...env, ...extra };
 }

@@ -30,8 +30,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   url.pathname = `/${name}`;
   return {
     // Migrating at boot stands in for the `npm run migrate` step a deployment runs first.
-    env: { DATABASE_URL: url.toString(), REDIS_KEY_PREFIX: `parley-test-${suffix}`, DATABASE_MIGRATE_ON_BOOT: 'true' },
-    drop: () => withAdminClient(base, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    env: {
+      DATABASE_URL: url.toString(),
+      REDIS_KEY_PREFIX: `parley-test-${suffix}`,
+      DATABASE_MIGRATE_ON_BOOT: 'true',
+    },
+    drop: () =>
+      withAdminClient(base, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   };
 }
 

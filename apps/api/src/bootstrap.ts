@@ -1,7 +1,12 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type AppConfig, configureHttpApp, createFastifyAdapter } from '@parley/core';
+import {
+  type AppConfig,
+  configureHttpApp,
+  createBootLogger,
+  createFastifyAdapter,
+} from '@parley/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 
@@ -24,7 +29,7 @@ export async function createApiApp(
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, options.imports),
     createFastifyAdapter(config),
-    { bufferLogs: true, abortOnError: false },
+    { logger: createBootLogger(config), abortOnError: false },
   );
   app.useLogger(app.get(Logger));
   await configureHttpApp(app, config, { openApi: API_DESCRIPTION });

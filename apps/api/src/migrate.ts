@@ -21,7 +21,11 @@ void runOrExit(async () => {
     await dataSource.initialize();
     if (command === 'run') {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
-      console.log(applied.length ? `applied: ${applied.map((m) => m.name).join(', ')}` : 'database schema is up to date');
+      console.log(
+        applied.length
+          ? `applied: ${applied.map((m) => m.name).join(', ')}`
+          : 'database schema is up to date',
+      );
       const backend = chooseBackend(config, endpoint.url);
       if (backend.kind === 'postgres') {
         await migrateQueueSchema(endpoint.url, backend.schema!);

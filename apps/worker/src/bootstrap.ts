@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type AppConfig, createFastifyAdapter } from '@parley/core';
+import { type AppConfig, createBootLogger, createFastifyAdapter } from '@parley/core';
 import { Logger } from 'nestjs-pino';
 import { WorkerModule } from './worker.module';
 
@@ -12,7 +12,7 @@ export async function createWorkerApp(config: AppConfig): Promise<NestFastifyApp
   const app = await NestFactory.create<NestFastifyApplication>(
     WorkerModule.forRoot(config),
     createFastifyAdapter(config),
-    { bufferLogs: true, abortOnError: false },
+    { logger: createBootLogger(config), abortOnError: false },
   );
   app.useLogger(app.get(Logger));
   return app;

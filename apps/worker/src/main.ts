@@ -11,5 +11,8 @@ void runOrExit(async () => {
   await app.listen({ port: config.worker.healthPort, host: config.worker.host });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.worker.healthPort;
-  logger.log(`Parley worker running; health on http://${config.worker.host}:${port}/health/ready`, 'Bootstrap');
+  logger.log(
+    `Parley worker running; health on http://${config.worker.host}:${port}/health/ready`,
+    'Bootstrap',
+  );
 });

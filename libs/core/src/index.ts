@@ -14,3 +14,4 @@ export * from './logging/pino-options';
 export * from './openapi/openapi';
 export * from './redis/redis.connection';
 export * from './lifecycle/run-or-exit';
+export * from './logging/boot-logger';

@@ -1,6 +1,7 @@
 import type { AppConfig } from '@parley/core';
-import type { DataSourceOptions } from 'typeorm';
-import type { MigrationList } from './database.module';
+import type { DataSourceOptions, MigrationInterface } from 'typeorm';
+
+export type MigrationList = (new () => MigrationInterface)[];
 
 /**
  * The one TypeORM configuration, shared by the app and the migration command. Entities are
@@ -15,7 +16,10 @@ export function dataSourceOptions(
   const { database } = config;
   const ssl =
     config.mode === 'services' && database.ssl.enabled
-      ? { rejectUnauthorized: database.ssl.rejectUnauthorized, ...(database.ssl.ca ? { ca: database.ssl.ca } : {}) }
+      ? {
+          rejectUnauthorized: database.ssl.rejectUnauthorized,
+          ...(database.ssl.ca ? { ca: database.ssl.ca } : {}),
+        }
       : false;
   return {
     type: 'postgres',

@@ -1,12 +1,9 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '@parley/core';
-import type { MigrationInterface } from 'typeorm';
-import { dataSourceOptions } from './data-source.options';
+import { dataSourceOptions, type MigrationList } from './data-source.options';
 import { DatabaseEndpoint } from './database-endpoint';
 import { DatabaseLifecycle } from './database.lifecycle';
-
-export type MigrationList = (new () => MigrationInterface)[];
 
 @Global()
 @Module({})
@@ -54,4 +51,3 @@ export class DatabaseModule {
     };
   }
 }
-

@@ -24,10 +24,13 @@ export class QueueBackendHolder implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const backend = this.get();
     if (backend.kind === 'postgres') {
-      if (this.config.database.migrateOnBoot) await migrateQueueSchema(this.endpoint.url, backend.schema!);
+      if (this.config.database.migrateOnBoot)
+        await migrateQueueSchema(this.endpoint.url, backend.schema!);
       else await assertQueueSchema(this.endpoint.url, backend.schema!);
     }
-    this.logger.log(`queues on ${backend.kind === 'redis' ? 'Redis' : `PostgreSQL (schema ${backend.schema})`}`);
+    this.logger.log(
+      `queues on ${backend.kind === 'redis' ? 'Redis' : `PostgreSQL (schema ${backend.schema})`}`,
+    );
   }
 
   registerReadiness(probe: () => Promise<void>): void {

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { AppConfig, ConfigError } from '@parley/core';
 import { Worker } from 'bullmq';
@@ -36,12 +42,18 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
       const worker = new Worker(
         queue,
         (job) => processor.process(job as never),
-        { connection, concurrency: this.config.queue.concurrency, ...(prefix ? { prefix } : {}) } as never,
+        {
+          connection,
+          concurrency: this.config.queue.concurrency,
+          ...(prefix ? { prefix } : {}),
+        } as never,
         factory as never,
       );
       worker.on('error', (error: Error) => this.logger.warn(`worker ${queue}: ${error.message}`));
       worker.on('failed', (job, error) =>
-        this.logger.warn(`job ${queue}/${job?.id} failed (attempt ${job?.attemptsMade}): ${error.message}`),
+        this.logger.warn(
+          `job ${queue}/${job?.id} failed (attempt ${job?.attemptsMade}): ${error.message}`,
+        ),
       );
       this.workers.push(worker);
     }

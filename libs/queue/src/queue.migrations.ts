@@ -28,6 +28,7 @@ export async function assertQueueSchema(databaseUrl: string, schema: string): Pr
       throw new Error(
         `the queue tables in schema "${schema}" are not migrated (${(error as Error).name}); ` +
           'run `npm run migrate` or set DATABASE_MIGRATE_ON_BOOT=true',
+        { cause: error },
       );
     }
   });

@@ -13,6 +13,7 @@ export interface JobProcessor<N extends QueueName> {
 }
 
 /** Marks a provider as the processor of a queue. Workers are started for it where configured. */
-export const QueueProcessor = (queue: QueueName): ClassDecorator => SetMetadata(QUEUE_PROCESSOR, queue);
+export const QueueProcessor = (queue: QueueName): ClassDecorator =>
+  SetMetadata(QUEUE_PROCESSOR, queue);
 
 export type ProcessorClass = Type<JobProcessor<QueueName>>;

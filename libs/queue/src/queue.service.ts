@@ -25,7 +25,10 @@ export class QueueService implements OnModuleDestroy {
     options: JobsOptions & { jobName?: string } = {},
   ): Promise<QueueJob<N>> {
     const { jobName, ...jobOptions } = options;
-    const job = await this.queue(queue).add(jobName ?? queue, data, { ...DEFAULT_JOB_OPTIONS, ...jobOptions });
+    const job = await this.queue(queue).add(jobName ?? queue, data, {
+      ...DEFAULT_JOB_OPTIONS,
+      ...jobOptions,
+    });
     return job as QueueJob<N>;
   }
 
@@ -38,7 +41,11 @@ export class QueueService implements OnModuleDestroy {
     let queue = this.queues.get(name);
     if (!queue) {
       const { connection, factory, prefix } = this.backend.get();
-      queue = new Queue(name, { connection, ...(prefix ? { prefix } : {}) } as never, factory as never);
+      queue = new Queue(
+        name,
+        { connection, ...(prefix ? { prefix } : {}) } as never,
+        factory as never,
+      );
       // Errors surface through the operation that failed and through readiness.
       queue.on('error', () => undefined);
       this.queues.set(name, queue);

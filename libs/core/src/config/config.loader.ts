@@ -126,7 +126,10 @@ function readYaml(file: string, required: boolean): Tree {
   try {
     doc = parseYaml(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`(file ${file})`, `is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new ConfigError(
+      `(file ${file})`,
+      `is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   if (doc == null) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {

@@ -2,13 +2,16 @@ import { z } from 'zod';
 
 // Values from the environment arrive as strings; YAML gives real types. These helpers accept
 // both so one schema validates every source.
-const bool = z.preprocess((v) => {
-  if (typeof v !== 'string') return v;
-  const s = v.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(s)) return true;
-  if (['false', '0', 'no', 'off'].includes(s)) return false;
-  return v;
-}, z.boolean({ error: 'expected true or false' }));
+const bool = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const s = v.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(s)) return true;
+    if (['false', '0', 'no', 'off'].includes(s)) return false;
+    return v;
+  },
+  z.boolean({ error: 'expected true or false' }),
+);
 
 const int = (min: number, max: number) =>
   z.preprocess(
@@ -63,7 +66,10 @@ const trustProxy = z.preprocess(
     if (typeof v !== 'string') return v;
     const s = v.trim();
     if (/^(true|false)$/i.test(s)) return s.toLowerCase() === 'true';
-    return s.split(',').map((p) => p.trim()).filter(Boolean);
+    return s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
   },
   z.union([z.boolean(), z.array(z.string().min(1))], {
     error: 'expected true, false, or a comma-separated list of proxy addresses or CIDRs',

@@ -48,6 +48,10 @@ export class NotReadyError extends AppError {
 
 export class InternalError extends AppError {
   constructor() {
-    super('INTERNAL_ERROR', 500, 'An unexpected error occurred. Quote the requestId when reporting it.');
+    super(
+      'INTERNAL_ERROR',
+      500,
+      'An unexpected error occurred. Quote the requestId when reporting it.',
+    );
   }
 }

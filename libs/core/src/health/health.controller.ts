@@ -1,5 +1,10 @@
 import { Controller, Get, HttpCode } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { NotReadyError } from '../errors/core.errors';
 import { Public } from '../http/public.decorator';
@@ -25,7 +30,9 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: every dependency (database, queue backend, Redis) answers.' })
+  @ApiOperation({
+    summary: 'Readiness: every dependency (database, queue backend, Redis) answers.',
+  })
   @ApiOkResponse({ schema: { example: { status: 'ok', checks: { database: { status: 'up' } } } } })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; `checks` names it.' })
   async ready(): Promise<{ status: 'ok'; checks: Record<string, unknown> }> {

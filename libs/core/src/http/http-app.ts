@@ -56,7 +56,13 @@ export async function configureHttpApp(
     // A disallowed origin gets no CORS headers at all, so the browser blocks the response.
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     credentials: true,
-    exposedHeaders: [REQUEST_ID_HEADER, 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    exposedHeaders: [
+      REQUEST_ID_HEADER,
+      'retry-after',
+      'ratelimit-limit',
+      'ratelimit-remaining',
+      'ratelimit-reset',
+    ],
     maxAge: 600,
   });
   app.useGlobalPipes(createValidationPipe());

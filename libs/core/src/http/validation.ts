@@ -5,9 +5,7 @@ import { type FieldError, ValidationFailedError } from '../errors/core.errors';
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = error.constraints
-      ? [{ field, messages: Object.values(error.constraints) }]
-      : [];
+    const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
 }

@@ -15,7 +15,10 @@ export interface GracefulShutdownOptions {
  * Nest's own enableShutdownHooks() re-raises the signal after closing, which makes the exit
  * status 143 instead of 0, so Parley handles the signals itself.
  */
-export function installGracefulShutdown(app: INestApplication, options: GracefulShutdownOptions): void {
+export function installGracefulShutdown(
+  app: INestApplication,
+  options: GracefulShutdownOptions,
+): void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let shuttingDown = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -23,7 +26,11 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
     shuttingDown = true;
     options.logger.log(`${signal} received: draining in-flight requests`, 'Shutdown');
     const timer = setTimeout(() => {
-      options.logger.error(`shutdown took longer than ${options.timeoutMs} ms; exiting`, undefined, 'Shutdown');
+      options.logger.error(
+        `shutdown took longer than ${options.timeoutMs} ms; exiting`,
+        undefined,
+        'Shutdown',
+      );
       exit(1);
     }, options.timeoutMs);
     timer.unref();

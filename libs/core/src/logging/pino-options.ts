@@ -37,7 +37,13 @@ export function pinoOptions(config: AppConfig): Options {
     // Health probes every few seconds would drown the log.
     autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
     serializers: {
-      req: (req: { id: string; method: string; url: string; remoteAddress?: string; headers?: Record<string, unknown> }) => ({
+      req: (req: {
+        id: string;
+        method: string;
+        url: string;
+        remoteAddress?: string;
+        headers?: Record<string, unknown>;
+      }) => ({
         id: req.id,
         method: req.method,
         // Query strings may carry tokens a client should not have sent; keep only the path.
@@ -49,7 +55,12 @@ export function pinoOptions(config: AppConfig): Options {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
     ...(config.log.format === 'pretty'
-      ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' },
+          },
+        }
       : {}),
   };
 }

@@ -14,10 +14,18 @@ export function setupOpenApi(
     .setDescription(info.description)
     .setVersion(info.version)
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or API key', description: 'An access token from POST /v1/auth/login, or an API key.' },
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT or API key',
+        description: 'An access token from POST /v1/auth/login, or an API key.',
+      },
       BEARER_AUTH,
     )
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key.' }, API_KEY_AUTH)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key.' },
+      API_KEY_AUTH,
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, {

@@ -1,0 +1,85 @@
+/**
+ * The dependency rule of design.md, checked by `npm run lint`:
+ * - apps import libs; libs never import apps; the two apps never import each other;
+ * - another lib is reached only through its public surface (libs/<name>/src/index.ts);
+ * - platform libs (core, database, queue) import only downwards, and know no feature;
+ * - feature libs import each other in one direction only (the ALLOWED map); no cycles.
+ */
+const PLATFORM = ['core', 'database', 'queue'];
+const ALLOWED = {
+  core: [],
+  database: ['core'],
+  queue: ['core', 'database'],
+  auth: PLATFORM,
+  llm: PLATFORM,
+  cost: [...PLATFORM, 'auth'],
+  guardrails: [...PLATFORM, 'llm', 'auth'],
+  rag: [...PLATFORM, 'llm', 'cost', 'auth'],
+  conversation: [...PLATFORM, 'rag', 'guardrails', 'cost', 'llm', 'auth'],
+  audio: [...PLATFORM, 'conversation', 'cost', 'llm', 'auth'],
+};
+
+const layerRules = Object.entries(ALLOWED).map(([lib, allowed]) => ({
+  name: `layers-${lib}`,
+  comment: `libs/${lib} may import only: ${allowed.join(', ') || 'nothing but itself'} (design.md)`,
+  severity: 'error',
+  from: { path: `^libs/${lib}/` },
+  to: { path: '^libs/', pathNot: [`^libs/(${[lib, ...allowed].join('|')})/`] },
+}));
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'libs-not-apps',
+      comment: 'libs never import apps',
+      severity: 'error',
+      from: { path: '^libs/' },
+      to: { path: '^apps/' },
+    },
+    {
+      name: 'apps-not-each-other',
+      comment: 'the api and worker apps never import each other',
+      severity: 'error',
+      from: { path: '^apps/([^/]+)/' },
+      to: { path: '^apps/', pathNot: '^apps/$1/' },
+    },
+    {
+      name: 'lib-public-surface',
+      comment: 'another lib is imported only through its index.ts (@parley/<name>)',
+      severity: 'error',
+      from: { path: '^libs/([^/]+)/' },
+      to: { path: '^libs/', pathNot: ['^libs/$1/', '^libs/[^/]+/src/index\\.ts$'] },
+    },
+    {
+      name: 'outside-uses-public-surface',
+      comment: 'apps, migrations and tests import a lib only through its index.ts',
+      severity: 'error',
+      from: { path: '^(apps|migrations|test)/' },
+      to: { path: '^libs/[^/]+/', pathNot: '^libs/[^/]+/src/index\\.ts$' },
+    },
+    {
+      name: 'libs-not-outside',
+      comment: 'libs do not reach into migrations/ or test/ (the app hands migrations in)',
+      severity: 'error',
+      from: { path: '^libs/', pathNot: '\\.spec\\.ts$' },
+      to: { path: '^(migrations|test)/' },
+    },
+    ...layerRules,
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules|test/fixtures)/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
+  },
+};
