@@ -11,7 +11,6 @@ function cruiseFixture(): { status: number | null; output: string } {
     [
       join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruiser.mjs'),
       'libs',
-      'apps',
       '--config',
       join(ROOT, '.dependency-cruiser.cjs'),
       '--no-progress',
