@@ -1,4 +1,5 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
+import { AuthModule } from '@parley/auth';
 import { type AppConfig, CoreModule } from '@parley/core';
 import { DatabaseModule } from '@parley/database';
 import { MIGRATIONS } from '@parley/migrations';
@@ -14,6 +15,7 @@ export class AppModule {
         CoreModule.forRoot(config),
         DatabaseModule.forRoot({ migrations: MIGRATIONS }),
         QueueModule.forRoot(config, { runWorkers: config.queue.workersInProcess }),
+        AuthModule,
         ...extra,
       ],
     };

@@ -6,14 +6,21 @@ import { ProblemFilter } from './errors/problem.filter';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
+import { RequestContextModule } from './context/request-context.module';
 
-/** Configuration, logging, the problem filter, health and Redis: what every process needs. */
+/** Configuration, logging, request context, the problem filter, health and Redis: what every process needs. */
 @Module({})
 export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: CoreModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule, HealthModule, RedisModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule,
+        RequestContextModule,
+        HealthModule,
+        RedisModule,
+      ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };
   }

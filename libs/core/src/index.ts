@@ -15,3 +15,5 @@ export * from './openapi/openapi';
 export * from './redis/redis.connection';
 export * from './lifecycle/run-or-exit';
 export * from './logging/boot-logger';
+export * from './context/request-context';
+export * from './pagination/cursor';

@@ -76,6 +76,44 @@ const trustProxy = z.preprocess(
   }),
 );
 
+/** `{limit, ttlSeconds}`, or from the environment `limit/seconds` (e.g. `20/60`). */
+const rateLimit = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(v);
+    return m ? { limit: Number(m[1]), ttlSeconds: Number(m[2]) } : v;
+  },
+  z.strictObject(
+    { limit: int(1, 1_000_000), ttlSeconds: int(1, 86_400) },
+    { error: 'expected limit/seconds, e.g. 20/60' },
+  ),
+);
+
+/** `kid:secret` pairs, comma-separated; the first signs, all verify (rotation). */
+const signingKeys = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map((pair) => {
+            const at = pair.indexOf(':');
+            return at > 0
+              ? { kid: pair.slice(0, at), secret: pair.slice(at + 1) }
+              : { kid: '', secret: pair };
+          })
+      : (v ?? []),
+  z.array(
+    z.strictObject({
+      kid: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'each key needs an id: write kid:secret' }),
+      secret: z.string().min(32, { error: 'each secret must be at least 32 characters' }),
+    }),
+  ),
+);
+
 export const configSchema = z
   .object({
     app: z.strictObject({
@@ -129,6 +167,43 @@ export const configSchema = z
     }),
     security: z.strictObject({
       helmet: bool,
+      jwt: z.strictObject({
+        issuer: z.string().min(1),
+        audience: z.string().min(1),
+        accessTtlSeconds: int(30, 86_400),
+        refreshTtlSeconds: int(300, 365 * 86_400),
+        signingKeys: signingKeys,
+      }),
+      apiKeys: z.strictObject({
+        pepper: z.preprocess(
+          (v) => (v === '' || v === null ? undefined : v),
+          z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+        ),
+        rotationGraceSeconds: int(0, 30 * 86_400),
+      }),
+      passwords: z.strictObject({
+        memoryKiB: int(19_456, 1_048_576),
+        iterations: int(2, 20),
+        parallelism: int(1, 16),
+      }),
+      login: z.strictObject({
+        maxFailuresPerAccount: int(1, 1000),
+        maxFailuresPerIp: int(1, 100_000),
+        failureWindowSeconds: int(1, 86_400),
+        baseLockSeconds: int(1, 86_400),
+        maxLockSeconds: int(1, 7 * 86_400),
+      }),
+      bootstrap: z.strictObject({
+        adminEmail: optionalString,
+        adminPassword: optionalString,
+      }),
+    }),
+    rateLimit: z.strictObject({
+      default: rateLimit,
+      auth: rateLimit,
+      chat: rateLimit,
+      audio: rateLimit,
+      admin: rateLimit,
     }),
     llm: z.strictObject({
       baseUrl: url(['http:', 'https:']),

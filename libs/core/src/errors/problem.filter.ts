@@ -17,7 +17,7 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const error = toAppError(exception);
     if (error.status >= 500) {
-      this.logger.error({ err: exception, code: error.code }, 'request failed');
+      this.logger.error({ err: loggableError(exception), code: error.code }, 'request failed');
     } else {
       this.logger[error.logLevel === 'error' ? 'error' : 'debug']?.(
         { code: error.code, status: error.status },
@@ -32,4 +32,20 @@ export class ProblemFilter implements ExceptionFilter {
       .header('content-type', PROBLEM_CONTENT_TYPE)
       .send(toProblem(error, String(request.id), path));
   }
+}
+
+/**
+ * What of an unexpected error goes to the log: its type, message and stack, but not the extra
+ * properties some libraries attach (TypeORM puts the query parameters there, which can hold
+ * hashes or personal data).
+ */
+function loggableError(exception: unknown): Record<string, unknown> {
+  if (!(exception instanceof Error)) return { message: String(exception) };
+  const code = (exception as { code?: unknown }).code;
+  return {
+    type: exception.name,
+    message: exception.message,
+    stack: exception.stack,
+    ...(typeof code === 'string' ? { code } : {}),
+  };
 }

@@ -7,13 +7,14 @@ import {
 } from '@nestjs/swagger';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { NotReadyError } from '../errors/core.errors';
-import { Public } from '../http/public.decorator';
+import { Public, SkipRateLimit } from '../http/public.decorator';
 import { ReadinessRegistry } from './readiness.registry';
 
 const PROBE_TIMEOUT_MS = 3000;
 
 @ApiTags('health')
 @Public()
+@SkipRateLimit()
 @Controller('health')
 export class HealthController {
   constructor(

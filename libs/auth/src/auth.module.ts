@@ -1,0 +1,68 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { TenantsService } from './admin/tenants.service';
+import { UsersService } from './admin/users.service';
+import { ApiKeyUsageTracker } from './api-keys/api-key-usage.tracker';
+import { ApiKeyService } from './api-keys/api-key.service';
+import { AuditService } from './audit/audit.service';
+import { BootstrapService } from './bootstrap/bootstrap.service';
+import { AdminController, TenantsController } from './controllers/admin.controller';
+import { ApiKeysController } from './controllers/api-keys.controller';
+import { AuthController } from './controllers/auth.controller';
+import { ApiKeyEntity } from './entities/api-key.entity';
+import { AuditLogEntity } from './entities/audit-log.entity';
+import { RefreshTokenEntity } from './entities/refresh-token.entity';
+import { TenantEntity } from './entities/tenant.entity';
+import { UserEntity } from './entities/user.entity';
+import { AuthGuard } from './guards/auth.guard';
+import { CurrentPrincipal } from './guards/current-principal';
+import { PrincipalResolver } from './guards/principal.resolver';
+import { PasswordHasher } from './passwords/password.hasher';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { AuthService } from './sessions/auth.service';
+import { LoginThrottle } from './sessions/login-throttle.service';
+import { RefreshTokenService } from './sessions/refresh-token.service';
+import { AccessTokenService } from './tokens/access-token.service';
+import { AuthSecrets } from './tokens/auth-secrets.service';
+import { WebSocketHandshake } from './websocket/handshake';
+
+/** Who is calling and what they may do: sessions, API keys, guards, rate limits, audit, admin. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([
+      TenantEntity,
+      UserEntity,
+      RefreshTokenEntity,
+      ApiKeyEntity,
+      AuditLogEntity,
+    ]),
+    JwtModule.register({}),
+    RateLimitModule,
+  ],
+  controllers: [AuthController, ApiKeysController, AdminController, TenantsController],
+  providers: [
+    // Order matters: authentication first, so rate limits can key on the principal.
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+    AuthSecrets,
+    AccessTokenService,
+    PasswordHasher,
+    CurrentPrincipal,
+    PrincipalResolver,
+    ApiKeyService,
+    ApiKeyUsageTracker,
+    AuditService,
+    UsersService,
+    TenantsService,
+    AuthService,
+    LoginThrottle,
+    RefreshTokenService,
+    BootstrapService,
+    WebSocketHandshake,
+  ],
+  exports: [CurrentPrincipal, AuditService, WebSocketHandshake, PrincipalResolver],
+})
+export class AuthModule {}

@@ -1,0 +1,57 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { Redis } from 'ioredis';
+
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+// KEYS: hits, block. ARGV: ttlMs, limit, blockMs. A fixed window per key; once over the limit
+// the key is blocked for blockMs. Returns hits, window ms left, block ms left.
+const INCREMENT = `
+local blocked = redis.call('PTTL', KEYS[2])
+if blocked > 0 then
+  return {tonumber(redis.call('GET', KEYS[1]) or ARGV[2]), redis.call('PTTL', KEYS[1]), blocked}
+end
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if hits > tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  return {hits, ttl, tonumber(ARGV[3])}
+end
+return {hits, ttl, 0}
+`;
+
+/**
+ * @nestjs/throttler storage on Redis, so limits hold across instances. (The community package
+ * for this does not accept NestJS 12 as a peer yet; this is the same idea in one Lua script.)
+ */
+export class RedisThrottlerStorage implements ThrottlerStorage {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    const base = `${this.prefix}:throttle:${throttlerName}:${key}`;
+    const [hits, ttlLeft, blockLeft] = (await this.redis.eval(
+      INCREMENT,
+      2,
+      base,
+      `${base}:block`,
+      ttl,
+      limit,
+      blockDuration > 0 ? blockDuration : ttl,
+    )) as [number, number, number];
+    return {
+      totalHits: hits,
+      timeToExpire: Math.max(0, Math.ceil(ttlLeft / 1000)),
+      isBlocked: blockLeft > 0,
+      timeToBlockExpire: Math.max(0, Math.ceil(blockLeft / 1000)),
+    };
+  }
+}
