@@ -21,12 +21,21 @@ export interface TestAppOptions {
   database?: TestDatabase;
 }
 
+/** The superadmin every test installation is bootstrapped with. */
+export const ROOT = { email: 'root@parley.test', password: 'root-password-for-tests-only' };
+/** A known signing key, so tests can forge tokens the way an attacker would try to. */
+export const TEST_JWT_KEY = { kid: 'test-1', secret: 'test-signing-secret-that-is-long-enough-0123456789' };
+
 /** The environment of a test process: APP_ENV=test plus the machine's DATABASE_URL/REDIS_URL. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     APP_ENV: 'test',
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    BOOTSTRAP_ADMIN_EMAIL: ROOT.email,
+    BOOTSTRAP_ADMIN_PASSWORD: ROOT.password,
+    JWT_SIGNING_KEYS: `${TEST_JWT_KEY.kid}:${TEST_JWT_KEY.secret}`,
+    API_KEY_PEPPER: 'test-pepper-that-is-long-enough-0123456789',
   };
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
   return { ...env, ...extra };
