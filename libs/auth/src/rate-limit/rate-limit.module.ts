@@ -18,6 +18,8 @@ import { RedisThrottlerStorage } from './redis-throttler.storage';
     ThrottlerModule.forRootAsync({
       inject: [AppConfig, RedisConnection, Reflector],
       useFactory: (config: AppConfig, redis: RedisConnection, reflector: Reflector) => ({
+        // One budget per principal per group (Nest's default key is per route handler).
+        generateKey: (_context, tracker, throttlerName) => `${throttlerName}:${tracker}`,
         storage: redis.client
           ? new RedisThrottlerStorage(redis.client, config.redis.keyPrefix)
           : new ThrottlerStorageService(),
