@@ -3,7 +3,14 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { AUTH_POLICY } from '@parley/auth';
 import { IS_PUBLIC } from '@parley/core';
-import { Client, createApiKey, createTenant, createUser, type TestTenant, type TestUser } from '../support/identity';
+import {
+  Client,
+  createApiKey,
+  createTenant,
+  createUser,
+  type TestTenant,
+  type TestUser,
+} from '../support/identity';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 interface Route {
@@ -30,7 +37,10 @@ function routes(t: TestApp): Route[] {
       const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number]!;
       found.push({
         method,
-        path: `/${[base, String(path)].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/'),
+        path: `/${[base, String(path)].filter((p) => p && p !== '/').join('/')}`.replace(
+          /\/+/g,
+          '/',
+        ),
         isPublic: Boolean(reflector.getAllAndOverride(IS_PUBLIC, [handler, controller])),
         policy: reflector.getAllAndOverride(AUTH_POLICY, [handler, controller]),
       });
@@ -59,16 +69,34 @@ describe('access control', () => {
   it('has an explicit policy on every route: @Public() or @Authorize() (deny by default)', () => {
     const all = routes(t);
     expect(all.length).toBeGreaterThan(15);
-    const unguarded = all.filter((r) => !r.isPublic && !r.policy).map((r) => `${r.method} ${r.path}`);
+    const unguarded = all
+      .filter((r) => !r.isPublic && !r.policy)
+      .map((r) => `${r.method} ${r.path}`);
     expect(unguarded).toEqual([]);
-    const publicRoutes = all.filter((r) => r.isPublic).map((r) => `${r.method} ${r.path}`).sort();
-    expect(publicRoutes).toEqual(['GET /health/live', 'GET /health/ready', 'POST /v1/auth/login', 'POST /v1/auth/logout', 'POST /v1/auth/refresh']);
+    const publicRoutes = all
+      .filter((r) => r.isPublic)
+      .map((r) => `${r.method} ${r.path}`)
+      .sort();
+    expect(publicRoutes).toEqual([
+      'GET /health/live',
+      'GET /health/ready',
+      'POST /v1/auth/login',
+      'POST /v1/auth/logout',
+      'POST /v1/auth/refresh',
+    ]);
   });
 
   it('answers 401 without credentials on every non-public route', async () => {
     for (const r of routes(t).filter((x) => !x.isPublic)) {
-      const res = await new Client(t.app).request(r.method as 'GET', concrete(r.path, SOME_ID), r.method === 'GET' || r.method === 'DELETE' ? undefined : {});
-      expect({ route: `${r.method} ${r.path}`, status: res.status }).toEqual({ route: `${r.method} ${r.path}`, status: 401 });
+      const res = await new Client(t.app).request(
+        r.method as 'GET',
+        concrete(r.path, SOME_ID),
+        r.method === 'GET' || r.method === 'DELETE' ? undefined : {},
+      );
+      expect({ route: `${r.method} ${r.path}`, status: res.status }).toEqual({
+        route: `${r.method} ${r.path}`,
+        status: 401,
+      });
     }
   });
 
@@ -76,7 +104,11 @@ describe('access control', () => {
     const adminRoutes = routes(t).filter((r) => r.policy?.role === 'admin');
     expect(adminRoutes.length).toBeGreaterThanOrEqual(9);
     for (const r of adminRoutes) {
-      const res = await memberA.client.request(r.method as 'GET', concrete(r.path, SOME_ID), r.method === 'GET' || r.method === 'DELETE' ? undefined : {});
+      const res = await memberA.client.request(
+        r.method as 'GET',
+        concrete(r.path, SOME_ID),
+        r.method === 'GET' || r.method === 'DELETE' ? undefined : {},
+      );
       expect({ route: `${r.method} ${r.path}`, status: res.status, code: res.body?.code }).toEqual({
         route: `${r.method} ${r.path}`,
         status: 403,
@@ -87,7 +119,15 @@ describe('access control', () => {
 
   it('answers a tenant admin 403 on the superadmin routes', async () => {
     expect((await tenantA.admin.client.get('/v1/admin/tenants')).status).toBe(403);
-    expect((await tenantA.admin.client.post('/v1/admin/tenants', { name: 'nope', adminEmail: 'a@b.test', adminPassword: 'long-enough-password' })).status).toBe(403);
+    expect(
+      (
+        await tenantA.admin.client.post('/v1/admin/tenants', {
+          name: 'nope',
+          adminEmail: 'a@b.test',
+          adminPassword: 'long-enough-password',
+        })
+      ).status,
+    ).toBe(403);
   });
 
   describe('cross-tenant access answers 404, never 403, never data', () => {
@@ -104,7 +144,9 @@ describe('access control', () => {
       const list = await tenantA.admin.client.get('/v1/admin/users?limit=200');
       expect(list.raw).not.toContain(userB.id);
       // B's user is untouched.
-      expect((await tenantB.admin.client.get(`/v1/admin/users/${userB.id}`)).body.role).toBe('member');
+      expect((await tenantB.admin.client.get(`/v1/admin/users/${userB.id}`)).body.role).toBe(
+        'member',
+      );
     });
 
     it('API keys, through the admin API and the owner API', async () => {
@@ -113,7 +155,9 @@ describe('access control', () => {
       expect((await tenantA.admin.client.delete(`/v1/admin/api-keys/${keyB.id}`)).status).toBe(404);
       expect((await tenantA.admin.client.delete(`/v1/api-keys/${keyB.id}`)).status).toBe(404);
       expect((await tenantA.admin.client.post(`/v1/api-keys/${keyB.id}/rotate`)).status).toBe(404);
-      expect((await tenantA.admin.client.get('/v1/admin/api-keys?limit=200')).raw).not.toContain(keyB.id);
+      expect((await tenantA.admin.client.get('/v1/admin/api-keys?limit=200')).raw).not.toContain(
+        keyB.id,
+      );
       expect((await new Client(t.app, keyB.key).get('/v1/auth/me')).status).toBe(200);
       // Within a tenant, a member cannot touch another member's key either.
       const keyA = await createApiKey(tenantA.admin.client, ['chat']);
@@ -128,17 +172,37 @@ describe('access control', () => {
   });
 
   describe('mass assignment', () => {
-    const forbidden = { role: 'admin', tenantId: SOME_ID, superadmin: true, nested: { evil: true } };
+    const forbidden = {
+      role: 'admin',
+      tenantId: SOME_ID,
+      superadmin: true,
+      nested: { evil: true },
+    };
     const writes: [string, string, Record<string, unknown>, () => Client][] = [];
 
     beforeAll(() => {
       writes.push(
-        ['POST', '/v1/auth/login', { email: tenantA.admin.email, password: tenantA.admin.password, tenant: tenantA.name }, () => new Client(t.app)],
+        [
+          'POST',
+          '/v1/auth/login',
+          { email: tenantA.admin.email, password: tenantA.admin.password, tenant: tenantA.name },
+          () => new Client(t.app),
+        ],
         ['POST', '/v1/auth/refresh', { refreshToken: 'x'.repeat(43) }, () => new Client(t.app)],
         ['POST', '/v1/auth/logout', { refreshToken: 'x'.repeat(43) }, () => new Client(t.app)],
-        ['POST', '/v1/auth/password', { currentPassword: 'a', newPassword: 'b' }, () => memberA.client],
+        [
+          'POST',
+          '/v1/auth/password',
+          { currentPassword: 'a', newPassword: 'b' },
+          () => memberA.client,
+        ],
         ['POST', '/v1/api-keys', { name: 'k', scopes: ['chat'] }, () => memberA.client],
-        ['PATCH', `/v1/admin/users/${memberA.id}`, { name: 'N', role: 'member' }, () => tenantA.admin.client],
+        [
+          'PATCH',
+          `/v1/admin/users/${memberA.id}`,
+          { name: 'N', role: 'member' },
+          () => tenantA.admin.client,
+        ],
       );
     });
 
@@ -147,7 +211,12 @@ describe('access control', () => {
         for (const [field, value] of Object.entries(forbidden)) {
           if (field in valid) continue;
           const res = await client().request(method as 'POST', url, { ...valid, [field]: value });
-          expect({ url, field, status: res.status, code: res.body?.code }).toEqual({ url, field, status: 400, code: 'VALIDATION_FAILED' });
+          expect({ url, field, status: res.status, code: res.body?.code }).toEqual({
+            url,
+            field,
+            status: 400,
+            code: 'VALIDATION_FAILED',
+          });
         }
       }
       // POST /v1/admin/users takes `role`, but not tenantId, superadmin or anything else.
@@ -172,7 +241,8 @@ describe('access control', () => {
         (await memberA.client.get('/v1/api-keys')).raw,
         (await tenantA.admin.client.get('/v1/admin/audit-logs?limit=200')).raw,
       ];
-      for (const body of bodies) expect(body).not.toMatch(/argon2|password_?hash|secret_?hash|passwordHash|secretHash/i);
+      for (const body of bodies)
+        expect(body).not.toMatch(/argon2|password_?hash|secret_?hash|passwordHash|secretHash/i);
     });
   });
 });

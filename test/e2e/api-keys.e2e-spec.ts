@@ -1,5 +1,12 @@
 import { DataSource } from 'typeorm';
-import { Client, createApiKey, createTenant, createUser, type TestTenant, type TestUser } from '../support/identity';
+import {
+  Client,
+  createApiKey,
+  createTenant,
+  createUser,
+  type TestTenant,
+  type TestUser,
+} from '../support/identity';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 describe('API keys', () => {
@@ -15,13 +22,23 @@ describe('API keys', () => {
   afterAll(() => t?.close());
 
   it('creates a key, returns the secret once, and stores only its HMAC and prefix', async () => {
-    const res = await member.client.post('/v1/api-keys', { name: 'support bot', scopes: ['chat', 'rag:read'] });
+    const res = await member.client.post('/v1/api-keys', {
+      name: 'support bot',
+      scopes: ['chat', 'rag:read'],
+    });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ name: 'support bot', scopes: ['chat', 'rag:read'], createdBy: member.id, expiresAt: null });
+    expect(res.body).toMatchObject({
+      name: 'support bot',
+      scopes: ['chat', 'rag:read'],
+      createdBy: member.id,
+      expiresAt: null,
+    });
     expect(res.body.key).toMatch(/^pk_[A-Za-z0-9_-]{43}$/);
     expect(res.body.key.startsWith(res.body.prefix)).toBe(true);
 
-    const rows = await t.app.get(DataSource).query('SELECT * FROM api_keys WHERE id = $1', [res.body.id]);
+    const rows = await t.app
+      .get(DataSource)
+      .query('SELECT * FROM api_keys WHERE id = $1', [res.body.id]);
     expect(JSON.stringify(rows)).not.toContain(res.body.key);
     expect(rows[0].secret_hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
@@ -36,7 +53,13 @@ describe('API keys', () => {
     const { key, id } = await createApiKey(member.client, ['chat']);
     const viaBearer = await new Client(t.app, key).get('/v1/auth/me');
     expect(viaBearer.status).toBe(200);
-    expect(viaBearer.body).toEqual({ kind: 'apiKey', tenantId: tenant.id, apiKeyId: id, scopes: ['chat'], superadmin: false });
+    expect(viaBearer.body).toEqual({
+      kind: 'apiKey',
+      tenantId: tenant.id,
+      apiKeyId: id,
+      scopes: ['chat'],
+      superadmin: false,
+    });
     const viaHeader = await new Client(t.app).get('/v1/auth/me', { 'x-api-key': key });
     expect(viaHeader.status).toBe(200);
   });
@@ -47,7 +70,10 @@ describe('API keys', () => {
     expect(admin.status).toBe(403);
     expect(admin.body.code).toBe('FORBIDDEN');
     expect(admin.body.detail).toMatch(/"admin" scope/);
-    const keysFromKey = await new Client(t.app, key).post('/v1/api-keys', { name: 'child', scopes: ['chat'] });
+    const keysFromKey = await new Client(t.app, key).post('/v1/api-keys', {
+      name: 'child',
+      scopes: ['chat'],
+    });
     expect(keysFromKey.status).toBe(403);
     const { key: adminKey } = await createApiKey(tenant.admin.client, ['admin']);
     expect((await new Client(t.app, adminKey).get('/v1/admin/users')).status).toBe(200);
@@ -78,13 +104,22 @@ describe('API keys', () => {
     expect((await new Client(t.app, rotated.body.key).get('/v1/auth/me')).status).toBe(200);
     expect((await new Client(t.app, oldKey).get('/v1/auth/me')).status).toBe(200);
     // End the grace period as time would.
-    await t.app.get(DataSource).query(`UPDATE api_keys SET previous_valid_until = now() - interval '1 second' WHERE id = $1`, [id]);
+    await t.app
+      .get(DataSource)
+      .query(
+        `UPDATE api_keys SET previous_valid_until = now() - interval '1 second' WHERE id = $1`,
+        [id],
+      );
     expect((await new Client(t.app, oldKey).get('/v1/auth/me')).status).toBe(401);
     expect((await new Client(t.app, rotated.body.key).get('/v1/auth/me')).status).toBe(200);
   });
 
   it('refuses an expired key, and an expiry in the past at creation', async () => {
-    const past = await member.client.post('/v1/api-keys', { name: 'old', scopes: ['chat'], expiresAt: '2020-01-01T00:00:00Z' });
+    const past = await member.client.post('/v1/api-keys', {
+      name: 'old',
+      scopes: ['chat'],
+      expiresAt: '2020-01-01T00:00:00Z',
+    });
     expect(past.status).toBe(400);
     expect(past.body.errors[0].field).toBe('expiresAt');
     const soon = new Date(Date.now() + 1500).toISOString();

@@ -5,7 +5,9 @@ import { createTestApp, ROOT, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 async function storedHash(t: TestApp, email: string): Promise<string> {
-  const rows = await t.app.get(DataSource).query('SELECT password_hash FROM users WHERE lower(email) = lower($1)', [email]);
+  const rows = await t.app
+    .get(DataSource)
+    .query('SELECT password_hash FROM users WHERE lower(email) = lower($1)', [email]);
   return rows[0].password_hash;
 }
 
@@ -24,8 +26,10 @@ describe('passwords', () => {
     await database?.drop();
   });
 
-  const createUser = (password: string, email = `u-${Math.random().toString(36).slice(2)}@x.test`) =>
-    tenant.admin.client.post('/v1/admin/users', { email, password, role: 'member', name: 'U' });
+  const createUser = (
+    password: string,
+    email = `u-${Math.random().toString(36).slice(2)}@x.test`,
+  ) => tenant.admin.client.post('/v1/admin/users', { email, password, role: 'member', name: 'U' });
 
   it('stores argon2id with at least m=19 MiB, t=2, p=1, never the password', async () => {
     const password = strongPassword();
@@ -51,7 +55,9 @@ describe('passwords', () => {
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('WEAK_PASSWORD');
     expect(res.body.detail).toMatch(why);
-    expect(res.body.errors).toEqual([{ field: 'password', messages: [expect.stringMatching(why)] }]);
+    expect(res.body.errors).toEqual([
+      { field: 'password', messages: [expect.stringMatching(why)] },
+    ]);
   });
 
   it('counts code points, imposes no composition rules and does not truncate', async () => {
@@ -60,14 +66,20 @@ describe('passwords', () => {
     expect((await login(t.app, 'emoji@x.test', emoji, tenant.name)).accessToken).toBeTruthy();
     const long = 'a'.repeat(100) + 'tail';
     expect((await createUser(long, 'long@x.test')).status).toBe(201);
-    const truncated = await new Client(t.app).post('/v1/auth/login', { email: 'long@x.test', password: 'a'.repeat(100), tenant: tenant.name });
+    const truncated = await new Client(t.app).post('/v1/auth/login', {
+      email: 'long@x.test',
+      password: 'a'.repeat(100),
+      tenant: tenant.name,
+    });
     expect(truncated.status).toBe(401);
   });
 
   it('normalises with NFKC, so compatibility forms of the same password match', async () => {
     const fullwidth = 'ｐａｓｓｗｏｒｄ－ｗｉｔｈ－ｗｉｄｔｈ'; // full-width forms
     expect((await createUser(fullwidth, 'nfkc@x.test')).status).toBe(201);
-    expect((await login(t.app, 'nfkc@x.test', 'password-with-width', tenant.name)).accessToken).toBeTruthy();
+    expect(
+      (await login(t.app, 'nfkc@x.test', 'password-with-width', tenant.name)).accessToken,
+    ).toBeTruthy();
   });
 
   it('rehashes at the next login when the parameters are raised', async () => {
@@ -100,10 +112,26 @@ describe('bootstrap', () => {
     await t.close();
 
     // A second start with other bootstrap credentials creates nothing.
-    t = await createTestApp({ database, env: { BOOTSTRAP_ADMIN_EMAIL: 'second@parley.test', BOOTSTRAP_ADMIN_PASSWORD: 'another-strong-password' } });
-    const again = await new Client(t.app, (await login(t.app, ROOT.email, ROOT.password)).accessToken).get('/v1/admin/tenants');
+    t = await createTestApp({
+      database,
+      env: {
+        BOOTSTRAP_ADMIN_EMAIL: 'second@parley.test',
+        BOOTSTRAP_ADMIN_PASSWORD: 'another-strong-password',
+      },
+    });
+    const again = await new Client(
+      t.app,
+      (await login(t.app, ROOT.email, ROOT.password)).accessToken,
+    ).get('/v1/admin/tenants');
     expect(again.body.items).toHaveLength(1);
-    expect((await new Client(t.app).post('/v1/auth/login', { email: 'second@parley.test', password: 'another-strong-password' })).status).toBe(401);
+    expect(
+      (
+        await new Client(t.app).post('/v1/auth/login', {
+          email: 'second@parley.test',
+          password: 'another-strong-password',
+        })
+      ).status,
+    ).toBe(401);
     const users = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM users');
     expect(users[0].n).toBe(1);
     await t.close();

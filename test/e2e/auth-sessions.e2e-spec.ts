@@ -18,12 +18,27 @@ describe('sessions: login, refresh, logout, access tokens', () => {
   const anonymous = () => new Client(t.app);
 
   it('logs in and returns a token pair; /v1/auth/me answers with the principal', async () => {
-    const res = await anonymous().post('/v1/auth/login', { email: tenant.admin.email, password: tenant.admin.password, tenant: tenant.name });
+    const res = await anonymous().post('/v1/auth/login', {
+      email: tenant.admin.email,
+      password: tenant.admin.password,
+      tenant: tenant.name,
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ accessToken: expect.any(String), refreshToken: expect.any(String), expiresIn: 900, tokenType: 'Bearer' });
+    expect(res.body).toEqual({
+      accessToken: expect.any(String),
+      refreshToken: expect.any(String),
+      expiresIn: 900,
+      tokenType: 'Bearer',
+    });
     const me = await new Client(t.app, res.body.accessToken).get('/v1/auth/me');
     expect(me.status).toBe(200);
-    expect(me.body).toMatchObject({ kind: 'user', tenantId: tenant.id, userId: tenant.admin.id, role: 'admin', superadmin: false });
+    expect(me.body).toMatchObject({
+      kind: 'user',
+      tenantId: tenant.id,
+      userId: tenant.admin.id,
+      role: 'admin',
+      superadmin: false,
+    });
   });
 
   it('logs in to the default tenant when none is given, with the email in any case', async () => {
@@ -59,13 +74,19 @@ describe('sessions: login, refresh, logout, access tokens', () => {
     expect(reused.status).toBe(401);
     expect(reused.body.code).toBe('REFRESH_TOKEN_REUSED');
     // The attacker's copy and the victim's newer token are both dead now.
-    const afterReuse = await anonymous().post('/v1/auth/refresh', { refreshToken: second.body.refreshToken });
+    const afterReuse = await anonymous().post('/v1/auth/refresh', {
+      refreshToken: second.body.refreshToken,
+    });
     expect(afterReuse.status).toBe(401);
   });
 
   it('lets only one of two concurrent refreshes with the same token succeed', async () => {
     const tokens = await login(t.app, tenant.admin.email, tenant.admin.password, tenant.name);
-    const results = await Promise.all([1, 2, 3].map(() => anonymous().post('/v1/auth/refresh', { refreshToken: tokens.refreshToken })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() =>
+        anonymous().post('/v1/auth/refresh', { refreshToken: tokens.refreshToken }),
+      ),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
   });
 
@@ -73,8 +94,12 @@ describe('sessions: login, refresh, logout, access tokens', () => {
     const unknown = await anonymous().post('/v1/auth/refresh', { refreshToken: 'x'.repeat(43) });
     expect(unknown.body.code).toBe('REFRESH_TOKEN_INVALID');
     const tokens = await login(t.app, tenant.admin.email, tenant.admin.password, tenant.name);
-    expect((await anonymous().post('/v1/auth/logout', { refreshToken: tokens.refreshToken })).status).toBe(204);
-    expect((await anonymous().post('/v1/auth/refresh', { refreshToken: tokens.refreshToken })).status).toBe(401);
+    expect(
+      (await anonymous().post('/v1/auth/logout', { refreshToken: tokens.refreshToken })).status,
+    ).toBe(204);
+    expect(
+      (await anonymous().post('/v1/auth/refresh', { refreshToken: tokens.refreshToken })).status,
+    ).toBe(401);
   });
 
   describe('refuses forged and unsuitable access tokens', () => {
@@ -82,7 +107,16 @@ describe('sessions: login, refresh, logout, access tokens', () => {
     const base = { algorithm: 'HS256' as const, keyid: TEST_JWT_KEY.kid };
 
     beforeAll(() => {
-      claims = { sub: tenant.admin.id, tid: tenant.id, iss: 'parley', aud: 'parley-api', jti: 'j1', iat: now(), iat_ms: Date.now(), exp: now() + 600 };
+      claims = {
+        sub: tenant.admin.id,
+        tid: tenant.id,
+        iss: 'parley',
+        aud: 'parley-api',
+        jti: 'j1',
+        iat: now(),
+        iat_ms: Date.now(),
+        exp: now() + 600,
+      };
     });
 
     const expectRefused = async (token: string) => {
@@ -96,32 +130,52 @@ describe('sessions: login, refresh, logout, access tokens', () => {
       expect((await new Client(t.app, token).get('/v1/auth/me')).status).toBe(200);
     });
 
-    it('expired', () => expectRefused(sign({ ...claims, iat: now() - 1000, iat_ms: Date.now() - 1_000_000, exp: now() - 10 }, TEST_JWT_KEY.secret, base)));
+    it('expired', () =>
+      expectRefused(
+        sign(
+          { ...claims, iat: now() - 1000, iat_ms: Date.now() - 1_000_000, exp: now() - 10 },
+          TEST_JWT_KEY.secret,
+          base,
+        ),
+      ));
 
     it('tampered payload', async () => {
       const [h, , s] = sign(claims, TEST_JWT_KEY.secret, base).split('.');
-      const payload = Buffer.from(JSON.stringify({ ...claims, sub: '00000000-0000-7000-8000-000000000000' })).toString('base64url');
+      const payload = Buffer.from(
+        JSON.stringify({ ...claims, sub: '00000000-0000-7000-8000-000000000000' }),
+      ).toString('base64url');
       await expectRefused(`${h}.${payload}.${s}`);
     });
 
-    it('wrong audience', () => expectRefused(sign({ ...claims, aud: 'someone-else' }, TEST_JWT_KEY.secret, base)));
-    it('wrong issuer', () => expectRefused(sign({ ...claims, iss: 'evil' }, TEST_JWT_KEY.secret, base)));
-    it('unknown key id', () => expectRefused(sign(claims, TEST_JWT_KEY.secret, { ...base, keyid: 'other' })));
-    it('signed with another secret', () => expectRefused(sign(claims, 'another-secret-that-is-long-enough-000000', base)));
+    it('wrong audience', () =>
+      expectRefused(sign({ ...claims, aud: 'someone-else' }, TEST_JWT_KEY.secret, base)));
+    it('wrong issuer', () =>
+      expectRefused(sign({ ...claims, iss: 'evil' }, TEST_JWT_KEY.secret, base)));
+    it('unknown key id', () =>
+      expectRefused(sign(claims, TEST_JWT_KEY.secret, { ...base, keyid: 'other' })));
+    it('signed with another secret', () =>
+      expectRefused(sign(claims, 'another-secret-that-is-long-enough-000000', base)));
     it('without a jti', () => {
       const { jti: _jti, ...rest } = claims;
       return expectRefused(sign(rest, TEST_JWT_KEY.secret, base));
     });
 
     it('alg: none', async () => {
-      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid: TEST_JWT_KEY.kid })).toString('base64url');
+      const header = Buffer.from(
+        JSON.stringify({ alg: 'none', typ: 'JWT', kid: TEST_JWT_KEY.kid }),
+      ).toString('base64url');
       const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
       await expectRefused(`${header}.${payload}.`);
     });
 
     it('RS256 (HS/RS confusion: an attacker signs with a key pair of their own)', async () => {
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      await expectRefused(sign(claims, privateKey.export({ type: 'pkcs8', format: 'pem' }), { algorithm: 'RS256', keyid: TEST_JWT_KEY.kid }));
+      await expectRefused(
+        sign(claims, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+          algorithm: 'RS256',
+          keyid: TEST_JWT_KEY.kid,
+        }),
+      );
     });
 
     it('HS512 with the right secret (the algorithm is pinned)', () =>
@@ -140,23 +194,41 @@ describe('sessions: login, refresh, logout, access tokens', () => {
     const second = await login(t.app, member.email, member.password, tenant.name);
 
     // Role change: the token issued before is refused; a new login works.
-    expect((await tenant.admin.client.patch(`/v1/admin/users/${member.id}`, { role: 'admin' })).status).toBe(200);
+    expect(
+      (await tenant.admin.client.patch(`/v1/admin/users/${member.id}`, { role: 'admin' })).status,
+    ).toBe(200);
     expect((await member.client.get('/v1/auth/me')).status).toBe(401);
     const afterRole = await login(t.app, member.email, member.password, tenant.name);
-    expect((await new Client(t.app, afterRole.accessToken).get('/v1/auth/me')).body.role).toBe('admin');
+    expect((await new Client(t.app, afterRole.accessToken).get('/v1/auth/me')).body.role).toBe(
+      'admin',
+    );
 
     // Password change by the user: their other tokens and refresh tokens die.
     const self = new Client(t.app, afterRole.accessToken);
     const newPassword = 'a-brand-new-password-42';
-    expect((await self.post('/v1/auth/password', { currentPassword: member.password, newPassword })).status).toBe(204);
+    expect(
+      (await self.post('/v1/auth/password', { currentPassword: member.password, newPassword }))
+        .status,
+    ).toBe(204);
     expect((await self.get('/v1/auth/me')).status).toBe(401);
-    expect((await new Client(t.app).post('/v1/auth/refresh', { refreshToken: second.refreshToken })).status).toBe(401);
+    expect(
+      (await new Client(t.app).post('/v1/auth/refresh', { refreshToken: second.refreshToken }))
+        .status,
+    ).toBe(401);
     const afterPassword = await login(t.app, member.email, newPassword, tenant.name);
 
     // Disable: refused at once, and cannot log in.
-    expect((await tenant.admin.client.patch(`/v1/admin/users/${member.id}`, { disabled: true })).status).toBe(200);
-    expect((await new Client(t.app, afterPassword.accessToken).get('/v1/auth/me')).status).toBe(401);
-    const blocked = await new Client(t.app).post('/v1/auth/login', { email: member.email, password: newPassword, tenant: tenant.name });
+    expect(
+      (await tenant.admin.client.patch(`/v1/admin/users/${member.id}`, { disabled: true })).status,
+    ).toBe(200);
+    expect((await new Client(t.app, afterPassword.accessToken).get('/v1/auth/me')).status).toBe(
+      401,
+    );
+    const blocked = await new Client(t.app).post('/v1/auth/login', {
+      email: member.email,
+      password: newPassword,
+      tenant: tenant.name,
+    });
     expect(blocked.body.code).toBe('INVALID_CREDENTIALS');
   });
 });

@@ -11,14 +11,23 @@ describe('login throttling and account lockout', () => {
 
   beforeAll(async () => {
     t = await createTestApp({
-      env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_BASE_LOCK_SECONDS: '1', LOGIN_MAX_FAILURES_PER_IP: '1000', RATE_LIMIT_AUTH: '1000/60' },
+      env: {
+        LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+        LOGIN_BASE_LOCK_SECONDS: '1',
+        LOGIN_MAX_FAILURES_PER_IP: '1000',
+        RATE_LIMIT_AUTH: '1000/60',
+      },
     });
     tenant = await createTenant(t.app);
   });
   afterAll(() => t?.close());
 
   const attempt = (password: string) =>
-    new Client(t.app).post('/v1/auth/login', { email: tenant.admin.email, password, tenant: tenant.name });
+    new Client(t.app).post('/v1/auth/login', {
+      email: tenant.admin.email,
+      password,
+      tenant: tenant.name,
+    });
 
   it('locks the account after repeated failures, with growing delays, and unlocks when the lock expires', async () => {
     for (let i = 0; i < 3; i++) expect((await attempt('wrong-password-here')).status).toBe(401);
@@ -46,7 +55,11 @@ describe('login throttling and account lockout', () => {
   it('does not let one account’s lock spill onto another', async () => {
     const other = await createUser(tenant);
     for (let i = 0; i < 3; i++) {
-      await new Client(t.app).post('/v1/auth/login', { email: other.email, password: 'nope-nope-nope', tenant: tenant.name });
+      await new Client(t.app).post('/v1/auth/login', {
+        email: other.email,
+        password: 'nope-nope-nope',
+        tenant: tenant.name,
+      });
     }
     expect((await attempt(tenant.admin.password)).status).toBe(200);
   });
@@ -56,14 +69,27 @@ describe('per-IP login throttling', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { LOGIN_MAX_FAILURES_PER_IP: '4', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100', RATE_LIMIT_AUTH: '1000/60' } });
+    t = await createTestApp({
+      env: {
+        LOGIN_MAX_FAILURES_PER_IP: '4',
+        LOGIN_MAX_FAILURES_PER_ACCOUNT: '100',
+        RATE_LIMIT_AUTH: '1000/60',
+      },
+    });
   });
   afterAll(() => t?.close());
 
   it('locks a client that guesses across many accounts', async () => {
     const statuses = [];
     for (let i = 0; i < 5; i++) {
-      statuses.push((await new Client(t.app).post('/v1/auth/login', { email: `guess${i}@x.test`, password: 'password-guess' })).status);
+      statuses.push(
+        (
+          await new Client(t.app).post('/v1/auth/login', {
+            email: `guess${i}@x.test`,
+            password: 'password-guess',
+          })
+        ).status,
+      );
     }
     expect(statuses).toEqual([401, 401, 401, 401, 429]);
   });
@@ -97,45 +123,66 @@ describe('request rate limits', () => {
   });
 
   it('does not limit health probes', async () => {
-    for (let i = 0; i < 5; i++) expect((await new Client(t.app).get('/health/live')).status).toBe(200);
-    expect((await new Client(t.app).get('/health/live')).headers['ratelimit-limit']).toBeUndefined();
+    for (let i = 0; i < 5; i++)
+      expect((await new Client(t.app).get('/health/live')).status).toBe(200);
+    expect(
+      (await new Client(t.app).get('/health/live')).headers['ratelimit-limit'],
+    ).toBeUndefined();
   });
 });
 
-describeWhen(redisConfigured, 'limits shared across instances need REDIS_URL')('rate limits across two instances on one Redis', () => {
-  let database: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
+describeWhen(redisConfigured, 'limits shared across instances need REDIS_URL')(
+  'rate limits across two instances on one Redis',
+  () => {
+    let database: TestDatabase;
+    let a: TestApp;
+    let b: TestApp;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const env = { RATE_LIMIT_ADMIN: '4/60', LOGIN_MAX_FAILURES_PER_ACCOUNT: '2', RATE_LIMIT_AUTH: '1000/60' };
-    a = await createTestApp({ database, env });
-    b = await createTestApp({ database, env });
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await database?.drop();
-  });
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      const env = {
+        RATE_LIMIT_ADMIN: '4/60',
+        LOGIN_MAX_FAILURES_PER_ACCOUNT: '2',
+        RATE_LIMIT_AUTH: '1000/60',
+      };
+      a = await createTestApp({ database, env });
+      b = await createTestApp({ database, env });
+    });
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+      await database?.drop();
+    });
 
-  it('counts requests to both instances against one limit', async () => {
-    const tenant = await createTenant(a.app);
-    const token = tenant.admin.client.credential!;
-    const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await new Client(i % 2 ? b.app : a.app, token).get('/v1/admin/users')).status);
-    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
-  });
+    it('counts requests to both instances against one limit', async () => {
+      const tenant = await createTenant(a.app);
+      const token = tenant.admin.client.credential!;
+      const statuses = [];
+      for (let i = 0; i < 6; i++)
+        statuses.push(
+          (await new Client(i % 2 ? b.app : a.app, token).get('/v1/admin/users')).status,
+        );
+      expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+    });
 
-  it('shares failed-login counts, so a lock on one instance holds on the other', async () => {
-    const tenant = await createTenant(a.app);
-    const body = { email: tenant.admin.email, password: 'wrong-password-x', tenant: tenant.name };
-    expect((await new Client(a.app).post('/v1/auth/login', body)).status).toBe(401);
-    expect((await new Client(b.app).post('/v1/auth/login', body)).status).toBe(401);
-    const locked = await new Client(a.app).post('/v1/auth/login', { ...body, password: tenant.admin.password });
-    expect(locked.status).toBe(429);
-    const alsoLocked = await new Client(b.app).post('/v1/auth/login', { ...body, password: tenant.admin.password });
-    expect(alsoLocked.status).toBe(429);
-    await expect(login(a.app, tenant.admin.email, tenant.admin.password, tenant.name)).rejects.toThrow(/429/);
-  });
-});
+    it('shares failed-login counts, so a lock on one instance holds on the other', async () => {
+      const tenant = await createTenant(a.app);
+      const body = { email: tenant.admin.email, password: 'wrong-password-x', tenant: tenant.name };
+      expect((await new Client(a.app).post('/v1/auth/login', body)).status).toBe(401);
+      expect((await new Client(b.app).post('/v1/auth/login', body)).status).toBe(401);
+      const locked = await new Client(a.app).post('/v1/auth/login', {
+        ...body,
+        password: tenant.admin.password,
+      });
+      expect(locked.status).toBe(429);
+      const alsoLocked = await new Client(b.app).post('/v1/auth/login', {
+        ...body,
+        password: tenant.admin.password,
+      });
+      expect(alsoLocked.status).toBe(429);
+      await expect(
+        login(a.app, tenant.admin.email, tenant.admin.password, tenant.name),
+      ).rejects.toThrow(/429/);
+    });
+  },
+);

@@ -16,18 +16,33 @@ export class Client {
     readonly credential?: string,
   ) {}
 
-  async request(method: Method, url: string, payload?: unknown, headers: Record<string, string> = {}) {
+  async request(
+    method: Method,
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ) {
     const res = await this.app.inject({
       method,
       url,
       ...(payload === undefined ? {} : { payload: payload as object }),
-      headers: { ...(this.credential ? { authorization: `Bearer ${this.credential}` } : {}), ...headers },
+      headers: {
+        ...(this.credential ? { authorization: `Bearer ${this.credential}` } : {}),
+        ...headers,
+      },
     });
-    return { status: res.statusCode, headers: res.headers, body: res.body ? safeJson(res.body) : undefined, raw: res.body };
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body: res.body ? safeJson(res.body) : undefined,
+      raw: res.body,
+    };
   }
 
-  get = (url: string, headers?: Record<string, string>) => this.request('GET', url, undefined, headers);
-  post = (url: string, payload?: unknown, headers?: Record<string, string>) => this.request('POST', url, payload ?? {}, headers);
+  get = (url: string, headers?: Record<string, string>) =>
+    this.request('GET', url, undefined, headers);
+  post = (url: string, payload?: unknown, headers?: Record<string, string>) =>
+    this.request('POST', url, payload ?? {}, headers);
   patch = (url: string, payload?: unknown) => this.request('PATCH', url, payload ?? {});
   delete = (url: string) => this.request('DELETE', url);
 }
@@ -40,8 +55,17 @@ function safeJson(body: string): any {
   }
 }
 
-export async function login(app: NestFastifyApplication, email: string, password: string, tenant?: string): Promise<Tokens> {
-  const res = await new Client(app).post('/v1/auth/login', { email, password, ...(tenant ? { tenant } : {}) });
+export async function login(
+  app: NestFastifyApplication,
+  email: string,
+  password: string,
+  tenant?: string,
+): Promise<Tokens> {
+  const res = await new Client(app).post('/v1/auth/login', {
+    email,
+    password,
+    ...(tenant ? { tenant } : {}),
+  });
   if (res.status !== 200) throw new Error(`login failed for ${email}: ${res.status} ${res.raw}`);
   return res.body as Tokens;
 }
@@ -59,10 +83,18 @@ export async function createTenant(app: NestFastifyApplication): Promise<TestTen
   const root = new Client(app, (await login(app, ROOT.email, ROOT.password)).accessToken);
   const name = `t-${randomBytes(5).toString('hex')}`;
   const admin = { email: `admin@${name}.test`, password: strongPassword() };
-  const res = await root.post('/v1/admin/tenants', { name, adminEmail: admin.email, adminPassword: admin.password });
+  const res = await root.post('/v1/admin/tenants', {
+    name,
+    adminEmail: admin.email,
+    adminPassword: admin.password,
+  });
   if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${res.raw}`);
   const tokens = await login(app, admin.email, admin.password, name);
-  return { name, id: res.body.tenant.id, admin: { ...admin, id: res.body.admin.id, client: new Client(app, tokens.accessToken) } };
+  return {
+    name,
+    id: res.body.tenant.id,
+    admin: { ...admin, id: res.body.admin.id, client: new Client(app, tokens.accessToken) },
+  };
 }
 
 export interface TestUser {
@@ -73,16 +105,34 @@ export interface TestUser {
   client: Client;
 }
 
-export async function createUser(tenant: TestTenant, role: 'admin' | 'member' = 'member'): Promise<TestUser> {
+export async function createUser(
+  tenant: TestTenant,
+  role: 'admin' | 'member' = 'member',
+): Promise<TestUser> {
   const email = `${role}-${randomBytes(4).toString('hex')}@${tenant.name}.test`;
   const password = strongPassword();
-  const res = await tenant.admin.client.post('/v1/admin/users', { email, password, role, name: `A ${role}` });
+  const res = await tenant.admin.client.post('/v1/admin/users', {
+    email,
+    password,
+    role,
+    name: `A ${role}`,
+  });
   if (res.status !== 201) throw new Error(`user creation failed: ${res.status} ${res.raw}`);
   const tokens = await login(tenant.admin.client.app, email, password, tenant.name);
-  return { id: res.body.id, email, password, tokens, client: new Client(tenant.admin.client.app, tokens.accessToken) };
+  return {
+    id: res.body.id,
+    email,
+    password,
+    tokens,
+    client: new Client(tenant.admin.client.app, tokens.accessToken),
+  };
 }
 
-export async function createApiKey(client: Client, scopes: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
+export async function createApiKey(
+  client: Client,
+  scopes: string[],
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; key: string }> {
   const res = await client.post('/v1/api-keys', { name: 'test key', scopes, ...extra });
   if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${res.raw}`);
   return res.body;

@@ -24,7 +24,10 @@ export interface TestAppOptions {
 /** The superadmin every test installation is bootstrapped with. */
 export const ROOT = { email: 'root@parley.test', password: 'root-password-for-tests-only' };
 /** A known signing key, so tests can forge tokens the way an attacker would try to. */
-export const TEST_JWT_KEY = { kid: 'test-1', secret: 'test-signing-secret-that-is-long-enough-0123456789' };
+export const TEST_JWT_KEY = {
+  kid: 'test-1',
+  secret: 'test-signing-secret-that-is-long-enough-0123456789',
+};
 
 /** The environment of a test process: APP_ENV=test plus the machine's DATABASE_URL/REDIS_URL. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
