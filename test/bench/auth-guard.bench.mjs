@@ -3,45 +3,24 @@
 // an unknown email vs a wrong password. Embedded mode, and services mode when DATABASE_URL is set.
 //   node test/bench/auth-guard.bench.mjs [--duration 5]
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { startServer, withServicesDatabase } from './support.mjs';
 
 const duration = Number(process.argv[process.argv.indexOf('--duration') + 1]) || 5;
-const root = new URL('../..', import.meta.url).pathname;
 const ADMIN = { email: 'bench@parley.test', password: 'bench-password-not-secret' };
 
 async function boot(env) {
-  const child = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      RATE_LIMIT_AUTH: '1000000/60',
-      LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
-      LOGIN_MAX_FAILURES_PER_IP: '100000',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = startServer({
+    BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    RATE_LIMIT_AUTH: '1000000/60',
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
+    LOGIN_MAX_FAILURES_PER_IP: '100000',
+    ...env,
   });
-  let out = '';
-  const port = await new Promise((resolve, reject) => {
-    const onData = (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  return { child, base: `http://127.0.0.1:${port}` };
+  return { child: server.child, base: `http://127.0.0.1:${await server.listening}` };
 }
 
 const post = (url, body, headers = {}) =>
@@ -113,24 +92,9 @@ const dir = mkdtempSync(join(tmpdir(), 'parley-bench-auth-'));
 try {
   results.push(await measure('embedded', { PGLITE_DATA_DIR: join(dir, 'pglite') }));
   if (process.env.DATABASE_URL) {
-    const db = `parley_bench_auth_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${db}`;
-    try {
-      results.push(
-        await measure('services (PostgreSQL + Redis)', {
-          DATABASE_URL: url.toString(),
-          DATABASE_MIGRATE_ON_BOOT: 'true',
-          ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-        }),
-      );
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await admin.end();
-    }
+    results.push(
+      await withServicesDatabase((env) => measure('services (PostgreSQL + Redis)', env)),
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

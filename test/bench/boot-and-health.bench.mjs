@@ -2,46 +2,12 @@
 // the built api, in embedded mode and (when DATABASE_URL is set) services mode. Prints JSON.
 //   node test/bench/boot-and-health.bench.mjs [--duration 10]
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { startServer, withServicesDatabase } from './support.mjs';
 
 const duration = Number(process.argv[process.argv.indexOf('--duration') + 1]) || 10;
-const root = new URL('../..', import.meta.url).pathname;
-
-function start(env, command = ['dist/apps/api/src/main.js']) {
-  const t0 = performance.now();
-  const child = spawn(
-    command[0] === 'npm' ? 'npm' : process.execPath,
-    command[0] === 'npm' ? command.slice(1) : command,
-    {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        LOG_LEVEL: 'info',
-        LOG_FORMAT: 'json',
-        PORT: '0',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  const listening = new Promise((resolve, reject) => {
-    const onData = (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  return { child, t0, listening };
-}
 
 async function readyAfter(port, t0) {
   for (;;) {
@@ -74,7 +40,7 @@ function nodePidUnder(pid) {
 }
 
 async function measure(mode, env, { viaNpm = false } = {}) {
-  const proc = start(env, viaNpm ? ['npm', 'start', '--silent'] : undefined);
+  const proc = startServer(env, { npmStart: viaNpm });
   const port = await proc.listening;
   const listeningMs = performance.now() - proc.t0;
   const readyMs = await readyAfter(port, proc.t0);
@@ -124,24 +90,9 @@ try {
   );
   results.push(await measure('embedded, restart', { PGLITE_DATA_DIR: join(dir, 'a') }));
   if (process.env.DATABASE_URL) {
-    const db = `parley_bench_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${db}`;
-    try {
-      results.push(
-        await measure('services (PostgreSQL + Redis)', {
-          DATABASE_URL: url.toString(),
-          DATABASE_MIGRATE_ON_BOOT: 'true',
-          ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-        }),
-      );
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await admin.end();
-    }
+    results.push(
+      await withServicesDatabase((env) => measure('services (PostgreSQL + Redis)', env)),
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

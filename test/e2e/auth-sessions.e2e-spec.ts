@@ -232,3 +232,42 @@ describe('sessions: login, refresh, logout, access tokens', () => {
     expect(blocked.body.code).toBe('INVALID_CREDENTIALS');
   });
 });
+
+describe('signing key rotation', () => {
+  let t: TestApp;
+  const NEW_KEY = { kid: 'next-2', secret: 'the-next-signing-secret-long-enough-0123456789' };
+
+  beforeAll(async () => {
+    // The new key is listed first, so it signs; the old one (the tests' default) still verifies.
+    t = await createTestApp({
+      env: {
+        JWT_SIGNING_KEYS: `${NEW_KEY.kid}:${NEW_KEY.secret},${TEST_JWT_KEY.kid}:${TEST_JWT_KEY.secret}`,
+      },
+    });
+  });
+  afterAll(() => t?.close());
+
+  it('signs with the first key and still accepts tokens of the previous one', async () => {
+    const tokens = await login(t.app, ROOT.email, ROOT.password);
+    const header = JSON.parse(
+      Buffer.from(tokens.accessToken.split('.')[0]!, 'base64url').toString(),
+    );
+    expect(header).toMatchObject({ alg: 'HS256', kid: NEW_KEY.kid });
+    const me = await new Client(t.app, tokens.accessToken).get('/v1/auth/me');
+    expect(me.status).toBe(200);
+
+    const old = sign(
+      {
+        sub: me.body.userId,
+        tid: me.body.tenantId,
+        iss: 'parley',
+        aud: 'parley-api',
+        jti: 'j2',
+        iat_ms: Date.now(),
+      },
+      TEST_JWT_KEY.secret,
+      { algorithm: 'HS256', keyid: TEST_JWT_KEY.kid, expiresIn: 60 },
+    );
+    expect((await new Client(t.app, old).get('/v1/auth/me')).status).toBe(200);
+  });
+});

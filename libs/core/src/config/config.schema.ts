@@ -23,16 +23,16 @@ const int = (min: number, max: number) =>
       .max(max, { error: `expected a whole number between ${min} and ${max}` }),
   );
 
-const list = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : v,
-  z.array(z.string().min(1)),
-);
+/** `a, b ,c` → `['a', 'b', 'c']`; anything else is left for the schema to judge. */
+const splitList = (v: unknown): unknown =>
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : v;
+
+const list = z.preprocess(splitList, z.array(z.string().min(1)));
 
 const optionalString = z.preprocess(
   (v) => (v === '' || v === null ? undefined : v),
@@ -93,16 +93,12 @@ const rateLimit = z.preprocess(
 const signingKeys = z.preprocess(
   (v) =>
     typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-          .map((pair) => {
-            const at = pair.indexOf(':');
-            return at > 0
-              ? { kid: pair.slice(0, at), secret: pair.slice(at + 1) }
-              : { kid: '', secret: pair };
-          })
+      ? (splitList(v) as string[]).map((pair) => {
+          const at = pair.indexOf(':');
+          return at > 0
+            ? { kid: pair.slice(0, at), secret: pair.slice(at + 1) }
+            : { kid: '', secret: pair };
+        })
       : (v ?? []),
   z.array(
     z.strictObject({
