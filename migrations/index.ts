@@ -1,8 +1,13 @@
 import { SystemSettings1763900000000 } from './1763900000000-SystemSettings';
 import { Identity1763900001000 } from './1763900001000-Identity';
+import { Conversations1763900002000 } from './1763900002000-Conversations';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
  * append it here.
  */
-export const MIGRATIONS = [SystemSettings1763900000000, Identity1763900001000];
+export const MIGRATIONS = [
+  SystemSettings1763900000000,
+  Identity1763900001000,
+  Conversations1763900002000,
+];

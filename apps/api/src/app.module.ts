@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { AuthModule } from '@parley/auth';
+import { ConversationModule } from '@parley/conversation';
 import { type AppConfig, CoreModule } from '@parley/core';
 import { DatabaseModule } from '@parley/database';
 import { MIGRATIONS } from '@parley/migrations';
@@ -16,6 +17,7 @@ export class AppModule {
         DatabaseModule.forRoot({ migrations: MIGRATIONS }),
         QueueModule.forRoot(config, { runWorkers: config.queue.workersInProcess }),
         AuthModule,
+        ConversationModule,
         ...extra,
       ],
     };

@@ -1,11 +1,25 @@
 import type { RawConfig } from './config.schema';
 
+export interface ResolvedProvider {
+  name: string;
+  baseUrl: string;
+  apiKey?: string;
+  timeoutMs: number;
+  models: string[];
+}
+
 type Derived = {
   /** `embedded` when DATABASE_URL is unset (PGlite), `services` otherwise. */
   mode: 'embedded' | 'services';
   configDir: string;
   log: Omit<RawConfig['log'], 'format'> & { format: 'json' | 'pretty' };
   database: Omit<RawConfig['database'], 'migrateOnBoot'> & { migrateOnBoot: boolean };
+  llm: RawConfig['llm'] & {
+    /** Providers from YAML and the LLM_* variables, with their API keys read from the environment. */
+    resolvedProviders: ResolvedProvider[];
+    /** Aliases, including `default` → the LLM_MODEL provider when configured by environment. */
+    resolvedAliases: Record<string, string[]>;
+  };
   queue: Omit<RawConfig['queue'], 'workersInProcess'> & {
     workersInProcess: boolean;
     backend: 'redis' | 'postgres';

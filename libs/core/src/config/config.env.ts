@@ -56,6 +56,10 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'LOGIN_MAX_LOCK_SECONDS', path: 'security.login.maxLockSeconds' },
   { env: 'BOOTSTRAP_ADMIN_EMAIL', path: 'security.bootstrap.adminEmail' },
   { env: 'BOOTSTRAP_ADMIN_PASSWORD', path: 'security.bootstrap.adminPassword', secret: true },
+  { env: 'CHAT_DEFAULT_MODEL', path: 'conversation.defaultModel' },
+  { env: 'CHAT_MEMORY_TOKEN_BUDGET', path: 'conversation.memoryTokenBudget' },
+  { env: 'CHAT_MAX_MESSAGE_CHARS', path: 'conversation.maxMessageChars' },
+  { env: 'CHAT_DEFAULT_MAX_TOKENS', path: 'conversation.defaultMaxTokens' },
   { env: 'RATE_LIMIT_DEFAULT', path: 'rateLimit.default' },
   { env: 'RATE_LIMIT_AUTH', path: 'rateLimit.auth' },
   { env: 'RATE_LIMIT_CHAT', path: 'rateLimit.chat' },
@@ -65,4 +69,5 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'LLM_API_KEY', path: 'llm.apiKey', secret: true },
   { env: 'LLM_MODEL', path: 'llm.model' },
   { env: 'EMBEDDING_MODEL', path: 'llm.embeddingModel' },
+  { env: 'LLM_TIMEOUT_MS', path: 'llm.timeoutMs' },
 ];

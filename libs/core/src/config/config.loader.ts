@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { configSchema, type RawConfig } from './config.schema';
 import { ENV_BINDINGS, type EnvBinding } from './config.env';
-import { AppConfig } from './app-config';
+import { AppConfig, type ResolvedProvider } from './app-config';
 
 /** A configuration problem, reported as one line that names the key and the reason. */
 export class ConfigError extends Error {
@@ -60,11 +60,21 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
         : issue.message;
     throw new ConfigError(`${path || '(root)'}${where}`, reason);
   }
-  return resolveDerived(parsed.data, options.isTty ?? Boolean(process.stdout.isTTY), configDir);
+  return resolveDerived(
+    parsed.data,
+    options.isTty ?? Boolean(process.stdout.isTTY),
+    configDir,
+    env,
+  );
 }
 
 /** Fills in the values that depend on the runtime mode. */
-function resolveDerived(raw: RawConfig, isTty: boolean, configDir: string): AppConfig {
+function resolveDerived(
+  raw: RawConfig,
+  isTty: boolean,
+  configDir: string,
+  env: NodeJS.ProcessEnv,
+): AppConfig {
   const embedded = raw.database.url === undefined;
   const dataDir = isAbsolute(raw.database.embedded.dataDir)
     ? raw.database.embedded.dataDir
@@ -82,6 +92,7 @@ function resolveDerived(raw: RawConfig, isTty: boolean, configDir: string): AppC
       migrateOnBoot: raw.database.migrateOnBoot === 'auto' ? embedded : raw.database.migrateOnBoot,
       embedded: { ...raw.database.embedded, dataDir },
     },
+    llm: resolveLlm(raw.llm, env),
     queue: {
       ...raw.queue,
       backend: raw.redis.url ? 'redis' : 'postgres',
@@ -162,4 +173,77 @@ function merge(target: Tree, source: Tree): void {
 
 function isTree(value: unknown): value is Tree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Providers with their keys read from the variables YAML names, plus the LLM_* provider. */
+function resolveLlm(llm: RawConfig['llm'], env: NodeJS.ProcessEnv): AppConfig['llm'] {
+  const providers: ResolvedProvider[] = llm.providers.map((p, i) => {
+    let apiKey: string | undefined;
+    if (p.apiKeyEnv) {
+      apiKey = readBinding(env, {
+        env: p.apiKeyEnv,
+        path: `llm.providers.${i}.apiKey`,
+        secret: true,
+      });
+      if (!apiKey) {
+        throw new ConfigError(
+          `llm.providers.${i}.apiKeyEnv`,
+          `${p.apiKeyEnv} (or ${p.apiKeyEnv}_FILE) is not set`,
+        );
+      }
+    }
+    return {
+      name: p.name,
+      baseUrl: p.baseUrl,
+      apiKey,
+      timeoutMs: p.timeoutMs ?? llm.timeoutMs,
+      models: p.models,
+    };
+  });
+  const aliases = { ...llm.aliases };
+  if (llm.baseUrl) {
+    if (!llm.model)
+      throw new ConfigError('llm.model (env LLM_MODEL)', 'is required when LLM_BASE_URL is set');
+    if (providers.some((p) => p.name === 'env')) {
+      throw new ConfigError(
+        'llm.providers',
+        'the name "env" is reserved for the LLM_BASE_URL provider',
+      );
+    }
+    const models = [llm.model, ...(llm.embeddingModel ? [llm.embeddingModel] : [])];
+    providers.push({
+      name: 'env',
+      baseUrl: llm.baseUrl,
+      apiKey: llm.apiKey,
+      timeoutMs: llm.timeoutMs,
+      models,
+    });
+    aliases.default ??= [`env/${llm.model}`];
+  }
+  const names = new Set<string>();
+  for (const p of providers) {
+    if (names.has(p.name))
+      throw new ConfigError('llm.providers', `the provider name "${p.name}" is used twice`);
+    names.add(p.name);
+  }
+  for (const [alias, chain] of Object.entries(aliases)) {
+    for (const entry of chain) {
+      const [provider, ...rest] = entry.split('/');
+      const model = rest.join('/');
+      const target = providers.find((p) => p.name === provider);
+      if (!target || !model) {
+        throw new ConfigError(
+          `llm.aliases.${alias}`,
+          `"${entry}" must be provider/model with a configured provider`,
+        );
+      }
+      if (!target.models.includes(model)) {
+        throw new ConfigError(
+          `llm.aliases.${alias}`,
+          `provider "${provider}" does not list the model "${model}"`,
+        );
+      }
+    }
+  }
+  return { ...llm, resolvedProviders: providers, resolvedAliases: aliases };
 }

@@ -194,6 +194,14 @@ export const configSchema = z
         adminPassword: optionalString,
       }),
     }),
+    conversation: z.strictObject({
+      defaultModel: z.string().min(1),
+      systemPrompt: z.string(),
+      /** Tokens of history the prompt may carry; older messages are left out whole. */
+      memoryTokenBudget: int(100, 1_000_000),
+      maxMessageChars: int(1, 1_000_000),
+      defaultMaxTokens: int(1, 1_000_000),
+    }),
     rateLimit: z.strictObject({
       default: rateLimit,
       auth: rateLimit,
@@ -202,10 +210,44 @@ export const configSchema = z
       admin: rateLimit,
     }),
     llm: z.strictObject({
+      // One provider from the environment alone (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL).
       baseUrl: url(['http:', 'https:']),
       apiKey: optionalString,
       model: optionalString,
       embeddingModel: optionalString,
+      providers: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
+              error: 'expected a lower-case provider name',
+            }),
+            baseUrl: z
+              .string()
+              .url({ error: 'expected the provider base URL, e.g. https://api.openai.com/v1' }),
+            /** The environment variable holding this provider's API key (never the key itself). */
+            apiKeyEnv: z
+              .string()
+              .regex(/^[A-Z][A-Z0-9_]*$/, { error: 'expected an environment variable name' })
+              .optional(),
+            timeoutMs: int(100, 600_000).optional(),
+            models: z.array(z.string().min(1)).min(1),
+          }),
+        )
+        .default([]),
+      /** Public model names → ordered chains of `provider/model` (primary first, then fallbacks). */
+      aliases: z
+        .record(z.string().regex(/^[A-Za-z0-9._:-]+$/), z.array(z.string().min(1)).min(1))
+        .default({}),
+      timeoutMs: int(100, 600_000),
+      retry: z.strictObject({
+        maxAttempts: int(1, 10),
+        baseDelayMs: int(1, 60_000),
+        maxDelayMs: int(1, 300_000),
+      }),
+      breaker: z.strictObject({
+        failureThreshold: int(1, 1000),
+        halfOpenAfterMs: int(100, 3_600_000),
+      }),
     }),
   })
   .strict();

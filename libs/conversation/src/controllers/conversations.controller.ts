@@ -1,0 +1,167 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
+import { CursorQueryDto, type Page, toAppError, toProblem } from '@parley/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ConversationView, MessageView } from '../conversation.views';
+import { toConversationView } from '../conversation.views';
+import { ConversationsService } from '../conversations.service';
+import {
+  ConversationDto,
+  ConversationPageDto,
+  CreateConversationDto,
+  MessagePageDto,
+  SendMessageDto,
+  TurnDto,
+  UpdateConversationDto,
+} from '../dto/conversation.dto';
+import { ChatPipeline, type TurnEvent } from '../pipeline/chat-pipeline.service';
+import { abortOnDisconnect, SseStream } from '../pipeline/sse';
+
+@ApiTags('conversations')
+@RateLimit('chat')
+@Authorize({ role: 'member', scope: 'chat' })
+@Controller('v1/conversations')
+export class ConversationsController {
+  constructor(
+    private readonly conversations: ConversationsService,
+    private readonly pipeline: ChatPipeline,
+    private readonly principal: CurrentPrincipal,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Start a conversation.' })
+  @ApiCreatedResponse({ type: ConversationDto })
+  create(@Body() body: CreateConversationDto): Promise<ConversationView> {
+    return this.conversations.create(this.principal.get(), body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your conversations (admins: the tenant’s), newest first.' })
+  @ApiOkResponse({ type: ConversationPageDto })
+  list(@Query() query: CursorQueryDto): Promise<Page<ConversationView>> {
+    return this.conversations.list(this.principal.get(), query);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: ConversationDto })
+  @ApiNotFoundResponse({ description: '`NOT_FOUND`' })
+  async get(@Param('id', ParseUUIDPipe) id: string): Promise<ConversationView> {
+    return toConversationView(await this.conversations.get(this.principal.get(), id));
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: ConversationDto })
+  @ApiNotFoundResponse({ description: '`NOT_FOUND`' })
+  update(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateConversationDto,
+  ): Promise<ConversationView> {
+    return this.conversations.update(this.principal.get(), id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ description: '`NOT_FOUND`' })
+  async remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.conversations.remove(this.principal.get(), id);
+  }
+
+  @Get(':id/messages')
+  @ApiOperation({ summary: 'The messages, oldest first.' })
+  @ApiOkResponse({ type: MessagePageDto })
+  listMessages(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: CursorQueryDto,
+  ): Promise<Page<MessageView>> {
+    return this.conversations.listMessages(this.principal.get(), id, query);
+  }
+
+  @Post(':id/messages')
+  @ApiOperation({
+    summary: 'Send a message and get the answer.',
+    description:
+      'JSON by default. With `Accept: text/event-stream` the answer streams as Server-Sent Events: ' +
+      '`start` {model, provider, extractive}, `delta` {text}…, `usage` {promptTokens, completionTokens}, ' +
+      '`done` {userMessage, assistantMessage}; or `error` (a problem details object). ' +
+      'If the client disconnects, generation stops and the partial answer is stored with status `aborted`.',
+  })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiCreatedResponse({ type: TurnDto })
+  @ApiNotFoundResponse({ description: '`NOT_FOUND`' })
+  async send(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: SendMessageDto,
+    @Headers('accept') accept: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TurnDto | void> {
+    const principal = this.principal.get();
+    const conversation = await this.conversations.get(principal, id);
+    const abort = abortOnDisconnect(reply);
+    const turn = this.pipeline.run(
+      {
+        principal,
+        conversation,
+        content: body.content,
+        model: body.model,
+        maxTokens: body.maxTokens,
+        temperature: body.temperature,
+        requestId: String(request.id),
+      },
+      abort.signal,
+    );
+    if (!accept?.includes('text/event-stream')) {
+      reply.status(201);
+      return finalTurn(turn);
+    }
+    // Validation, ownership and model errors surface as normal problem responses: the stream
+    // only opens once the model has started answering.
+    const first = await turn.next();
+    const sse = new SseStream(reply);
+    try {
+      for (let step = first; !step.done; step = await turn.next()) sendEvent(sse, step.value);
+    } catch (error) {
+      sse.send('error', toProblem(toAppError(error), String(request.id)));
+    } finally {
+      sse.end();
+    }
+  }
+}
+
+function sendEvent(sse: SseStream, event: TurnEvent): void {
+  if (event.type === 'start') sse.send('start', event.responder);
+  else if (event.type === 'delta') sse.send('delta', { text: event.text });
+  else {
+    sse.send('usage', event.assistantMessage.usage);
+    sse.send('done', { userMessage: event.userMessage, assistantMessage: event.assistantMessage });
+  }
+}
+
+async function finalTurn(turn: AsyncGenerator<TurnEvent>): Promise<TurnDto> {
+  for await (const event of turn) if (event.type === 'done') return event;
+  throw new Error('the turn ended without a result');
+}

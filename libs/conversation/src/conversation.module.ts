@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '@parley/auth';
+import { LlmModule } from '@parley/llm';
+import { ConversationsController } from './controllers/conversations.controller';
+import { ConversationsService } from './conversations.service';
+import { ConversationEntity } from './entities/conversation.entity';
+import { MessageEntity } from './entities/message.entity';
+import { ChatPipeline } from './pipeline/chat-pipeline.service';
+
+/** Conversations, messages and the chat pipeline. */
+@Module({
+  imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity]), AuthModule, LlmModule],
+  controllers: [ConversationsController],
+  providers: [ConversationsService, ChatPipeline],
+  exports: [ConversationsService, ChatPipeline],
+})
+export class ConversationModule {}

@@ -1,0 +1,60 @@
+import type { ConversationEntity } from './entities/conversation.entity';
+import type { MessageEntity } from './entities/message.entity';
+
+export interface ConversationView {
+  id: string;
+  title: string | null;
+  model: string;
+  knowledgeBaseIds: string[];
+  metadata: Record<string, unknown>;
+  ownerUserId: string | null;
+  ownerApiKeyId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  role: string;
+  content: string;
+  status: string;
+  model: string | null;
+  provider: string | null;
+  usage: { promptTokens: number; completionTokens: number };
+  costUsd: string;
+  latencyMs: number | null;
+  firstTokenMs: number | null;
+  finishReason: string | null;
+  citations: unknown[];
+  createdAt: string;
+}
+
+export const toConversationView = (c: ConversationEntity): ConversationView => ({
+  id: c.id,
+  title: c.title,
+  model: c.model,
+  knowledgeBaseIds: c.knowledgeBaseIds,
+  metadata: c.metadata,
+  ownerUserId: c.ownerUserId,
+  ownerApiKeyId: c.ownerApiKeyId,
+  createdAt: c.createdAt.toISOString(),
+  updatedAt: c.updatedAt.toISOString(),
+});
+
+export const toMessageView = (m: MessageEntity): MessageView => ({
+  id: m.id,
+  conversationId: m.conversationId,
+  role: m.role,
+  content: m.content,
+  status: m.status,
+  model: m.model,
+  provider: m.provider,
+  usage: { promptTokens: m.promptTokens, completionTokens: m.completionTokens },
+  costUsd: m.costUsd,
+  latencyMs: m.latencyMs,
+  firstTokenMs: m.firstTokenMs,
+  finishReason: m.finishReason,
+  citations: m.citations,
+  createdAt: m.createdAt.toISOString(),
+});

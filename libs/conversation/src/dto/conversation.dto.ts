@@ -1,0 +1,113 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+export class CreateConversationDto {
+  @ApiPropertyOptional({ example: 'Claim 4711' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  title?: string;
+  @ApiPropertyOptional({
+    description: 'A model alias such as `default`; the configured default when omitted.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  model?: string;
+  @ApiPropertyOptional({ type: Object, description: 'Your own key/value data, returned as given.' })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+}
+
+export class UpdateConversationDto extends CreateConversationDto {}
+
+export class SendMessageDto {
+  @ApiProperty({ example: 'What is the status of my claim?' })
+  @IsString()
+  @MinLength(1)
+  content: string;
+
+  @ApiPropertyOptional({ description: 'Overrides the conversation’s model for this message.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  model?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 32768 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(32768)
+  maxTokens?: number;
+  @ApiPropertyOptional({ minimum: 0, maximum: 2 })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(2)
+  temperature?: number;
+}
+
+export class ConversationDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ nullable: true, type: String }) title: string | null;
+  @ApiProperty() model: string;
+  @ApiProperty({ type: [String] }) knowledgeBaseIds: string[];
+  @ApiProperty({ type: Object }) metadata: Record<string, unknown>;
+  @ApiProperty({ nullable: true, type: String }) ownerUserId: string | null;
+  @ApiProperty({ nullable: true, type: String }) ownerApiKeyId: string | null;
+  @ApiProperty() createdAt: string;
+  @ApiProperty() updatedAt: string;
+}
+
+export class ConversationPageDto {
+  @ApiProperty({ type: [ConversationDto] }) items: ConversationDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export class UsageDto {
+  @ApiProperty() promptTokens: number;
+  @ApiProperty() completionTokens: number;
+}
+
+export class MessageDto {
+  @ApiProperty() id: string;
+  @ApiProperty() conversationId: string;
+  @ApiProperty({ enum: ['system', 'user', 'assistant'] }) role: string;
+  @ApiProperty() content: string;
+  @ApiProperty({ enum: ['complete', 'aborted', 'failed'] }) status: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: '`parley-extractive` when no model could answer.',
+  })
+  model: string | null;
+  @ApiProperty({ nullable: true, type: String }) provider: string | null;
+  @ApiProperty({ type: UsageDto }) usage: UsageDto;
+  @ApiProperty({ description: 'Decimal string, USD.' }) costUsd: string;
+  @ApiProperty({ nullable: true, type: Number }) latencyMs: number | null;
+  @ApiProperty({ nullable: true, type: Number }) firstTokenMs: number | null;
+  @ApiProperty({ nullable: true, type: String }) finishReason: string | null;
+  @ApiProperty({ type: [Object] }) citations: unknown[];
+  @ApiProperty() createdAt: string;
+}
+
+export class MessagePageDto {
+  @ApiProperty({ type: [MessageDto] }) items: MessageDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export class TurnDto {
+  @ApiProperty({ type: MessageDto }) userMessage: MessageDto;
+  @ApiProperty({ type: MessageDto }) assistantMessage: MessageDto;
+}

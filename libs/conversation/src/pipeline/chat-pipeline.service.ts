@@ -1,0 +1,202 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Principal } from '@parley/auth';
+import { AppConfig } from '@parley/core';
+import { newId } from '@parley/database';
+import {
+  CallerAbortedError,
+  type ChatMessage,
+  type FinishReason,
+  LlmGateway,
+  type Responder,
+  type TokenUsage,
+} from '@parley/llm';
+import { DataSource, In } from 'typeorm';
+import { MessageTooLongError, PromptTooLargeError } from '../conversation.errors';
+import { toMessageView, type MessageView } from '../conversation.views';
+import { ConversationEntity } from '../entities/conversation.entity';
+import { MessageEntity, type MessageStatus } from '../entities/message.entity';
+import { buildMemoryWindow } from './memory-window';
+
+export interface TurnInput {
+  principal: Principal;
+  conversation: ConversationEntity;
+  content: string;
+  model?: string;
+  maxTokens?: number;
+  temperature?: number;
+  requestId?: string;
+}
+
+export type TurnEvent =
+  | { type: 'start'; responder: Responder }
+  | { type: 'delta'; text: string }
+  | { type: 'done'; userMessage: MessageView; assistantMessage: MessageView };
+
+/** How far back history is read before the token budget trims it. */
+const HISTORY_LIMIT = 200;
+
+/**
+ * One conversation turn (design.md, "The chat pipeline"): memory window → [admission: cost
+ * reservation, when it lands] → [beside the call: guardrails and retrieval] → generation →
+ * [output guardrails] → one transaction that stores both messages. A turn the caller abandons
+ * is stored with what was generated and status `aborted`.
+ */
+@Injectable()
+export class ChatPipeline {
+  private readonly logger = new Logger('Chat');
+
+  constructor(
+    private readonly llm: LlmGateway,
+    private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  async *run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+    const { conversation } = input;
+    const settings = this.config.conversation;
+    if (input.content.length > settings.maxMessageChars)
+      throw new MessageTooLongError(settings.maxMessageChars);
+    const model = input.model ?? conversation.model;
+    const next: ChatMessage = { role: 'user', content: input.content };
+    const window = buildMemoryWindow(
+      model,
+      settings.systemPrompt,
+      await this.history(conversation.id),
+      next,
+      settings.memoryTokenBudget,
+    );
+    if (
+      window.messages.length === (settings.systemPrompt ? 2 : 1) &&
+      window.tokens > settings.memoryTokenBudget
+    ) {
+      throw new PromptTooLargeError(window.tokens, settings.memoryTokenBudget);
+    }
+
+    const started = Date.now();
+    let firstTokenMs: number | null = null;
+    let responder: Responder | undefined;
+    let text = '';
+    let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
+    let finishReason: FinishReason = 'stop';
+    let status: MessageStatus = 'complete';
+    try {
+      for await (const event of this.llm.stream(
+        {
+          model,
+          messages: window.messages,
+          maxTokens: input.maxTokens ?? settings.defaultMaxTokens,
+          temperature: input.temperature,
+        },
+        signal,
+      )) {
+        if (event.type === 'start') {
+          responder = event.responder;
+          yield event;
+        } else if (event.type === 'delta') {
+          firstTokenMs ??= Date.now() - started;
+          text += event.text;
+          yield event;
+        } else {
+          usage = event.usage;
+          finishReason = event.finishReason;
+        }
+      }
+    } catch (error) {
+      // Before the model answered, nothing is stored: the request simply failed.
+      if (!responder) throw error;
+      status = error instanceof CallerAbortedError ? 'aborted' : 'failed';
+      finishReason = error instanceof CallerAbortedError ? 'aborted' : 'error';
+      if (status === 'failed')
+        this.logger.warn(
+          `turn in conversation ${conversation.id} failed mid-stream: ${(error as Error).message}`,
+        );
+      await this.persist(input, {
+        responder,
+        text,
+        usage,
+        finishReason,
+        status,
+        firstTokenMs,
+        latencyMs: Date.now() - started,
+      });
+      throw error;
+    }
+    const stored = await this.persist(input, {
+      responder: responder!,
+      text,
+      usage,
+      finishReason,
+      status,
+      firstTokenMs,
+      latencyMs: Date.now() - started,
+    });
+    yield { type: 'done', ...stored };
+  }
+
+  /** The latest complete messages, oldest first. */
+  private async history(conversationId: string): Promise<ChatMessage[]> {
+    const rows = await this.dataSource.getRepository(MessageEntity).find({
+      where: { conversationId, status: 'complete', role: In(['user', 'assistant']) },
+      order: { id: 'DESC' },
+      take: HISTORY_LIMIT,
+      select: { id: true, role: true, content: true },
+    });
+    return rows.reverse().map((m) => ({ role: m.role, content: m.content }));
+  }
+
+  /** Both messages and the conversation's timestamp, in one transaction. */
+  private async persist(
+    input: TurnInput,
+    turn: {
+      responder: Responder;
+      text: string;
+      usage: TokenUsage;
+      finishReason: FinishReason;
+      status: MessageStatus;
+      firstTokenMs: number | null;
+      latencyMs: number;
+    },
+  ): Promise<{ userMessage: MessageView; assistantMessage: MessageView }> {
+    const { conversation } = input;
+    const base = {
+      tenantId: conversation.tenantId,
+      conversationId: conversation.id,
+      requestId: input.requestId ?? null,
+    };
+    const user = {
+      ...base,
+      id: newId(),
+      role: 'user' as const,
+      content: input.content,
+      status: 'complete' as const,
+      promptTokens: turn.usage.promptTokens,
+    };
+    const assistant = {
+      ...base,
+      id: newId(),
+      role: 'assistant' as const,
+      content: turn.text,
+      status: turn.status,
+      model: turn.responder.model,
+      provider: turn.responder.provider,
+      completionTokens: turn.usage.completionTokens,
+      promptTokens: turn.usage.promptTokens,
+      costUsd: '0',
+      latencyMs: turn.latencyMs,
+      firstTokenMs: turn.firstTokenMs,
+      finishReason: turn.finishReason,
+    };
+    return this.dataSource.transaction(async (manager) => {
+      const repo = manager.getRepository(MessageEntity);
+      await repo.insert([user, assistant]);
+      await manager
+        .getRepository(ConversationEntity)
+        .update({ id: conversation.id }, { updatedAt: new Date() });
+      const [u, a] = await Promise.all([
+        repo.findOneByOrFail({ id: user.id }),
+        repo.findOneByOrFail({ id: assistant.id }),
+      ]);
+      return { userMessage: toMessageView(u), assistantMessage: toMessageView(a) };
+    });
+  }
+}

@@ -1,0 +1,188 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { BrokenCircuitError } from 'cockatiel';
+import { APIError, APIUserAbortError } from 'openai';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { extractiveAnswer } from './extractive-responder';
+import { LlmRequestRejectedError, LlmStreamInterruptedError } from './llm.errors';
+import type {
+  ChatRequest,
+  ChatResult,
+  ChatStreamEvent,
+  FinishReason,
+  TokenUsage,
+} from './llm.types';
+import { type ChainEntry, ModelRouter } from './model-router';
+import { isTransient } from './provider-policy';
+import { ProviderRegistry } from './provider-registry';
+import { countMessageTokens, countTextTokens } from './token-counter';
+
+/** The caller went away; neither a retry nor a breaker failure. */
+export class CallerAbortedError extends Error {
+  constructor() {
+    super('the caller aborted the request');
+    this.name = 'CallerAbortedError';
+  }
+}
+
+type Opened = { iterator: AsyncIterator<ChatCompletionChunk>; pending: ChatCompletionChunk[] };
+
+/**
+ * The LLM gateway: resolves the model chain, calls each provider through its policy (timeout,
+ * retries, breaker), falls back along the chain, and when nothing can answer, hands over to
+ * the extractive responder. Streaming is retried only until the first token; after that a
+ * failure ends the stream. Knows nothing of conversations.
+ */
+@Injectable()
+export class LlmGateway {
+  private readonly logger = new Logger('Llm');
+
+  constructor(
+    private readonly router: ModelRouter,
+    private readonly providers: ProviderRegistry,
+  ) {}
+
+  async chat(
+    request: ChatRequest,
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<ChatResult> {
+    let result: ChatResult | undefined;
+    let text = '';
+    for await (const event of this.stream(request, signal)) {
+      if (event.type === 'start')
+        result = {
+          ...event.responder,
+          text: '',
+          finishReason: 'stop',
+          usage: { promptTokens: 0, completionTokens: 0 },
+        };
+      else if (event.type === 'delta') text += event.text;
+      else result = { ...result!, text, finishReason: event.finishReason, usage: event.usage };
+    }
+    return result!;
+  }
+
+  async *stream(
+    request: ChatRequest,
+    signal: AbortSignal = new AbortController().signal,
+  ): AsyncGenerator<ChatStreamEvent> {
+    const chain = this.router.resolve(request.model);
+    for (const [index, entry] of chain.entries()) {
+      let opened: Opened;
+      try {
+        opened = await this.open(entry, request, signal);
+      } catch (error) {
+        if (error instanceof CallerAbortedError || signal.aborted) throw new CallerAbortedError();
+        if (error instanceof APIError && !isTransient(error))
+          throw new LlmRequestRejectedError(entry.provider, error.status ?? 0);
+        const reason =
+          error instanceof BrokenCircuitError ? 'circuit open' : (error as Error).message;
+        this.logger.warn(
+          `${entry.provider}/${entry.model} unavailable (${reason}); ${index + 1 < chain.length ? 'falling back' : 'no fallback left'}`,
+        );
+        continue;
+      }
+      yield {
+        type: 'start',
+        responder: { provider: entry.provider, model: entry.model, extractive: false },
+      };
+      yield* this.relay(entry, request, opened, signal);
+      return;
+    }
+    const answer = extractiveAnswer(request.messages, request.passages);
+    yield {
+      type: 'start',
+      responder: { provider: answer.provider, model: answer.model, extractive: true },
+    };
+    yield { type: 'delta', text: answer.text };
+    yield { type: 'done', finishReason: 'stop', usage: answer.usage };
+  }
+
+  /** Opens the stream and waits for its first content, inside the provider's policy. */
+  private open(
+    entry: ChainEntry,
+    request: ChatRequest,
+    callerSignal: AbortSignal,
+  ): Promise<Opened> {
+    const provider = this.providers.get(entry.provider);
+    return provider.policy.execute(async ({ signal }) => {
+      try {
+        const stream = await provider.client.chat.completions.create(
+          {
+            model: entry.model,
+            messages: request.messages,
+            stream: true,
+            stream_options: { include_usage: true },
+            ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+            ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+            ...(request.user ? { user: request.user } : {}),
+          },
+          { signal: AbortSignal.any([signal, callerSignal]) },
+        );
+        const iterator = stream[Symbol.asyncIterator]();
+        const pending: ChatCompletionChunk[] = [];
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) break;
+          pending.push(next.value);
+          const choice = next.value.choices[0];
+          if (choice?.delta?.content || choice?.finish_reason || next.value.usage) break;
+        }
+        return { iterator, pending };
+      } catch (error) {
+        if (callerSignal.aborted || error instanceof APIUserAbortError)
+          throw new CallerAbortedError();
+        throw error;
+      }
+    });
+  }
+
+  /** Passes the stream on; from here nothing is retried. */
+  private async *relay(
+    entry: ChainEntry,
+    request: ChatRequest,
+    opened: Opened,
+    signal: AbortSignal,
+  ): AsyncGenerator<ChatStreamEvent> {
+    let finishReason: FinishReason = 'stop';
+    let usage: TokenUsage | undefined;
+    let text = '';
+    const handle = function* (chunk: ChatCompletionChunk): Generator<ChatStreamEvent> {
+      const choice = chunk.choices[0];
+      if (choice?.delta?.content) {
+        text += choice.delta.content;
+        yield { type: 'delta', text: choice.delta.content };
+      }
+      if (choice?.finish_reason)
+        finishReason =
+          choice.finish_reason === 'length'
+            ? 'length'
+            : choice.finish_reason === 'content_filter'
+              ? 'content_filter'
+              : 'stop';
+      if (chunk.usage)
+        usage = {
+          promptTokens: chunk.usage.prompt_tokens,
+          completionTokens: chunk.usage.completion_tokens,
+        };
+    };
+    for (const chunk of opened.pending) yield* handle(chunk);
+    try {
+      for (;;) {
+        const next = await opened.iterator.next();
+        if (next.done) break;
+        yield* handle(next.value);
+      }
+    } catch (error) {
+      if (signal.aborted || error instanceof APIUserAbortError) throw new CallerAbortedError();
+      throw new LlmStreamInterruptedError(entry.provider);
+    }
+    // An aborted stream may simply end instead of throwing.
+    if (signal.aborted) throw new CallerAbortedError();
+    // Some servers send no usage; count it ourselves then.
+    usage ??= {
+      promptTokens: countMessageTokens(entry.model, request.messages),
+      completionTokens: countTextTokens(entry.model, text),
+    };
+    yield { type: 'done', finishReason, usage };
+  }
+}

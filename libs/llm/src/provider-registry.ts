@@ -1,0 +1,42 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '@parley/core';
+import type { IPolicy } from 'cockatiel';
+import OpenAI from 'openai';
+import { providerPolicy } from './provider-policy';
+
+export interface Provider {
+  name: string;
+  client: OpenAI;
+  policy: IPolicy;
+}
+
+/** One official `openai` client and one resilience policy (with its breaker) per provider. */
+@Injectable()
+export class ProviderRegistry {
+  private readonly logger = new Logger('Llm');
+  private readonly providers = new Map<string, Provider>();
+
+  constructor(config: AppConfig) {
+    const { retry, breaker } = config.llm;
+    for (const p of config.llm.resolvedProviders) {
+      const client = new OpenAI({
+        baseURL: p.baseUrl,
+        // Local servers (Ollama, vLLM) often need no key; the client insists on one.
+        apiKey: p.apiKey ?? 'not-needed',
+        // Retries and timeouts belong to the policy, where they are counted and bounded.
+        maxRetries: 0,
+        timeout: p.timeoutMs * 4,
+      });
+      const policy = providerPolicy({ timeoutMs: p.timeoutMs, ...retry, ...breaker });
+      const breakerPolicy = policy as unknown as { onBreak?: (cb: () => void) => void };
+      breakerPolicy.onBreak?.(() => this.logger.warn(`circuit opened for provider ${p.name}`));
+      this.providers.set(p.name, { name: p.name, client, policy });
+    }
+  }
+
+  get(name: string): Provider {
+    const provider = this.providers.get(name);
+    if (!provider) throw new Error(`unknown provider ${name}`);
+    return provider;
+  }
+}

@@ -1,0 +1,34 @@
+import { countTokens as cl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+import { countTokens as o200k } from 'gpt-tokenizer/encoding/o200k_base';
+import type { ChatMessage } from './llm.types';
+
+/**
+ * Token counts by model family with gpt-tokenizer: o200k_base for the GPT-4o/4.1/5 and o-series
+ * families, cl100k_base for GPT-4 and GPT-3.5. For any other model (Llama, Mistral, Qwen…) the
+ * count is an estimate: cl100k_base plus 15 %, since those tokenizers tend to produce more
+ * tokens for the same text, and a budget that over-counts is the safe side.
+ */
+export function countTextTokens(model: string, text: string): number {
+  const family = tokenizerFamily(model);
+  if (family === 'o200k') return o200k(text);
+  if (family === 'cl100k') return cl100k(text);
+  return Math.ceil(cl100k(text) * 1.15);
+}
+
+/** Per-message framing of the chat format (OpenAI's published accounting: 3 + 3 for the reply). */
+const PER_MESSAGE = 3;
+const REPLY_PRIMING = 3;
+
+export function countMessageTokens(model: string, messages: ChatMessage[]): number {
+  return messages.reduce(
+    (sum, m) => sum + PER_MESSAGE + countTextTokens(model, m.content),
+    REPLY_PRIMING,
+  );
+}
+
+export function tokenizerFamily(model: string): 'o200k' | 'cl100k' | 'estimate' {
+  const name = model.split('/').pop()!.toLowerCase();
+  if (/^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4|chatgpt-4o)/.test(name)) return 'o200k';
+  if (/^(gpt-4|gpt-3\.5|text-embedding-3|text-embedding-ada)/.test(name)) return 'cl100k';
+  return 'estimate';
+}

@@ -1,0 +1,255 @@
+import { DataSource } from 'typeorm';
+import { FakeLlm } from '../support/fake-llm';
+import {
+  Client,
+  createApiKey,
+  createTenant,
+  createUser,
+  type TestTenant,
+  type TestUser,
+} from '../support/identity';
+import { createTestApp, type TestApp } from '../support/test-app';
+
+const REPLY = 'The claim was approved on Monday and the payment is on its way.';
+
+describe('conversations and chat turns', () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+  let tenant: TestTenant;
+  let member: TestUser;
+
+  beforeAll(async () => {
+    fake = await FakeLlm.start({ reply: REPLY });
+    t = await createTestApp({
+      env: { LLM_BASE_URL: fake.url, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test' },
+    });
+    tenant = await createTenant(t.app);
+    member = await createUser(tenant);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+  });
+  beforeEach(() => fake.reset());
+
+  const newConversation = async (client: Client = member.client) => {
+    const res = await client.post('/v1/conversations', { title: 'Claim 4711' });
+    expect(res.status).toBe(201);
+    return res.body as { id: string };
+  };
+
+  it('creates, lists, renames and deletes conversations', async () => {
+    const created = await member.client.post('/v1/conversations', {
+      title: 'First',
+      metadata: { channel: 'web' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      title: 'First',
+      model: 'default',
+      metadata: { channel: 'web' },
+      ownerUserId: member.id,
+    });
+    const { id } = created.body;
+    expect(
+      (await member.client.get('/v1/conversations')).body.items.map((c: { id: string }) => c.id),
+    ).toContain(id);
+    const renamed = await member.client.patch(`/v1/conversations/${id}`, { title: 'Renamed' });
+    expect(renamed.body.title).toBe('Renamed');
+    expect((await member.client.delete(`/v1/conversations/${id}`)).status).toBe(204);
+    expect((await member.client.get(`/v1/conversations/${id}`)).status).toBe(404);
+    expect((await member.client.get('/v1/conversations')).raw).not.toContain(id);
+  });
+
+  it('refuses an unknown model with 400 UNKNOWN_MODEL', async () => {
+    const res = await member.client.post('/v1/conversations', { model: 'gpt-nonexistent' });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('UNKNOWN_MODEL');
+  });
+
+  it('answers a message in JSON, stores both messages with usage, and sends the prompt upstream', async () => {
+    const { id } = await newConversation();
+    const res = await member.client.post(`/v1/conversations/${id}/messages`, {
+      content: 'Where is my claim?',
+    });
+    expect(res.status).toBe(201);
+    const { userMessage, assistantMessage } = res.body;
+    expect(userMessage).toMatchObject({
+      role: 'user',
+      content: 'Where is my claim?',
+      status: 'complete',
+    });
+    expect(assistantMessage).toMatchObject({
+      role: 'assistant',
+      content: REPLY,
+      status: 'complete',
+      model: 'fake-model',
+      provider: 'env',
+      finishReason: 'stop',
+    });
+    expect(assistantMessage.usage.completionTokens).toBe(REPLY.match(/\S+\s*|\s+/g)!.length);
+    expect(assistantMessage.usage.promptTokens).toBeGreaterThan(0);
+    expect(assistantMessage.latencyMs).toBeGreaterThanOrEqual(0);
+
+    const upstream = fake.requests.find((r) => r.path.endsWith('/chat/completions'))!;
+    expect(upstream.headers.authorization).toBe('Bearer sk-test');
+    expect(upstream.body.model).toBe('fake-model');
+    expect(upstream.body.messages[0].role).toBe('system');
+    expect(upstream.body.messages.at(-1)).toEqual({ role: 'user', content: 'Where is my claim?' });
+
+    const listed = await member.client.get(`/v1/conversations/${id}/messages`);
+    expect(listed.body.items.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+  });
+
+  it('carries the earlier turns as memory', async () => {
+    const { id } = await newConversation();
+    await member.client.post(`/v1/conversations/${id}/messages`, { content: 'My name is Ada.' });
+    fake.reset();
+    await member.client.post(`/v1/conversations/${id}/messages`, { content: 'What is my name?' });
+    const sent = fake.requests.find((r) => r.path.endsWith('/chat/completions'))!.body.messages;
+    expect(sent.map((m: { role: string; content: string }) => `${m.role}:${m.content}`)).toEqual([
+      expect.stringMatching(/^system:/),
+      'user:My name is Ada.',
+      `assistant:${REPLY}`,
+      'user:What is my name?',
+    ]);
+  });
+
+  it('streams the answer as Server-Sent Events in order', async () => {
+    const { id } = await newConversation();
+    fake.configure({ tokenDelayMs: 5 });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (t.app.getHttpServer().address() as { port: number }).port;
+    const res = await fetch(`http://127.0.0.1:${port}/v1/conversations/${id}/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${member.client.credential}`,
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+      },
+      body: JSON.stringify({ content: 'Stream it' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+    const events = parseSse(await res.text());
+    const names = events.map((e) => e.event);
+    expect(names[0]).toBe('start');
+    expect(names.slice(-2)).toEqual(['usage', 'done']);
+    expect(names.slice(1, -2).every((n) => n === 'delta')).toBe(true);
+    expect(names.filter((n) => n === 'delta').length).toBeGreaterThan(3);
+    expect(events[0]!.data).toEqual({ provider: 'env', model: 'fake-model', extractive: false });
+    const text = events
+      .filter((e) => e.event === 'delta')
+      .map((e) => (e.data as { text: string }).text)
+      .join('');
+    expect(text).toBe(REPLY);
+    expect(
+      (events.at(-1)!.data as { assistantMessage: { content: string } }).assistantMessage.content,
+    ).toBe(REPLY);
+  });
+
+  it('stops generating when the client disconnects and stores the partial answer as aborted', async () => {
+    const { id } = await newConversation();
+    fake.configure({ tokenDelayMs: 150 });
+    await t.app.listen({ port: 0, host: '127.0.0.1' }).catch(() => undefined);
+    const port = (t.app.getHttpServer().address() as { port: number }).port;
+    const controller = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${port}/v1/conversations/${id}/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${member.client.credential}`,
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+      },
+      body: JSON.stringify({ content: 'Take your time' }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    let seen = '';
+    while (!seen.includes('event: delta'))
+      seen += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const aborted = await fake.waitForClientAbort();
+    expect(aborted.path).toMatch(/chat\/completions$/);
+
+    let stored: { status: string; content: string } | undefined;
+    for (let i = 0; i < 50 && !stored; i++) {
+      const list = await member.client.get(`/v1/conversations/${id}/messages`);
+      stored = list.body.items.find((m: { role: string }) => m.role === 'assistant');
+      if (!stored) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(stored!.status).toBe('aborted');
+    expect(stored!.content.length).toBeGreaterThan(0);
+    expect(REPLY.startsWith(stored!.content)).toBe(true);
+    expect(stored!.content.length).toBeLessThan(REPLY.length);
+  });
+
+  it('retries a 429 and a 503 from the provider and still answers', async () => {
+    const { id } = await newConversation();
+    fake.failNext({ kind: 'status', status: 429, retryAfterSeconds: 0 });
+    fake.failNext({ kind: 'status', status: 503 });
+    const res = await member.client.post(`/v1/conversations/${id}/messages`, { content: 'Hello?' });
+    expect(res.status).toBe(201);
+    expect(res.body.assistantMessage.content).toBe(REPLY);
+    expect(fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(3);
+  });
+
+  describe('tenancy', () => {
+    it('answers 404 for another tenant’s conversation, and for another member’s; admins see the tenant’s', async () => {
+      const { id } = await newConversation();
+      const other = await createTenant(t.app);
+      for (const res of [
+        await other.admin.client.get(`/v1/conversations/${id}`),
+        await other.admin.client.post(`/v1/conversations/${id}/messages`, { content: 'hi' }),
+        await other.admin.client.get(`/v1/conversations/${id}/messages`),
+        await other.admin.client.patch(`/v1/conversations/${id}`, { title: 'x' }),
+        await other.admin.client.delete(`/v1/conversations/${id}`),
+      ]) {
+        expect(res.status).toBe(404);
+      }
+      const colleague = await createUser(tenant);
+      expect((await colleague.client.get(`/v1/conversations/${id}`)).status).toBe(404);
+      expect((await tenant.admin.client.get(`/v1/conversations/${id}`)).status).toBe(200);
+      expect(fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(0);
+    });
+
+    it('lets an API key with the chat scope converse, and refuses one without it', async () => {
+      const chatKey = await createApiKey(member.client, ['chat']);
+      const bot = new Client(t.app, chatKey.key);
+      const { id } = await newConversation(bot);
+      expect((await bot.post(`/v1/conversations/${id}/messages`, { content: 'hi' })).status).toBe(
+        201,
+      );
+      const audioKey = await createApiKey(member.client, ['audio']);
+      expect((await new Client(t.app, audioKey.key).post('/v1/conversations', {})).status).toBe(
+        403,
+      );
+    });
+  });
+
+  it('refuses a message that is too long, with nothing stored and no upstream call', async () => {
+    const { id } = await newConversation();
+    const res = await member.client.post(`/v1/conversations/${id}/messages`, {
+      content: 'x'.repeat(32_001),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('MESSAGE_TOO_LONG');
+    const rows = await t.app
+      .get(DataSource)
+      .query('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [id]);
+    expect(rows[0].n).toBe(0);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+function parseSse(body: string): { event: string; data: unknown }[] {
+  return body
+    .split('\n\n')
+    .filter((block) => block.trim())
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      return { event, data: data ? JSON.parse(data) : undefined };
+    });
+}
