@@ -129,8 +129,8 @@ export class LlmGateway {
         }
         return { iterator, pending };
       } catch (error) {
-        if (callerSignal.aborted || error instanceof APIUserAbortError)
-          throw new CallerAbortedError();
+        // An abort caused by the per-attempt timeout stays a (retryable) timeout.
+        if (callerSignal.aborted) throw new CallerAbortedError();
         throw error;
       }
     });

@@ -7,6 +7,7 @@ import {
   type IPolicy,
   retry,
   timeout,
+  TaskCancelledError,
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
@@ -33,9 +34,8 @@ export function isTransient(error: unknown): boolean {
       error.status === 429 ||
       error.status >= 500
     );
-  // cockatiel's own timeout, and fetch-level network failures.
-  const name = (error as Error)?.name;
-  return name === 'TaskCancelledError' || name === 'TypeError' || name === 'FetchError';
+  // cockatiel's own per-attempt timeout.
+  return error instanceof TaskCancelledError;
 }
 
 /** Milliseconds the provider asked us to wait (Retry-After seconds or date, or retry-after-ms). */
