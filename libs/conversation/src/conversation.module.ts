@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@parley/auth';
 import { LlmModule } from '@parley/llm';
+import { ChatCompletionsController } from './controllers/chat-completions.controller';
 import { ConversationsController } from './controllers/conversations.controller';
 import { ConversationsService } from './conversations.service';
 import { ConversationEntity } from './entities/conversation.entity';
@@ -11,7 +12,7 @@ import { ChatPipeline } from './pipeline/chat-pipeline.service';
 /** Conversations, messages and the chat pipeline. */
 @Module({
   imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity]), AuthModule, LlmModule],
-  controllers: [ConversationsController],
+  controllers: [ConversationsController, ChatCompletionsController],
   providers: [ConversationsService, ChatPipeline],
   exports: [ConversationsService, ChatPipeline],
 })

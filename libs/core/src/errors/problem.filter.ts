@@ -1,4 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import { OPENAI_ERRORS } from '../http/public.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem-details';
 
@@ -26,11 +27,29 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (reply.sent) return;
     const path = request.url?.split('?')[0];
+    const problem = toProblem(error, String(request.id), path);
+    const openAi = Boolean(
+      (request.routeOptions?.config as unknown as Record<string, unknown> | undefined)?.[
+        OPENAI_ERRORS
+      ],
+    );
     reply
       .status(error.status)
       .headers(error.headers)
       .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send(toProblem(error, String(request.id), path));
+      .send(
+        openAi
+          ? {
+              ...problem,
+              error: {
+                message: error.message,
+                type: error.code.toLowerCase(),
+                code: error.code,
+                param: null,
+              },
+            }
+          : problem,
+      );
   }
 }
 

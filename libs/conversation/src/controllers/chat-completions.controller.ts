@@ -1,0 +1,234 @@
+import { Body, Controller, HttpCode, Logger, Post, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
+import { AppConfig, AppError, OpenAiErrors, toAppError, ValidationFailedError } from '@parley/core';
+import { type ChatMessage, LlmGateway, type Responder, type TokenUsage } from '@parley/llm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ConversationsService } from '../conversations.service';
+import {
+  ChatCompletionRequestDto,
+  type ChatCompletionMessageDto,
+} from '../dto/chat-completions.dto';
+import { ChatPipeline, type TurnEvent } from '../pipeline/chat-pipeline.service';
+import { abortOnDisconnect } from '../pipeline/sse';
+
+type Event =
+  | { type: 'start'; responder: Responder }
+  | { type: 'delta'; text: string }
+  | { type: 'done'; usage: TokenUsage; finishReason: string };
+
+/**
+ * OpenAI-compatible chat completions, so the official `openai` client and tools built on it
+ * work against Parley with a base URL and an API key. The request passes the same auth and
+ * limits as every chat route; with `metadata.conversation_id` it becomes a turn of that
+ * conversation (its stored history is the memory), otherwise the given messages are sent as
+ * they are and only usage is logged.
+ */
+@ApiTags('openai-compatible')
+@RateLimit('chat')
+@Authorize({ role: 'member', scope: 'chat' })
+@Controller('v1/chat')
+export class ChatCompletionsController {
+  private readonly logger = new Logger('ChatCompletions');
+
+  constructor(
+    private readonly llm: LlmGateway,
+    private readonly pipeline: ChatPipeline,
+    private readonly conversations: ConversationsService,
+    private readonly principal: CurrentPrincipal,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Post('completions')
+  @OpenAiErrors()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'OpenAI-compatible chat completions (JSON, or SSE chunks with `stream: true`).',
+  })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({
+    description:
+      'A `chat.completion` object, or `chat.completion.chunk` events ending with `[DONE]`.',
+  })
+  async create(
+    @Body() body: ChatCompletionRequestDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    const abort = abortOnDisconnect(reply);
+    const events = await this.events(body, String(request.id), abort.signal);
+    const id = `chatcmpl-${String(request.id)
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, 32)}`;
+    const created = Math.floor(Date.now() / 1000);
+    if (!body.stream) {
+      let responder: Responder | undefined;
+      let text = '';
+      let done: Extract<Event, { type: 'done' }> | undefined;
+      for await (const e of events) {
+        if (e.type === 'start') responder = e.responder;
+        else if (e.type === 'delta') text += e.text;
+        else done = e;
+      }
+      return {
+        id,
+        object: 'chat.completion',
+        created,
+        model: responder!.model,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: text, refusal: null },
+            finish_reason: openAiFinish(done!.finishReason),
+            logprobs: null,
+          },
+        ],
+        usage: usageOf(done!.usage),
+        system_fingerprint: null,
+      };
+    }
+    // Errors before the first event answer as JSON; after that they end the stream.
+    const iterator = events[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
+    const write = (data: unknown) => {
+      if (!reply.raw.destroyed)
+        reply.raw.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+    };
+    let model = '';
+    const chunk = (
+      delta: Record<string, unknown>,
+      finish: string | null,
+      extra: Record<string, unknown> = {},
+    ) => ({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+      ...(body.stream_options?.include_usage ? { usage: null } : {}),
+      ...extra,
+    });
+    try {
+      for (let step = first; !step.done; step = await iterator.next()) {
+        const e = step.value;
+        if (e.type === 'start') {
+          model = e.responder.model;
+          write(chunk({ role: 'assistant', content: '' }, null));
+        } else if (e.type === 'delta') write(chunk({ content: e.text }, null));
+        else {
+          write(chunk({}, openAiFinish(e.finishReason)));
+          if (body.stream_options?.include_usage)
+            write({ ...chunk({}, null), choices: [], usage: usageOf(e.usage) });
+        }
+      }
+      write('[DONE]');
+    } catch (error) {
+      const problem = toAppError(error);
+      write({
+        error: { message: problem.message, type: problem.code.toLowerCase(), code: problem.code },
+      });
+    } finally {
+      reply.raw.end();
+    }
+  }
+
+  private async events(
+    body: ChatCompletionRequestDto,
+    requestId: string,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<Event>> {
+    const messages = body.messages.map((m, i) => toChatMessage(m, i));
+    const maxTokens =
+      body.max_completion_tokens ?? body.max_tokens ?? this.config.conversation.defaultMaxTokens;
+    const conversationId = body.metadata?.conversation_id;
+    if (!conversationId) {
+      const llm = this.llm;
+      const logger = this.logger;
+      return (async function* () {
+        for await (const e of llm.stream(
+          {
+            model: body.model,
+            messages,
+            maxTokens,
+            temperature: body.temperature,
+            user: body.user,
+          },
+          signal,
+        )) {
+          if (e.type === 'done')
+            logger.log({ usage: e.usage, model: body.model }, 'chat completion (not stored)');
+          yield e;
+        }
+      })();
+    }
+    const principal = this.principal.get();
+    const conversation = await this.conversations.get(principal, String(conversationId));
+    const last = messages[messages.length - 1]!;
+    if (last.role !== 'user')
+      throw new AppError(
+        'BAD_REQUEST',
+        400,
+        'With metadata.conversation_id the last message must be the user’s new message.',
+      );
+    const turn = this.pipeline.run(
+      {
+        principal,
+        conversation,
+        content: last.content,
+        model: body.model,
+        maxTokens,
+        temperature: body.temperature,
+        requestId,
+      },
+      signal,
+    );
+    return (async function* (): AsyncGenerator<Event> {
+      for await (const e of turn as AsyncGenerator<TurnEvent>) {
+        if (e.type === 'done')
+          yield {
+            type: 'done',
+            usage: e.assistantMessage.usage,
+            finishReason: e.assistantMessage.finishReason ?? 'stop',
+          };
+        else yield e;
+      }
+    })();
+  }
+}
+
+function toChatMessage(m: ChatCompletionMessageDto, index: number): ChatMessage {
+  let content: string;
+  if (typeof m.content === 'string') content = m.content;
+  else if (
+    Array.isArray(m.content) &&
+    m.content.every((p) => typeof p === 'object' && p !== null && typeof p.type === 'string')
+  ) {
+    content = m.content
+      .map((p) => (p.type === 'text' && typeof p.text === 'string' ? p.text : ''))
+      .join('');
+  } else {
+    throw new ValidationFailedError([
+      {
+        field: `messages.${index}.content`,
+        messages: ['content must be a string or an array of {type, text} parts'],
+      },
+    ]);
+  }
+  return { role: m.role === 'developer' ? 'system' : m.role, content };
+}
+
+const openAiFinish = (reason: string): string =>
+  reason === 'length' || reason === 'content_filter' ? reason : 'stop';
+
+const usageOf = (u: TokenUsage) => ({
+  prompt_tokens: u.promptTokens,
+  completion_tokens: u.completionTokens,
+  total_tokens: u.promptTokens + u.completionTokens,
+});
