@@ -24,7 +24,9 @@ export function startServer(env, { npmStart = false, script = 'dist/apps/api/src
   let out = '';
   const listening = new Promise((resolve, reject) => {
     const onData = (d) => {
-      out += d;
+      // Keep a bounded tail: a benchmark that slows down reading its server's log would make
+      // the server block on its (synchronous) log writes and measure the pipe, not Parley.
+      out = (out + d).slice(-65536);
       const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     };
@@ -32,7 +34,7 @@ export function startServer(env, { npmStart = false, script = 'dist/apps/api/src
     child.stderr.on('data', onData);
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
   });
-  return { child, t0, listening };
+  return { child, t0, listening, output: () => out };
 }
 
 /** Runs `fn(env)` against a fresh database (and Redis when REDIS_URL is set), then drops it. */

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { DataDirLockedError } from './database.errors';
+import { serializeExtendedProtocol } from './pglite-protocol-queue';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -41,6 +42,7 @@ export class EmbeddedPostgres {
         port: 0,
         maxConnections: options.maxConnections ?? 100,
       });
+      serializeExtendedProtocol(server);
       await server.start();
       const url = `postgres://postgres@${server.getServerConn()}/postgres`;
       return new EmbeddedPostgres(url, db, server, releaseLock);
