@@ -39,6 +39,24 @@ describeWhen(
     );
   });
 
+  it('runs many concurrent parameterised queries from several connections without mixing them up', async () => {
+    const db = t!.app.get(DataSource);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        i % 4 === 0
+          ? db.query(`INSERT INTO system_settings (key, value) VALUES ($1, $2) RETURNING key`, [
+              `concurrent.${i}`,
+              JSON.stringify({ i }),
+            ])
+          : db.query('SELECT $1::int AS n, $2::text AS s', [i, `v${i}`]),
+      ),
+    );
+    results.forEach((rows, i) => {
+      if (i % 4 === 0) expect(rows).toEqual([{ key: `concurrent.${i}` }]);
+      else expect(rows).toEqual([{ n: i, s: `v${i}` }]);
+    });
+  });
+
   it('refuses a second process on the same data directory with a clear message, data intact', async () => {
     expect(t).toBeDefined();
     const second = spawnDist(
