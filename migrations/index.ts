@@ -1,6 +1,7 @@
 import { SystemSettings1763900000000 } from './1763900000000-SystemSettings';
 import { Identity1763900001000 } from './1763900001000-Identity';
 import { Conversations1763900002000 } from './1763900002000-Conversations';
+import { IdempotencyKeys1763900003000 } from './1763900003000-IdempotencyKeys';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -10,4 +11,5 @@ export const MIGRATIONS = [
   SystemSettings1763900000000,
   Identity1763900001000,
   Conversations1763900002000,
+  IdempotencyKeys1763900003000,
 ];

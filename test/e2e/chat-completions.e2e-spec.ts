@@ -90,6 +90,24 @@ describe('POST /v1/chat/completions with the official openai client', () => {
     ).toEqual(['user:Remember this.', `assistant:${REPLY}`]);
   });
 
+  it('replays a repeated Idempotency-Key without calling the model, streamed or not', async () => {
+    const params = {
+      model: 'default',
+      messages: [{ role: 'user' as const, content: 'Book it once' }],
+    };
+    const options = { headers: { 'Idempotency-Key': 'book-0001' } };
+    const first = await client.chat.completions.create(params, options);
+    const again = await client.chat.completions.create(params, options).withResponse();
+    expect(again.response.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.data.choices[0]!.message.content).toBe(first.choices[0]!.message.content);
+    expect(again.data.usage).toEqual(first.usage);
+    const streamed = await client.chat.completions.create({ ...params, stream: true }, options);
+    let text = '';
+    for await (const c of streamed) text += c.choices[0]?.delta?.content ?? '';
+    expect(text).toBe(REPLY);
+    expect(fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(1);
+  });
+
   it('reports errors in a form the client understands', async () => {
     const error = await client.chat.completions
       .create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] })

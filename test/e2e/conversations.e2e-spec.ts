@@ -195,6 +195,84 @@ describe('conversations and chat turns', () => {
     expect(fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(3);
   });
 
+  describe('Idempotency-Key', () => {
+    it('replays the stored answer for a repeated key without calling the model again', async () => {
+      const { id } = await newConversation();
+      const headers = { 'idempotency-key': 'turn-0001' };
+      const first = await member.client.post(
+        `/v1/conversations/${id}/messages`,
+        { content: 'Once only' },
+        headers,
+      );
+      expect(first.status).toBe(201);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      const again = await member.client.post(
+        `/v1/conversations/${id}/messages`,
+        { content: 'Once only' },
+        headers,
+      );
+      expect(again.status).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+      expect(fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(1);
+      const stored = await member.client.get(`/v1/conversations/${id}/messages`);
+      expect(stored.body.items).toHaveLength(2);
+    });
+
+    it('refuses the same key with another body (422) and while the first is still running (409)', async () => {
+      const { id } = await newConversation();
+      const headers = { 'idempotency-key': 'turn-0002' };
+      await member.client.post(
+        `/v1/conversations/${id}/messages`,
+        { content: 'First body' },
+        headers,
+      );
+      const other = await member.client.post(
+        `/v1/conversations/${id}/messages`,
+        { content: 'Other body' },
+        headers,
+      );
+      expect(other.status).toBe(422);
+      expect(other.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+
+      fake.configure({ ttftMs: 300 });
+      const slowHeaders = { 'idempotency-key': 'turn-0003' };
+      const running = member.client.post(
+        `/v1/conversations/${id}/messages`,
+        { content: 'Slow' },
+        slowHeaders,
+      );
+      await fake.waitForRequest(
+        (r) => r.path.endsWith('/chat/completions') && r.body.messages.at(-1).content === 'Slow',
+      );
+      const concurrent = await member.client.post(
+        `/v1/conversations/${id}/messages`,
+        { content: 'Slow' },
+        slowHeaders,
+      );
+      expect(concurrent.status).toBe(409);
+      expect(concurrent.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+      expect((await running).status).toBe(201);
+    });
+
+    it('frees the key when the request fails, so it can be retried', async () => {
+      const { id } = await newConversation();
+      const headers = { 'idempotency-key': 'turn-0004' };
+      fake.failNext({ kind: 'status', status: 400 });
+      expect(
+        (await member.client.post(`/v1/conversations/${id}/messages`, { content: 'Try' }, headers))
+          .status,
+      ).toBe(502);
+      const retry = await member.client.post(
+        `/v1/conversations/${id}/messages`,
+        { content: 'Try' },
+        headers,
+      );
+      expect(retry.status).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    });
+  });
+
   describe('tenancy', () => {
     it('answers 404 for another tenant’s conversation, and for another member’s; admins see the tenant’s', async () => {
       const { id } = await newConversation();

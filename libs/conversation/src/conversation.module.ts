@@ -8,12 +8,13 @@ import { ConversationsService } from './conversations.service';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
 import { ChatPipeline } from './pipeline/chat-pipeline.service';
+import { IdempotencyService } from './idempotency/idempotency.service';
 
 /** Conversations, messages and the chat pipeline. */
 @Module({
   imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity]), AuthModule, LlmModule],
   controllers: [ConversationsController, ChatCompletionsController],
-  providers: [ConversationsService, ChatPipeline],
+  providers: [ConversationsService, ChatPipeline, IdempotencyService],
   exports: [ConversationsService, ChatPipeline],
 })
 export class ConversationModule {}

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Logger, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Logger, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
 import { AppConfig, AppError, OpenAiErrors, toAppError, ValidationFailedError } from '@parley/core';
@@ -11,6 +11,7 @@ import {
 } from '../dto/chat-completions.dto';
 import { ChatPipeline, type TurnEvent } from '../pipeline/chat-pipeline.service';
 import { abortOnDisconnect } from '../pipeline/sse';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 
 type Event =
   | { type: 'start'; responder: Responder }
@@ -37,6 +38,7 @@ export class ChatCompletionsController {
     private readonly conversations: ConversationsService,
     private readonly principal: CurrentPrincipal,
     private readonly config: AppConfig,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   @Post('completions')
@@ -52,44 +54,67 @@ export class ChatCompletionsController {
   })
   async create(
     @Body() body: ChatCompletionRequestDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
     const abort = abortOnDisconnect(reply);
-    const events = await this.events(body, String(request.id), abort.signal);
+    const principal = this.principal.get();
     const id = `chatcmpl-${String(request.id)
       .replace(/[^A-Za-z0-9]/g, '')
       .slice(0, 32)}`;
     const created = Math.floor(Date.now() / 1000);
-    if (!body.stream) {
-      let responder: Responder | undefined;
-      let text = '';
-      let done: Extract<Event, { type: 'done' }> | undefined;
-      for await (const e of events) {
-        if (e.type === 'start') responder = e.responder;
-        else if (e.type === 'delta') text += e.text;
-        else done = e;
+    // The stored result does not depend on stream/stream_options: a replay may use either form.
+    const { stream: _stream, stream_options: _options, ...identity } = body;
+    const claim = idempotencyKey
+      ? await this.idempotency.claim<Completion>(
+          principal,
+          idempotencyKey,
+          'POST /v1/chat/completions',
+          identity,
+        )
+      : undefined;
+    let events: AsyncIterable<Event>;
+    if (claim?.kind === 'replay') {
+      reply.header('idempotent-replayed', 'true');
+      events = replayCompletion(claim.response);
+    } else {
+      events = await this.events(body, String(request.id), abort.signal);
+    }
+    const answer = {
+      id,
+      created,
+      model: '',
+      text: '',
+      finish: 'stop',
+      usage: { promptTokens: 0, completionTokens: 0 },
+    };
+    const tracked = async function* (this: ChatCompletionsController): AsyncGenerator<Event> {
+      try {
+        for await (const e of events) {
+          if (e.type === 'start') answer.model = e.responder.model;
+          else if (e.type === 'delta') answer.text += e.text;
+          else {
+            answer.finish = openAiFinish(e.finishReason);
+            answer.usage = e.usage;
+            if (idempotencyKey && claim?.kind === 'new')
+              await this.idempotency.complete(principal, idempotencyKey, toCompletion(answer));
+          }
+          yield e;
+        }
+      } catch (error) {
+        if (idempotencyKey && claim?.kind === 'new')
+          await this.idempotency.release(principal, idempotencyKey);
+        throw error;
       }
-      return {
-        id,
-        object: 'chat.completion',
-        created,
-        model: responder!.model,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: text, refusal: null },
-            finish_reason: openAiFinish(done!.finishReason),
-            logprobs: null,
-          },
-        ],
-        usage: usageOf(done!.usage),
-        system_fingerprint: null,
-      };
+    }.call(this);
+
+    if (!body.stream) {
+      for await (const _ of tracked);
+      return toCompletion(answer);
     }
     // Errors before the first event answer as JSON; after that they end the stream.
-    const iterator = events[Symbol.asyncIterator]();
-    const first = await iterator.next();
+    const first = await tracked.next();
     reply.hijack();
     reply.raw.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>),
@@ -101,31 +126,23 @@ export class ChatCompletionsController {
       if (!reply.raw.destroyed)
         reply.raw.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
     };
-    let model = '';
-    const chunk = (
-      delta: Record<string, unknown>,
-      finish: string | null,
-      extra: Record<string, unknown> = {},
-    ) => ({
+    const includeUsage = Boolean(body.stream_options?.include_usage);
+    const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
       id,
       object: 'chat.completion.chunk',
       created,
-      model,
+      model: answer.model,
       choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-      ...(body.stream_options?.include_usage ? { usage: null } : {}),
-      ...extra,
+      ...(includeUsage ? { usage: null } : {}),
     });
     try {
-      for (let step = first; !step.done; step = await iterator.next()) {
+      for (let step = first; !step.done; step = await tracked.next()) {
         const e = step.value;
-        if (e.type === 'start') {
-          model = e.responder.model;
-          write(chunk({ role: 'assistant', content: '' }, null));
-        } else if (e.type === 'delta') write(chunk({ content: e.text }, null));
+        if (e.type === 'start') write(chunk({ role: 'assistant', content: '' }, null));
+        else if (e.type === 'delta') write(chunk({ content: e.text }, null));
         else {
           write(chunk({}, openAiFinish(e.finishReason)));
-          if (body.stream_options?.include_usage)
-            write({ ...chunk({}, null), choices: [], usage: usageOf(e.usage) });
+          if (includeUsage) write({ ...chunk({}, null), choices: [], usage: usageOf(e.usage) });
         }
       }
       write('[DONE]');
@@ -222,6 +239,61 @@ function toChatMessage(m: ChatCompletionMessageDto, index: number): ChatMessage 
     ]);
   }
   return { role: m.role === 'developer' ? 'system' : m.role, content };
+}
+
+interface Completion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  choices: {
+    index: number;
+    message: { role: 'assistant'; content: string; refusal: null };
+    finish_reason: string;
+    logprobs: null;
+  }[];
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  system_fingerprint: null;
+}
+
+function toCompletion(a: {
+  id: string;
+  created: number;
+  model: string;
+  text: string;
+  finish: string;
+  usage: TokenUsage;
+}): Completion {
+  return {
+    id: a.id,
+    object: 'chat.completion',
+    created: a.created,
+    model: a.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: a.text, refusal: null },
+        finish_reason: a.finish,
+        logprobs: null,
+      },
+    ],
+    usage: usageOf(a.usage),
+    system_fingerprint: null,
+  };
+}
+
+/** A stored completion, as the events of a live one. */
+async function* replayCompletion(c: Completion): AsyncGenerator<Event> {
+  yield {
+    type: 'start',
+    responder: { provider: 'parley', model: c.model, extractive: c.model === 'parley-extractive' },
+  };
+  yield { type: 'delta', text: c.choices[0]!.message.content };
+  yield {
+    type: 'done',
+    finishReason: c.choices[0]!.finish_reason,
+    usage: { promptTokens: c.usage.prompt_tokens, completionTokens: c.usage.completion_tokens },
+  };
 }
 
 const openAiFinish = (reason: string): string =>

@@ -15,6 +15,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -22,7 +23,7 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
+import { Authorize, CurrentPrincipal, type Principal, RateLimit } from '@parley/auth';
 import { CursorQueryDto, type Page, toAppError, toProblem } from '@parley/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConversationView, MessageView } from '../conversation.views';
@@ -39,6 +40,7 @@ import {
 } from '../dto/conversation.dto';
 import { ChatPipeline, type TurnEvent } from '../pipeline/chat-pipeline.service';
 import { abortOnDisconnect, SseStream } from '../pipeline/sse';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 
 @ApiTags('conversations')
 @RateLimit('chat')
@@ -49,7 +51,29 @@ export class ConversationsController {
     private readonly conversations: ConversationsService,
     private readonly pipeline: ChatPipeline,
     private readonly principal: CurrentPrincipal,
+    private readonly idempotency: IdempotencyService,
   ) {}
+
+  /** Passes the turn through, storing its result under the key, or freeing the key on failure. */
+  private async *remembered(
+    turn: AsyncGenerator<TurnEvent>,
+    principal: Principal,
+    key: string,
+  ): AsyncGenerator<TurnEvent> {
+    try {
+      for await (const event of turn) {
+        if (event.type === 'done')
+          await this.idempotency.complete(principal, key, {
+            userMessage: event.userMessage,
+            assistantMessage: event.assistantMessage,
+          });
+        yield event;
+      }
+    } catch (error) {
+      await this.idempotency.release(principal, key);
+      throw error;
+    }
+  }
 
   @Post()
   @ApiOperation({ summary: 'Start a conversation.' })
@@ -110,30 +134,54 @@ export class ConversationsController {
       'If the client disconnects, generation stops and the partial answer is stored with status `aborted`.',
   })
   @ApiProduces('application/json', 'text/event-stream')
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Repeating a request with the same key (within 24 h) returns the stored answer instead of calling the model again ' +
+      '(with `Idempotent-Replayed: true`). The same key with another body: 422 `IDEMPOTENCY_KEY_REUSED`; ' +
+      'while the first is still running: 409 `IDEMPOTENCY_IN_PROGRESS`.',
+  })
   @ApiCreatedResponse({ type: TurnDto })
   @ApiNotFoundResponse({ description: '`NOT_FOUND`' })
   async send(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: SendMessageDto,
     @Headers('accept') accept: string | undefined,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TurnDto | void> {
     const principal = this.principal.get();
     const conversation = await this.conversations.get(principal, id);
     const abort = abortOnDisconnect(reply);
-    const turn = this.pipeline.run(
-      {
-        principal,
-        conversation,
-        content: body.content,
-        model: body.model,
-        maxTokens: body.maxTokens,
-        temperature: body.temperature,
-        requestId: String(request.id),
-      },
-      abort.signal,
-    );
+    const claim = idempotencyKey
+      ? await this.idempotency.claim<TurnDto>(
+          principal,
+          idempotencyKey,
+          `POST /v1/conversations/${id}/messages`,
+          body,
+        )
+      : undefined;
+    let turn: AsyncGenerator<TurnEvent>;
+    if (claim?.kind === 'replay') {
+      reply.header('idempotent-replayed', 'true');
+      turn = replayTurn(claim.response);
+    } else {
+      const run = this.pipeline.run(
+        {
+          principal,
+          conversation,
+          content: body.content,
+          model: body.model,
+          maxTokens: body.maxTokens,
+          temperature: body.temperature,
+          requestId: String(request.id),
+        },
+        abort.signal,
+      );
+      turn = idempotencyKey ? this.remembered(run, principal, idempotencyKey) : run;
+    }
     if (!accept?.includes('text/event-stream')) {
       reply.status(201);
       return finalTurn(turn);
@@ -150,6 +198,21 @@ export class ConversationsController {
       sse.end();
     }
   }
+}
+
+/** The stored answer of an idempotent repeat, as the events a live turn would produce. */
+async function* replayTurn(stored: TurnDto): AsyncGenerator<TurnEvent> {
+  const a = stored.assistantMessage;
+  yield {
+    type: 'start',
+    responder: {
+      provider: a.provider ?? 'parley',
+      model: a.model ?? '',
+      extractive: a.model === 'parley-extractive',
+    },
+  };
+  if (a.content) yield { type: 'delta', text: a.content };
+  yield { type: 'done', userMessage: stored.userMessage as never, assistantMessage: a as never };
 }
 
 function sendEvent(sse: SseStream, event: TurnEvent): void {

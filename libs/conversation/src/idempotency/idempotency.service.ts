@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import type { Principal } from '@parley/auth';
+import { AppError } from '@parley/core';
+import { createHash } from 'node:crypto';
+import { DataSource } from 'typeorm';
+
+const TTL_HOURS = 24;
+const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export type IdempotencyClaim<T> = { kind: 'new' } | { kind: 'replay'; response: T };
+
+export class IdempotencyConflictError extends AppError {
+  constructor() {
+    super(
+      'IDEMPOTENCY_IN_PROGRESS',
+      409,
+      'A request with this Idempotency-Key is still being processed; retry shortly.',
+      { headers: { 'retry-after': '1' } },
+    );
+  }
+}
+
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super(
+      'IDEMPOTENCY_KEY_REUSED',
+      422,
+      'This Idempotency-Key was used for a different request; use a new key for a new request.',
+    );
+  }
+}
+
+/**
+ * Idempotency-Key handling: the first request with a key claims it; a repeat with the same
+ * body gets the stored result (the model is not called again); a repeat with another body is
+ * refused; a repeat while the first still runs gets 409. Keys live 24 hours, per caller.
+ */
+@Injectable()
+export class IdempotencyService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async claim<T>(
+    principal: Principal,
+    key: string,
+    route: string,
+    body: unknown,
+  ): Promise<IdempotencyClaim<T>> {
+    if (!VALID_KEY.test(key)) {
+      throw new AppError(
+        'BAD_REQUEST',
+        400,
+        'Idempotency-Key must be 1 to 255 visible ASCII characters.',
+      );
+    }
+    const who = owner(principal);
+    const hash = createHash('sha256')
+      .update(`${route}\n${JSON.stringify(body)}`)
+      .digest('base64url');
+    // A new key is claimed; an expired one is claimed anew; a live one is left as it is.
+    const claimed: unknown[] = await this.dataSource.query(
+      `INSERT INTO idempotency_keys (tenant_id, principal, key, route, request_hash, status, expires_at)
+       VALUES ($1, $2, $3, $4, $5, 'in_progress', now() + make_interval(hours => $6))
+       ON CONFLICT (tenant_id, principal, key) DO UPDATE
+         SET route = EXCLUDED.route, request_hash = EXCLUDED.request_hash, status = 'in_progress',
+             response = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+         WHERE idempotency_keys.expires_at < now()
+       RETURNING key`,
+      [principal.tenantId, who, key, route, hash, TTL_HOURS],
+    );
+    if (claimed.length > 0) return { kind: 'new' };
+    const rows: { request_hash: string; status: string; response: T }[] =
+      await this.dataSource.query(
+        `SELECT request_hash, status, response FROM idempotency_keys WHERE tenant_id = $1 AND principal = $2 AND key = $3`,
+        [principal.tenantId, who, key],
+      );
+    const row = rows[0]!;
+    if (row.request_hash !== hash) throw new IdempotencyKeyReusedError();
+    if (row.status !== 'completed') throw new IdempotencyConflictError();
+    return { kind: 'replay', response: row.response };
+  }
+
+  async complete(principal: Principal, key: string, response: unknown): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE idempotency_keys SET status = 'completed', response = $4
+        WHERE tenant_id = $1 AND principal = $2 AND key = $3`,
+      [principal.tenantId, owner(principal), key, JSON.stringify(response)],
+    );
+  }
+
+  /** The request failed: forget the key so the client may retry with it. */
+  async release(principal: Principal, key: string): Promise<void> {
+    await this.dataSource.query(
+      `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND principal = $2 AND key = $3 AND status = 'in_progress'`,
+      [principal.tenantId, owner(principal), key],
+    );
+  }
+}
+
+const owner = (p: Principal): string => (p.apiKeyId ? `key:${p.apiKeyId}` : `user:${p.userId}`);
