@@ -9,6 +9,7 @@ import {
   type TestUser,
 } from '../support/identity';
 import { createTestApp, type TestApp } from '../support/test-app';
+import { createTestDatabase } from '../support/test-database';
 
 const REPLY = 'The claim was approved on Monday and the payment is on its way.';
 
@@ -331,3 +332,72 @@ function parseSse(body: string): { event: string; data: unknown }[] {
       return { event, data: data ? JSON.parse(data) : undefined };
     });
 }
+
+describe('message encryption at rest', () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+  let tenant: TestTenant;
+  const k1 = Buffer.alloc(32, 1).toString('base64');
+  const k2 = Buffer.alloc(32, 2).toString('base64');
+  const SECRET_REPLY = 'Account 998877 balance is 1234 euros.';
+
+  beforeAll(async () => {
+    fake = await FakeLlm.start({ reply: SECRET_REPLY });
+  });
+  afterAll(() => fake?.close());
+
+  it('stores content unreadable in the table, readable through the API, across a key rotation', async () => {
+    const database = await createTestDatabase();
+    const env = { LLM_BASE_URL: fake.url, LLM_MODEL: 'fake-model' };
+    try {
+      t = await createTestApp({ database, env: { ...env, MESSAGE_ENCRYPTION_KEYS: `k1:${k1}` } });
+      tenant = await createTenant(t.app);
+      const { body: conversation } = await tenant.admin.client.post('/v1/conversations', {});
+      const sent = await tenant.admin.client.post(
+        `/v1/conversations/${conversation.id}/messages`,
+        { content: 'What is the balance of account 998877?' },
+        { 'idempotency-key': 'enc-1' },
+      );
+      expect(sent.body.assistantMessage.content).toBe(SECRET_REPLY);
+      const rows = await t.app
+        .get(DataSource)
+        .query('SELECT content FROM messages WHERE conversation_id = $1', [conversation.id]);
+      expect(rows).toHaveLength(2);
+      for (const row of rows) expect(row.content).toMatch(/^enc:v1:k1:/);
+      const tables =
+        JSON.stringify(rows) +
+        JSON.stringify(await t.app.get(DataSource).query('SELECT response FROM idempotency_keys'));
+      expect(tables).not.toMatch(/998877|1234 euros/);
+      await t.close();
+
+      // Rotate: a new key encrypts; the old one still decrypts what it wrote.
+      t = await createTestApp({
+        database,
+        env: { ...env, MESSAGE_ENCRYPTION_KEYS: `k2:${k2},k1:${k1}` },
+      });
+      const admin = new Client(t.app, tenant.admin.client.credential);
+      await admin.post(`/v1/conversations/${conversation.id}/messages`, { content: 'And now?' });
+      const listed = await admin.get(`/v1/conversations/${conversation.id}/messages`);
+      expect(listed.body.items.map((m: { content: string }) => m.content)).toEqual([
+        'What is the balance of account 998877?',
+        SECRET_REPLY,
+        'And now?',
+        SECRET_REPLY,
+      ]);
+      // The memory sent upstream was decrypted too.
+      const last = fake.requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1)!;
+      expect(last.body.messages.map((m: { content: string }) => m.content)).toContain(
+        'What is the balance of account 998877?',
+      );
+      const newest = await t.app
+        .get(DataSource)
+        .query(`SELECT content FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT 1`, [
+          conversation.id,
+        ]);
+      expect(newest[0].content).toMatch(/^enc:v1:k2:/);
+    } finally {
+      await t?.close();
+      await database.drop();
+    }
+  });
+});

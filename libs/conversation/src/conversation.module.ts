@@ -9,12 +9,13 @@ import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
 import { ChatPipeline } from './pipeline/chat-pipeline.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
+import { MessageCipher } from './encryption/message-cipher';
 
 /** Conversations, messages and the chat pipeline. */
 @Module({
   imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity]), AuthModule, LlmModule],
   controllers: [ConversationsController, ChatCompletionsController],
-  providers: [ConversationsService, ChatPipeline, IdempotencyService],
+  providers: [ConversationsService, ChatPipeline, IdempotencyService, MessageCipher],
   exports: [ConversationsService, ChatPipeline],
 })
 export class ConversationModule {}

@@ -42,11 +42,15 @@ export const toConversationView = (c: ConversationEntity): ConversationView => (
   updatedAt: c.updatedAt.toISOString(),
 });
 
-export const toMessageView = (m: MessageEntity): MessageView => ({
+/** `open` turns stored content into text (it decrypts when encryption at rest is on). */
+export const toMessageView = (
+  m: MessageEntity,
+  open: (content: string) => string = (c) => c,
+): MessageView => ({
   id: m.id,
   conversationId: m.conversationId,
   role: m.role,
-  content: m.content,
+  content: open(m.content),
   status: m.status,
   model: m.model,
   provider: m.provider,

@@ -7,6 +7,7 @@ import { ModelRouter } from '@parley/llm';
 import { type FindOptionsWhere, IsNull, LessThan, MoreThan, type Repository } from 'typeorm';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
+import { MessageCipher } from './encryption/message-cipher';
 import {
   toConversationView,
   toMessageView,
@@ -26,6 +27,7 @@ export class ConversationsService {
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
     private readonly router: ModelRouter,
     private readonly config: AppConfig,
+    private readonly cipher: MessageCipher,
   ) {}
 
   async create(
@@ -108,7 +110,7 @@ export class ConversationsService {
       order: { id: 'ASC' },
       take: query.limit + 1,
     });
-    return toPage(rows, query.limit, toMessageView);
+    return toPage(rows, query.limit, (m) => toMessageView(m, (c) => this.cipher.open(c)));
   }
 
   private visibleTo(principal: Principal): FindOptionsWhere<ConversationEntity> {

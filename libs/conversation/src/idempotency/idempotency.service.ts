@@ -3,6 +3,7 @@ import type { Principal } from '@parley/auth';
 import { AppError } from '@parley/core';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { MessageCipher } from '../encryption/message-cipher';
 
 const TTL_HOURS = 24;
 const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -37,7 +38,10 @@ export class IdempotencyKeyReusedError extends AppError {
  */
 @Injectable()
 export class IdempotencyService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cipher: MessageCipher,
+  ) {}
 
   async claim<T>(
     principal: Principal,
@@ -68,7 +72,7 @@ export class IdempotencyService {
       [principal.tenantId, who, key, route, hash, TTL_HOURS],
     );
     if (claimed.length > 0) return { kind: 'new' };
-    const rows: { request_hash: string; status: string; response: T }[] =
+    const rows: { request_hash: string; status: string; response: string }[] =
       await this.dataSource.query(
         `SELECT request_hash, status, response FROM idempotency_keys WHERE tenant_id = $1 AND principal = $2 AND key = $3`,
         [principal.tenantId, who, key],
@@ -76,14 +80,20 @@ export class IdempotencyService {
     const row = rows[0]!;
     if (row.request_hash !== hash) throw new IdempotencyKeyReusedError();
     if (row.status !== 'completed') throw new IdempotencyConflictError();
-    return { kind: 'replay', response: row.response };
+    // Stored like message content: it holds the answer, so it is encrypted when that is on.
+    return { kind: 'replay', response: JSON.parse(this.cipher.open(row.response)) as T };
   }
 
   async complete(principal: Principal, key: string, response: unknown): Promise<void> {
     await this.dataSource.query(
       `UPDATE idempotency_keys SET status = 'completed', response = $4
         WHERE tenant_id = $1 AND principal = $2 AND key = $3`,
-      [principal.tenantId, owner(principal), key, JSON.stringify(response)],
+      [
+        principal.tenantId,
+        owner(principal),
+        key,
+        JSON.stringify(this.cipher.seal(JSON.stringify(response))),
+      ],
     );
   }
 

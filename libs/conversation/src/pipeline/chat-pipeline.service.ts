@@ -16,6 +16,7 @@ import { toMessageView, type MessageView } from '../conversation.views';
 import { ConversationEntity } from '../entities/conversation.entity';
 import { MessageEntity, type MessageStatus } from '../entities/message.entity';
 import { buildMemoryWindow } from './memory-window';
+import { MessageCipher } from '../encryption/message-cipher';
 
 export interface TurnInput {
   principal: Principal;
@@ -49,6 +50,7 @@ export class ChatPipeline {
     private readonly llm: LlmGateway,
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly cipher: MessageCipher,
   ) {}
 
   async *run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
@@ -141,7 +143,7 @@ export class ChatPipeline {
       take: HISTORY_LIMIT,
       select: { id: true, role: true, content: true },
     });
-    return rows.reverse().map((m) => ({ role: m.role, content: m.content }));
+    return rows.reverse().map((m) => ({ role: m.role, content: this.cipher.open(m.content) }));
   }
 
   /** Both messages and the conversation's timestamp, in one transaction. */
@@ -167,7 +169,7 @@ export class ChatPipeline {
       ...base,
       id: newId(),
       role: 'user' as const,
-      content: input.content,
+      content: this.cipher.seal(input.content),
       status: 'complete' as const,
       promptTokens: turn.usage.promptTokens,
     };
@@ -175,7 +177,7 @@ export class ChatPipeline {
       ...base,
       id: newId(),
       role: 'assistant' as const,
-      content: turn.text,
+      content: this.cipher.seal(turn.text),
       status: turn.status,
       model: turn.responder.model,
       provider: turn.responder.provider,
@@ -196,7 +198,8 @@ export class ChatPipeline {
         repo.findOneByOrFail({ id: user.id }),
         repo.findOneByOrFail({ id: assistant.id }),
       ]);
-      return { userMessage: toMessageView(u), assistantMessage: toMessageView(a) };
+      const open = (c: string) => this.cipher.open(c);
+      return { userMessage: toMessageView(u, open), assistantMessage: toMessageView(a, open) };
     });
   }
 }

@@ -54,6 +54,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'LOGIN_FAILURE_WINDOW_SECONDS', path: 'security.login.failureWindowSeconds' },
   { env: 'LOGIN_BASE_LOCK_SECONDS', path: 'security.login.baseLockSeconds' },
   { env: 'LOGIN_MAX_LOCK_SECONDS', path: 'security.login.maxLockSeconds' },
+  { env: 'MESSAGE_ENCRYPTION_KEYS', path: 'security.messageEncryptionKeys', secret: true },
   { env: 'BOOTSTRAP_ADMIN_EMAIL', path: 'security.bootstrap.adminEmail' },
   { env: 'BOOTSTRAP_ADMIN_PASSWORD', path: 'security.bootstrap.adminPassword', secret: true },
   { env: 'CHAT_DEFAULT_MODEL', path: 'conversation.defaultModel' },

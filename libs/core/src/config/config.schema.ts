@@ -189,6 +189,28 @@ export const configSchema = z
         baseLockSeconds: int(1, 86_400),
         maxLockSeconds: int(1, 7 * 86_400),
       }),
+      /** AES-256-GCM keys for message content at rest: `kid:base64key`; the first encrypts. */
+      messageEncryptionKeys: z.preprocess(
+        (v) =>
+          typeof v === 'string'
+            ? (splitList(v) as string[]).map((pair) => {
+                const at = pair.indexOf(':');
+                return at > 0
+                  ? { kid: pair.slice(0, at), key: pair.slice(at + 1) }
+                  : { kid: '', key: pair };
+              })
+            : (v ?? []),
+        z.array(
+          z.strictObject({
+            kid: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, {
+              error: 'each key needs an id: write kid:base64key',
+            }),
+            key: z.string().refine((k) => Buffer.from(k, 'base64').length === 32, {
+              error: 'each key must be 32 random bytes in base64 (openssl rand -base64 32)',
+            }),
+          }),
+        ),
+      ),
       bootstrap: z.strictObject({
         adminEmail: optionalString,
         adminPassword: optionalString,
