@@ -4,6 +4,7 @@ import { AuthModule } from '@parley/auth';
 import { LlmModule } from '@parley/llm';
 import { ChatCompletionsController } from './controllers/chat-completions.controller';
 import { ConversationsController } from './controllers/conversations.controller';
+import { ChatGateway } from './controllers/chat.gateway';
 import { ConversationsService } from './conversations.service';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
@@ -15,7 +16,7 @@ import { MessageCipher } from './encryption/message-cipher';
 @Module({
   imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity]), AuthModule, LlmModule],
   controllers: [ConversationsController, ChatCompletionsController],
-  providers: [ConversationsService, ChatPipeline, IdempotencyService, MessageCipher],
+  providers: [ConversationsService, ChatPipeline, IdempotencyService, MessageCipher, ChatGateway],
   exports: [ConversationsService, ChatPipeline],
 })
 export class ConversationModule {}

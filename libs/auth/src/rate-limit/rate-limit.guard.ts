@@ -26,6 +26,11 @@ export class RateLimitGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    // WebSocket messages are not HTTP requests; they are not counted here (yet).
+    return context.getType() !== 'http' || super.canActivate(context);
+  }
+
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
     // The auth guard runs first, so the principal is known here.
     const principal = this.current.maybe();

@@ -1,6 +1,7 @@
 import helmet from '@fastify/helmet';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { WsAdapter } from '@nestjs/platform-ws';
 import type { AppConfig } from '../config/app-config';
 import { setupOpenApi } from '../openapi/openapi';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
@@ -66,5 +67,7 @@ export async function configureHttpApp(
     maxAge: 600,
   });
   app.useGlobalPipes(createValidationPipe());
+  // WebSocket gateways (ws) share the HTTP server and its port.
+  app.useWebSocketAdapter(new WsAdapter(app));
   if (config.server.docs && options.openApi) setupOpenApi(app as INestApplication, options.openApi);
 }

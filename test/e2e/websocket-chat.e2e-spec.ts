@@ -1,0 +1,172 @@
+import { WebSocket } from 'ws';
+import { FakeLlm } from '../support/fake-llm';
+import { createApiKey, createTenant, type TestTenant } from '../support/identity';
+import { createTestApp, type TestApp } from '../support/test-app';
+
+const REPLY = 'Your parcel left the depot this morning and arrives tomorrow.';
+
+interface Frame {
+  event: string;
+  data: Record<string, any>;
+}
+
+/** A WebSocket client that collects frames and can wait for one. */
+class Socket {
+  readonly frames: Frame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly opened: Promise<void>;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (raw) => this.frames.push(JSON.parse(String(raw))));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
+    this.opened = new Promise((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+  }
+
+  send(event: string, data: unknown): void {
+    this.ws.send(JSON.stringify({ event, data }));
+  }
+
+  async waitFor(event: string, timeoutMs = 5000): Promise<Frame> {
+    const started = Date.now();
+    for (;;) {
+      const frame = this.frames.find((f) => f.event === event);
+      if (frame) return frame;
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`no ${event}; got ${this.frames.map((f) => f.event).join(',')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+describe('chat over WebSocket (/v1/ws)', () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+  let tenant: TestTenant;
+  let url: string;
+
+  beforeAll(async () => {
+    fake = await FakeLlm.start({ reply: REPLY });
+    t = await createTestApp({
+      env: {
+        LLM_BASE_URL: fake.url,
+        LLM_MODEL: 'fake-model',
+        CORS_ORIGINS: 'https://app.example.com',
+      },
+    });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `ws://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}/v1/ws`;
+    tenant = await createTenant(t.app);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+  });
+  beforeEach(() => fake.reset());
+
+  const connect = (headers: Record<string, string> = {}, protocols?: string[]) =>
+    new Socket(new WebSocket(url, protocols, { headers }));
+  const bearer = () => ({ authorization: `Bearer ${tenant.admin.client.credential}` });
+
+  it('streams chat.start, chat.delta… and chat.done in order, and stores the turn', async () => {
+    const conversation = (await tenant.admin.client.post('/v1/conversations', {})).body;
+    const socket = connect(bearer());
+    await socket.opened;
+    socket.send('chat.send', {
+      conversationId: conversation.id,
+      content: 'Where is my parcel?',
+      requestId: 'r1',
+    });
+    const done = await socket.waitFor('chat.done');
+    socket.ws.close();
+    const events = socket.frames.map((f) => f.event);
+    expect(events[0]).toBe('chat.start');
+    expect(events.at(-1)).toBe('chat.done');
+    expect(events.slice(1, -1).every((e) => e === 'chat.delta')).toBe(true);
+    expect(socket.frames.every((f) => f.data.requestId === 'r1')).toBe(true);
+    const text = socket.frames
+      .filter((f) => f.event === 'chat.delta')
+      .map((f) => f.data.text)
+      .join('');
+    expect(text).toBe(REPLY);
+    expect(done.data.assistantMessage).toMatchObject({ content: REPLY, status: 'complete' });
+    const stored = await tenant.admin.client.get(`/v1/conversations/${conversation.id}/messages`);
+    expect(stored.body.items).toHaveLength(2);
+  });
+
+  it('authenticates browsers through the subprotocol list, from an allowed origin', async () => {
+    const socket = connect({ origin: 'https://app.example.com' }, [
+      'parley.bearer',
+      tenant.admin.client.credential!,
+    ]);
+    await socket.opened;
+    expect(socket.ws.protocol).toBe('parley.bearer');
+    const conversation = (await tenant.admin.client.post('/v1/conversations', {})).body;
+    socket.send('chat.send', { conversationId: conversation.id, content: 'hi' });
+    await socket.waitFor('chat.done');
+    socket.ws.close();
+  });
+
+  it('closes unauthenticated, wrongly-scoped and foreign-origin connections with 4401/4403', async () => {
+    const anonymous = connect();
+    expect((await anonymous.closed).code).toBe(4401);
+    const urlToken = new Socket(
+      new WebSocket(`${url}?access_token=${tenant.admin.client.credential}`),
+    );
+    expect((await urlToken.closed).code).toBe(4401);
+    const { key } = await createApiKey(tenant.admin.client, ['audio']);
+    expect((await connect({ authorization: `Bearer ${key}` }).closed).code).toBe(4403);
+    expect((await connect({ ...bearer(), origin: 'https://evil.example.com' }).closed).code).toBe(
+      4403,
+    );
+  });
+
+  it('cancels a generation on `cancel`: the upstream call is aborted and the turn stored as aborted', async () => {
+    fake.configure({ tokenDelayMs: 150 });
+    const conversation = (await tenant.admin.client.post('/v1/conversations', {})).body;
+    const socket = connect(bearer());
+    await socket.opened;
+    socket.send('chat.send', {
+      conversationId: conversation.id,
+      content: 'Long answer please',
+      requestId: 'long',
+    });
+    await socket.waitFor('chat.delta');
+    socket.send('cancel', { requestId: 'long' });
+    await fake.waitForClientAbort();
+    const cancelled = await socket.waitFor('chat.cancelled');
+    expect(cancelled.data.requestId).toBe('long');
+    expect(socket.frames.some((f) => f.event === 'chat.error')).toBe(false);
+    socket.ws.close();
+    let stored: { status: string }[] = [];
+    for (let i = 0; i < 30 && stored.length < 2; i++) {
+      stored = (await tenant.admin.client.get(`/v1/conversations/${conversation.id}/messages`)).body
+        .items;
+      if (stored.length < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(stored.map((m) => m.status)).toEqual(['complete', 'aborted']);
+  });
+
+  it('answers bad messages and unknown conversations with chat.error, keeping the socket open', async () => {
+    const socket = connect(bearer());
+    await socket.opened;
+    socket.send('chat.send', { content: '' });
+    const invalid = await socket.waitFor('chat.error');
+    expect(invalid.data.error).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+    expect(invalid.data.error.errors.map((e: { field: string }) => e.field)).toEqual([
+      'conversationId',
+      'content',
+    ]);
+    socket.frames.length = 0;
+    const other = await createTenant(t.app);
+    const foreign = (await other.admin.client.post('/v1/conversations', {})).body;
+    socket.send('chat.send', { conversationId: foreign.id, content: 'peek' });
+    expect((await socket.waitFor('chat.error')).data.error.code).toBe('NOT_FOUND');
+    expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+    socket.ws.close();
+  });
+});
