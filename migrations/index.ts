@@ -2,6 +2,7 @@ import { SystemSettings1763900000000 } from './1763900000000-SystemSettings';
 import { Identity1763900001000 } from './1763900001000-Identity';
 import { Conversations1763900002000 } from './1763900002000-Conversations';
 import { IdempotencyKeys1763900003000 } from './1763900003000-IdempotencyKeys';
+import { PromptTemplates1763900004000 } from './1763900004000-PromptTemplates';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   Identity1763900001000,
   Conversations1763900002000,
   IdempotencyKeys1763900003000,
+  PromptTemplates1763900004000,
 ];

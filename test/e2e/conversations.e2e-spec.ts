@@ -196,6 +196,50 @@ describe('conversations and chat turns', () => {
     expect(fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(3);
   });
 
+  describe('prompt templates', () => {
+    it('renders the template into the system prompt and records template, version and variant', async () => {
+      const created = await member.client.post('/v1/conversations', {
+        promptTemplate: 'support',
+        templateVariables: { company: 'Acme Insurance' },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        promptTemplate: 'support',
+        templateVariables: { company: 'Acme Insurance' },
+      });
+      const first = await member.client.post(`/v1/conversations/${created.body.id}/messages`, {
+        content: 'Hi',
+      });
+      const prompt = first.body.assistantMessage.prompt;
+      expect(prompt).toMatchObject({ template: 'support', version: '1' });
+      expect(['baseline', 'empathetic']).toContain(prompt.variant);
+      const system = fake.requests.at(-1)!.body.messages[0];
+      expect(system.role).toBe('system');
+      expect(system.content).toContain('customer support assistant of Acme Insurance');
+      expect(system.content).toContain('friendly and concise'); // the default of `tone`
+      expect(system.content).not.toMatch(/\{\{/);
+      // The same conversation keeps its variant.
+      const second = await member.client.post(`/v1/conversations/${created.body.id}/messages`, {
+        content: 'Again',
+      });
+      expect(second.body.assistantMessage.prompt).toEqual(prompt);
+    });
+
+    it('refuses an unknown template, a missing required variable and an unknown variable', async () => {
+      const unknown = await member.client.post('/v1/conversations', { promptTemplate: 'nope' });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.code).toBe('UNKNOWN_PROMPT_TEMPLATE');
+      const missing = await member.client.post('/v1/conversations', { promptTemplate: 'support' });
+      expect(missing.status).toBe(400);
+      expect(missing.body.detail).toMatch(/company is required/);
+      const extra = await member.client.post('/v1/conversations', {
+        promptTemplate: 'support',
+        templateVariables: { company: 'A', colour: 'red' },
+      });
+      expect(extra.body.detail).toMatch(/colour is not a variable/);
+    });
+  });
+
   describe('Idempotency-Key', () => {
     it('replays the stored answer for a repeated key without calling the model again', async () => {
       const { id } = await newConversation();

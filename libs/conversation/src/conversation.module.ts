@@ -11,12 +11,20 @@ import { MessageEntity } from './entities/message.entity';
 import { ChatPipeline } from './pipeline/chat-pipeline.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { MessageCipher } from './encryption/message-cipher';
+import { PromptTemplates } from './templates/prompt-templates.service';
 
 /** Conversations, messages and the chat pipeline. */
 @Module({
   imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity]), AuthModule, LlmModule],
   controllers: [ConversationsController, ChatCompletionsController],
-  providers: [ConversationsService, ChatPipeline, IdempotencyService, MessageCipher, ChatGateway],
+  providers: [
+    ConversationsService,
+    ChatPipeline,
+    IdempotencyService,
+    MessageCipher,
+    ChatGateway,
+    PromptTemplates,
+  ],
   exports: [ConversationsService, ChatPipeline],
 })
 export class ConversationModule {}

@@ -5,6 +5,8 @@ export interface ConversationView {
   id: string;
   title: string | null;
   model: string;
+  promptTemplate: string | null;
+  templateVariables: Record<string, string>;
   knowledgeBaseIds: string[];
   metadata: Record<string, unknown>;
   ownerUserId: string | null;
@@ -27,6 +29,8 @@ export interface MessageView {
   firstTokenMs: number | null;
   finishReason: string | null;
   citations: unknown[];
+  /** The prompt template, version and A/B variant that produced an assistant message. */
+  prompt: { template: string; version: string | null; variant: string | null } | null;
   createdAt: string;
 }
 
@@ -34,6 +38,8 @@ export const toConversationView = (c: ConversationEntity): ConversationView => (
   id: c.id,
   title: c.title,
   model: c.model,
+  promptTemplate: c.promptTemplate,
+  templateVariables: c.templateVariables,
   knowledgeBaseIds: c.knowledgeBaseIds,
   metadata: c.metadata,
   ownerUserId: c.ownerUserId,
@@ -60,5 +66,8 @@ export const toMessageView = (
   firstTokenMs: m.firstTokenMs,
   finishReason: m.finishReason,
   citations: m.citations,
+  prompt: m.promptTemplate
+    ? { template: m.promptTemplate, version: m.promptTemplateVersion, variant: m.promptVariant }
+    : null,
   createdAt: m.createdAt.toISOString(),
 });

@@ -1,13 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type Principal } from '@parley/auth';
-import { AppConfig, decodeCursor, NotFoundError, type Page, toPage } from '@parley/core';
+import {
+  AppConfig,
+  decodeCursor,
+  NotFoundError,
+  type Page,
+  toPage,
+  ValidationFailedError,
+} from '@parley/core';
 import { newId } from '@parley/database';
 import { ModelRouter } from '@parley/llm';
 import { type FindOptionsWhere, IsNull, LessThan, MoreThan, type Repository } from 'typeorm';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
 import { MessageCipher } from './encryption/message-cipher';
+import { PromptTemplates } from './templates/prompt-templates.service';
 import {
   toConversationView,
   toMessageView,
@@ -28,13 +36,32 @@ export class ConversationsService {
     private readonly router: ModelRouter,
     private readonly config: AppConfig,
     private readonly cipher: MessageCipher,
+    private readonly templates: PromptTemplates,
   ) {}
 
   async create(
     principal: Principal,
-    input: { title?: string; model?: string; metadata?: Record<string, unknown> },
+    input: {
+      title?: string;
+      model?: string;
+      metadata?: Record<string, unknown>;
+      promptTemplate?: string;
+      templateVariables?: Record<string, string>;
+    },
   ): Promise<ConversationView> {
     const model = input.model ?? this.config.conversation.defaultModel;
+    const templateVariables = input.templateVariables ?? {};
+    if (Object.values(templateVariables).some((v) => typeof v !== 'string')) {
+      throw new ValidationFailedError([
+        { field: 'templateVariables', messages: ['every template variable must be a string'] },
+      ]);
+    }
+    if (input.promptTemplate) this.templates.validate(input.promptTemplate, templateVariables);
+    else if (input.templateVariables) {
+      throw new ValidationFailedError([
+        { field: 'templateVariables', messages: ['templateVariables need a promptTemplate'] },
+      ]);
+    }
     // Fails fast with UNKNOWN_MODEL rather than at the first message.
     if (input.model) this.router.resolve(model);
     const entity = this.conversations.create({
@@ -44,7 +71,8 @@ export class ConversationsService {
       ownerApiKeyId: principal.apiKeyId ?? null,
       title: input.title ?? null,
       model,
-      promptTemplate: null,
+      promptTemplate: input.promptTemplate ?? null,
+      templateVariables,
       knowledgeBaseIds: [],
       metadata: input.metadata ?? {},
     });

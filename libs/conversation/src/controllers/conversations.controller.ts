@@ -32,7 +32,7 @@ import { ConversationsService } from '../conversations.service';
 import {
   ConversationDto,
   ConversationPageDto,
-  CreateConversationDto,
+  CreateConversationWithTemplateDto,
   MessagePageDto,
   SendMessageDto,
   TurnDto,
@@ -78,7 +78,7 @@ export class ConversationsController {
   @Post()
   @ApiOperation({ summary: 'Start a conversation.' })
   @ApiCreatedResponse({ type: ConversationDto })
-  create(@Body() body: CreateConversationDto): Promise<ConversationView> {
+  create(@Body() body: CreateConversationWithTemplateDto): Promise<ConversationView> {
     return this.conversations.create(this.principal.get(), body);
   }
 

@@ -30,6 +30,22 @@ export class CreateConversationDto {
   metadata?: Record<string, unknown>;
 }
 
+export class CreateConversationWithTemplateDto extends CreateConversationDto {
+  @ApiPropertyOptional({ description: 'A prompt template from config/prompts (e.g. `support`).' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  promptTemplate?: string;
+
+  @ApiPropertyOptional({
+    type: Object,
+    description: 'Values for the template’s variables, e.g. {"company": "Acme"}.',
+  })
+  @IsOptional()
+  @IsObject()
+  templateVariables?: Record<string, string>;
+}
+
 export class UpdateConversationDto extends CreateConversationDto {}
 
 export class SendMessageDto {
@@ -62,6 +78,8 @@ export class ConversationDto {
   @ApiProperty() id: string;
   @ApiProperty({ nullable: true, type: String }) title: string | null;
   @ApiProperty() model: string;
+  @ApiProperty({ nullable: true, type: String }) promptTemplate: string | null;
+  @ApiProperty({ type: Object }) templateVariables: Record<string, string>;
   @ApiProperty({ type: [String] }) knowledgeBaseIds: string[];
   @ApiProperty({ type: Object }) metadata: Record<string, unknown>;
   @ApiProperty({ nullable: true, type: String }) ownerUserId: string | null;
@@ -99,6 +117,12 @@ export class MessageDto {
   @ApiProperty({ nullable: true, type: Number }) firstTokenMs: number | null;
   @ApiProperty({ nullable: true, type: String }) finishReason: string | null;
   @ApiProperty({ type: [Object] }) citations: unknown[];
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description: '{template, version, variant} of the prompt template used.',
+  })
+  prompt: { template: string; version: string | null; variant: string | null } | null;
   @ApiProperty() createdAt: string;
 }
 

@@ -22,6 +22,9 @@ export class ConversationEntity extends BaseEntity {
   @Column('text', { name: 'prompt_template', nullable: true })
   promptTemplate: string | null;
 
+  @Column('jsonb', { name: 'template_variables', default: {} })
+  templateVariables: Record<string, string>;
+
   @Column('uuid', { name: 'knowledge_base_ids', array: true, default: () => "'{}'" })
   knowledgeBaseIds: string[];
 

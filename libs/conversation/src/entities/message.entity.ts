@@ -58,6 +58,9 @@ export class MessageEntity extends BaseEntity {
   @Column('text', { name: 'prompt_template_version', nullable: true })
   promptTemplateVersion: string | null;
 
+  @Column('text', { name: 'prompt_variant', nullable: true })
+  promptVariant: string | null;
+
   @Column('text', { name: 'request_id', nullable: true })
   requestId: string | null;
 }

@@ -17,6 +17,8 @@ import { ConversationEntity } from '../entities/conversation.entity';
 import { MessageEntity, type MessageStatus } from '../entities/message.entity';
 import { buildMemoryWindow } from './memory-window';
 import { MessageCipher } from '../encryption/message-cipher';
+import type { RenderedPrompt } from '../templates/prompt-template';
+import { PromptTemplates } from '../templates/prompt-templates.service';
 
 export interface TurnInput {
   principal: Principal;
@@ -51,6 +53,7 @@ export class ChatPipeline {
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly cipher: MessageCipher,
+    private readonly templates: PromptTemplates,
   ) {}
 
   async *run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
@@ -60,17 +63,22 @@ export class ChatPipeline {
       throw new MessageTooLongError(settings.maxMessageChars);
     const model = input.model ?? conversation.model;
     const next: ChatMessage = { role: 'user', content: input.content };
+    const prompt = conversation.promptTemplate
+      ? this.templates.render(
+          conversation.promptTemplate,
+          conversation.id,
+          conversation.templateVariables,
+        )
+      : undefined;
+    const system = prompt?.system ?? settings.systemPrompt;
     const window = buildMemoryWindow(
       model,
-      settings.systemPrompt,
+      system,
       await this.history(conversation.id),
       next,
       settings.memoryTokenBudget,
     );
-    if (
-      window.messages.length === (settings.systemPrompt ? 2 : 1) &&
-      window.tokens > settings.memoryTokenBudget
-    ) {
+    if (window.messages.length === (system ? 2 : 1) && window.tokens > settings.memoryTokenBudget) {
       throw new PromptTooLargeError(window.tokens, settings.memoryTokenBudget);
     }
 
@@ -120,6 +128,7 @@ export class ChatPipeline {
         status,
         firstTokenMs,
         latencyMs: Date.now() - started,
+        prompt,
       });
       throw error;
     }
@@ -131,6 +140,7 @@ export class ChatPipeline {
       status,
       firstTokenMs,
       latencyMs: Date.now() - started,
+      prompt,
     });
     yield { type: 'done', ...stored };
   }
@@ -157,6 +167,7 @@ export class ChatPipeline {
       status: MessageStatus;
       firstTokenMs: number | null;
       latencyMs: number;
+      prompt?: RenderedPrompt;
     },
   ): Promise<{ userMessage: MessageView; assistantMessage: MessageView }> {
     const { conversation } = input;
@@ -187,6 +198,9 @@ export class ChatPipeline {
       latencyMs: turn.latencyMs,
       firstTokenMs: turn.firstTokenMs,
       finishReason: turn.finishReason,
+      promptTemplate: turn.prompt?.template ?? null,
+      promptTemplateVersion: turn.prompt?.version ?? null,
+      promptVariant: turn.prompt?.variant ?? null,
     };
     return this.dataSource.transaction(async (manager) => {
       const repo = manager.getRepository(MessageEntity);
