@@ -5,7 +5,9 @@ export class PromptTemplates1763900004000 implements MigrationInterface {
   name = 'PromptTemplates1763900004000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE conversations ADD COLUMN template_variables jsonb NOT NULL DEFAULT '{}'`);
+    await q.query(
+      `ALTER TABLE conversations ADD COLUMN template_variables jsonb NOT NULL DEFAULT '{}'`,
+    );
     await q.query(`ALTER TABLE messages ADD COLUMN prompt_variant text`);
   }
 
