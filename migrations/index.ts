@@ -3,6 +3,7 @@ import { Identity1763900001000 } from './1763900001000-Identity';
 import { Conversations1763900002000 } from './1763900002000-Conversations';
 import { IdempotencyKeys1763900003000 } from './1763900003000-IdempotencyKeys';
 import { PromptTemplates1763900004000 } from './1763900004000-PromptTemplates';
+import { CachedMessages1763900005000 } from './1763900005000-CachedMessages';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   Conversations1763900002000,
   IdempotencyKeys1763900003000,
   PromptTemplates1763900004000,
+  CachedMessages1763900005000,
 ];

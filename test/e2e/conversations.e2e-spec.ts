@@ -445,3 +445,62 @@ describe('message encryption at rest', () => {
     }
   });
 });
+
+describe('response cache', () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    fake = await FakeLlm.start({ reply: 'Opening hours are 9 to 5.' });
+    t = await createTestApp({
+      env: { LLM_BASE_URL: fake.url, LLM_MODEL: 'fake-model', RESPONSE_CACHE_ENABLED: 'true' },
+    });
+    tenant = await createTenant(t.app);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+  });
+
+  const firstQuestion = async (client: Client, content: string) => {
+    const { body: conversation } = await client.post('/v1/conversations', {});
+    return (await client.post(`/v1/conversations/${conversation.id}/messages`, { content })).body
+      .assistantMessage;
+  };
+  const calls = () => fake.requests.filter((r) => r.path.endsWith('/chat/completions')).length;
+
+  it('answers an identical first question from the cache, marked cached and free', async () => {
+    const first = await firstQuestion(tenant.admin.client, 'What are your opening hours?');
+    expect(first).toMatchObject({ cached: false, content: 'Opening hours are 9 to 5.' });
+    const second = await firstQuestion(tenant.admin.client, '  what are your   OPENING hours? ');
+    expect(second).toMatchObject({
+      cached: true,
+      costUsd: '0.000000000',
+      content: 'Opening hours are 9 to 5.',
+      model: 'fake-model',
+    });
+    expect(calls()).toBe(1);
+  });
+
+  it('does not share answers across tenants, and never answers from cache once there is history', async () => {
+    const other = await createTenant(t.app);
+    const before = calls();
+    expect((await firstQuestion(other.admin.client, 'What are your opening hours?')).cached).toBe(
+      false,
+    );
+    expect(calls()).toBe(before + 1);
+
+    const { body: conversation } = await tenant.admin.client.post('/v1/conversations', {});
+    await tenant.admin.client.post(`/v1/conversations/${conversation.id}/messages`, {
+      content: 'Hello',
+    });
+    const followUp = await tenant.admin.client.post(
+      `/v1/conversations/${conversation.id}/messages`,
+      {
+        content: 'What are your opening hours?',
+      },
+    );
+    expect(followUp.body.assistantMessage.cached).toBe(false);
+  });
+});

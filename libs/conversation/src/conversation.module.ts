@@ -11,6 +11,7 @@ import { MessageEntity } from './entities/message.entity';
 import { ChatPipeline } from './pipeline/chat-pipeline.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { MessageCipher } from './encryption/message-cipher';
+import { ResponseCache } from './cache/response-cache';
 import { PromptTemplates } from './templates/prompt-templates.service';
 
 /** Conversations, messages and the chat pipeline. */
@@ -24,6 +25,7 @@ import { PromptTemplates } from './templates/prompt-templates.service';
     MessageCipher,
     ChatGateway,
     PromptTemplates,
+    ResponseCache,
   ],
   exports: [ConversationsService, ChatPipeline],
 })

@@ -25,6 +25,7 @@ export interface MessageView {
   provider: string | null;
   usage: { promptTokens: number; completionTokens: number };
   costUsd: string;
+  cached: boolean;
   latencyMs: number | null;
   firstTokenMs: number | null;
   finishReason: string | null;
@@ -62,6 +63,7 @@ export const toMessageView = (
   provider: m.provider,
   usage: { promptTokens: m.promptTokens, completionTokens: m.completionTokens },
   costUsd: m.costUsd,
+  cached: m.cached,
   latencyMs: m.latencyMs,
   firstTokenMs: m.firstTokenMs,
   finishReason: m.finishReason,

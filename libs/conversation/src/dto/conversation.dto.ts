@@ -113,6 +113,8 @@ export class MessageDto {
   @ApiProperty({ nullable: true, type: String }) provider: string | null;
   @ApiProperty({ type: UsageDto }) usage: UsageDto;
   @ApiProperty({ description: 'Decimal string, USD.' }) costUsd: string;
+  @ApiProperty({ description: 'Answered from the response cache: no model call, cost zero.' })
+  cached: boolean;
   @ApiProperty({ nullable: true, type: Number }) latencyMs: number | null;
   @ApiProperty({ nullable: true, type: Number }) firstTokenMs: number | null;
   @ApiProperty({ nullable: true, type: String }) finishReason: string | null;

@@ -58,6 +58,10 @@ export class MessageEntity extends BaseEntity {
   @Column('text', { name: 'prompt_template_version', nullable: true })
   promptTemplateVersion: string | null;
 
+  /** Served from the response cache (no model call, no cost). */
+  @Column('boolean', { default: false })
+  cached: boolean;
+
   @Column('text', { name: 'prompt_variant', nullable: true })
   promptVariant: string | null;
 

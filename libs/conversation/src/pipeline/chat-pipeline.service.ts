@@ -19,6 +19,7 @@ import { buildMemoryWindow } from './memory-window';
 import { MessageCipher } from '../encryption/message-cipher';
 import type { RenderedPrompt } from '../templates/prompt-template';
 import { PromptTemplates } from '../templates/prompt-templates.service';
+import { ResponseCache } from '../cache/response-cache';
 
 export interface TurnInput {
   principal: Principal;
@@ -54,6 +55,7 @@ export class ChatPipeline {
     private readonly config: AppConfig,
     private readonly cipher: MessageCipher,
     private readonly templates: PromptTemplates,
+    private readonly cache: ResponseCache,
   ) {}
 
   async *run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
@@ -71,18 +73,42 @@ export class ChatPipeline {
         )
       : undefined;
     const system = prompt?.system ?? settings.systemPrompt;
-    const window = buildMemoryWindow(
-      model,
-      system,
-      await this.history(conversation.id),
-      next,
-      settings.memoryTokenBudget,
-    );
+    const history = await this.history(conversation.id);
+    const window = buildMemoryWindow(model, system, history, next, settings.memoryTokenBudget);
     if (window.messages.length === (system ? 2 : 1) && window.tokens > settings.memoryTokenBudget) {
       throw new PromptTooLargeError(window.tokens, settings.memoryTokenBudget);
     }
 
     const started = Date.now();
+    // Only a first question (no history) is answered from, or stored in, the response cache.
+    const cacheKey =
+      this.cache.enabled && history.length === 0
+        ? this.cache.key({
+            tenantId: conversation.tenantId,
+            model,
+            prompt: prompt
+              ? `${prompt.template}@${prompt.version}/${prompt.variant ?? ''}`
+              : system,
+            content: input.content,
+            maxTokens: input.maxTokens,
+            temperature: input.temperature,
+          })
+        : undefined;
+    const hit = cacheKey ? await this.cache.get(cacheKey) : undefined;
+    if (hit) {
+      yield { type: 'start', responder: hit.responder };
+      yield { type: 'delta', text: hit.text };
+      const stored = await this.persist(input, {
+        ...hit,
+        status: 'complete',
+        firstTokenMs: Date.now() - started,
+        latencyMs: Date.now() - started,
+        prompt,
+        cached: true,
+      });
+      yield { type: 'done', ...stored };
+      return;
+    }
     let firstTokenMs: number | null = null;
     let responder: Responder | undefined;
     let text = '';
@@ -142,6 +168,9 @@ export class ChatPipeline {
       latencyMs: Date.now() - started,
       prompt,
     });
+    if (cacheKey && finishReason === 'stop' && !responder!.extractive) {
+      await this.cache.set(cacheKey, { responder: responder!, text, finishReason, usage });
+    }
     yield { type: 'done', ...stored };
   }
 
@@ -168,6 +197,7 @@ export class ChatPipeline {
       firstTokenMs: number | null;
       latencyMs: number;
       prompt?: RenderedPrompt;
+      cached?: boolean;
     },
   ): Promise<{ userMessage: MessageView; assistantMessage: MessageView }> {
     const { conversation } = input;
@@ -201,6 +231,7 @@ export class ChatPipeline {
       promptTemplate: turn.prompt?.template ?? null,
       promptTemplateVersion: turn.prompt?.version ?? null,
       promptVariant: turn.prompt?.variant ?? null,
+      cached: turn.cached ?? false,
     };
     return this.dataSource.transaction(async (manager) => {
       const repo = manager.getRepository(MessageEntity);

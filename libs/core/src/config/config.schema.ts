@@ -223,6 +223,12 @@ export const configSchema = z
       memoryTokenBudget: int(100, 1_000_000),
       maxMessageChars: int(1, 1_000_000),
       defaultMaxTokens: int(1, 1_000_000),
+      /** Answers to identical first questions, reused (Redis when configured, else in memory). */
+      responseCache: z.strictObject({
+        enabled: bool,
+        ttlSeconds: int(1, 30 * 86_400),
+        maxEntries: int(1, 10_000_000),
+      }),
     }),
     rateLimit: z.strictObject({
       default: rateLimit,

@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig, RedisConnection } from '@parley/core';
+import type { FinishReason, Responder, TokenUsage } from '@parley/llm';
+import { LRUCache } from 'lru-cache';
+import { createHash } from 'node:crypto';
+import { MessageCipher } from '../encryption/message-cipher';
+
+export interface CachedAnswer {
+  responder: Responder;
+  text: string;
+  finishReason: FinishReason;
+  usage: TokenUsage;
+}
+
+export interface CacheKeyParts {
+  tenantId: string;
+  model: string;
+  /** Template name, version and variant, or the plain system prompt. */
+  prompt: string;
+  content: string;
+  maxTokens?: number;
+  temperature?: number;
+  /** Knowledge-base versions, once retrieval lands. */
+  knowledgeVersion?: string;
+}
+
+/**
+ * Answers to identical first questions (no history): same tenant, model, prompt (template and
+ * version), normalised question and generation settings. Redis when configured, so every
+ * instance shares it; a bounded in-memory LRU otherwise. Entries are encrypted like messages.
+ */
+@Injectable()
+export class ResponseCache {
+  private readonly memory?: LRUCache<string, string>;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly redis: RedisConnection,
+    private readonly cipher: MessageCipher,
+  ) {
+    const { maxEntries, ttlSeconds } = config.conversation.responseCache;
+    if (!redis.client) this.memory = new LRUCache({ max: maxEntries, ttl: ttlSeconds * 1000 });
+  }
+
+  get enabled(): boolean {
+    return this.config.conversation.responseCache.enabled;
+  }
+
+  key(parts: CacheKeyParts): string {
+    const normalised = parts.content.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+    const material = JSON.stringify([
+      parts.tenantId,
+      parts.model,
+      parts.prompt,
+      normalised,
+      parts.maxTokens ?? null,
+      parts.temperature ?? null,
+      parts.knowledgeVersion ?? null,
+    ]);
+    return `${this.config.redis.keyPrefix}:answer:${createHash('sha256').update(material).digest('base64url')}`;
+  }
+
+  async get(key: string): Promise<CachedAnswer | undefined> {
+    const stored = this.memory
+      ? this.memory.get(key)
+      : await this.redis.client!.get(key).catch(() => null);
+    return stored ? (JSON.parse(this.cipher.open(stored)) as CachedAnswer) : undefined;
+  }
+
+  async set(key: string, answer: CachedAnswer): Promise<void> {
+    const value = this.cipher.seal(JSON.stringify(answer));
+    if (this.memory) this.memory.set(key, value);
+    else
+      await this.redis
+        .client!.set(key, value, 'EX', this.config.conversation.responseCache.ttlSeconds)
+        .catch(() => undefined);
+  }
+}
