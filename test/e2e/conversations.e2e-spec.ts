@@ -100,6 +100,8 @@ describe('conversations and chat turns', () => {
 
     const listed = await member.client.get(`/v1/conversations/${id}/messages`);
     expect(listed.body.items.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+    // What the POST answered is exactly what was stored.
+    expect(listed.body.items).toEqual([userMessage, assistantMessage]);
   });
 
   it('carries the earlier turns as memory', async () => {

@@ -205,6 +205,20 @@ export class ChatPipeline {
       tenantId: conversation.tenantId,
       conversationId: conversation.id,
       requestId: input.requestId ?? null,
+      citations: [],
+      guardrailFindings: [],
+      // As PostgreSQL renders numeric(20, 9), so a fresh answer and a listed one look the same.
+      costUsd: '0.000000000',
+      cached: false,
+      model: null,
+      provider: null,
+      completionTokens: 0,
+      latencyMs: null,
+      firstTokenMs: null,
+      finishReason: null,
+      promptTemplate: null,
+      promptTemplateVersion: null,
+      promptVariant: null,
     };
     const user = {
       ...base,
@@ -224,7 +238,6 @@ export class ChatPipeline {
       provider: turn.responder.provider,
       completionTokens: turn.usage.completionTokens,
       promptTokens: turn.usage.promptTokens,
-      costUsd: '0',
       latencyMs: turn.latencyMs,
       firstTokenMs: turn.firstTokenMs,
       finishReason: turn.finishReason,
@@ -233,18 +246,23 @@ export class ChatPipeline {
       promptVariant: turn.prompt?.variant ?? null,
       cached: turn.cached ?? false,
     };
-    return this.dataSource.transaction(async (manager) => {
+    // The rows are known here; the insert returns what the database filled in (timestamps and
+    // defaults), so the views need no second read.
+    const rows = await this.dataSource.transaction(async (manager) => {
       const repo = manager.getRepository(MessageEntity);
-      await repo.insert([user, assistant]);
+      const entities = [repo.create(user), repo.create(assistant)];
+      // TypeORM's deep-partial type cannot express the free-form jsonb columns.
+      const { generatedMaps } = await repo.insert(entities as never);
       await manager
         .getRepository(ConversationEntity)
         .update({ id: conversation.id }, { updatedAt: new Date() });
-      const [u, a] = await Promise.all([
-        repo.findOneByOrFail({ id: user.id }),
-        repo.findOneByOrFail({ id: assistant.id }),
-      ]);
-      const open = (c: string) => this.cipher.open(c);
-      return { userMessage: toMessageView(u, open), assistantMessage: toMessageView(a, open) };
+      return entities.map((e, i) => repo.merge(e, generatedMaps[i] as Partial<MessageEntity>));
     });
+    const show = (m: MessageEntity, content: string) =>
+      toMessageView({ ...m, content } as MessageEntity);
+    return {
+      userMessage: show(rows[0]!, input.content),
+      assistantMessage: show(rows[1]!, turn.text),
+    };
   }
 }
