@@ -1,7 +1,7 @@
 // Added latency of Parley over calling the upstream directly, against the fake upstream with a
 // fixed latency: JSON turns (persistence on) and streaming time to first token, at 1, 16 and 64
 // concurrent clients, in embedded mode and (with DATABASE_URL) services mode. Prints JSON.
-//   node test/bench/chat-overhead.bench.mjs [--requests 30] [--ttft 20]
+//   node test/bench/chat-overhead.bench.mjs [--requests 30] [--ttft 20] [--levels 1,16,64] [--services-only]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,9 @@ const arg = (name, fallback) => {
 };
 const REQUESTS_PER_CLIENT = arg('requests', 30);
 const TTFT_MS = arg('ttft', 20);
-const LEVELS = [1, 16, 64];
+const LEVELS = process.argv.includes('--levels')
+  ? process.argv[process.argv.indexOf('--levels') + 1].split(',').map(Number)
+  : [1, 16, 64];
 const ADMIN = { email: 'bench@parley.test', password: 'bench-password-not-secret' };
 
 const { FakeLlm } = await import(join(root, 'dist/test/support/fake-llm/index.js'));
