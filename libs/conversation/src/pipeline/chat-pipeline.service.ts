@@ -246,18 +246,24 @@ export class ChatPipeline {
       promptVariant: turn.prompt?.variant ?? null,
       cached: turn.cached ?? false,
     };
-    // The rows are known here; the insert returns what the database filled in (timestamps and
-    // defaults), so the views need no second read.
-    const rows = await this.dataSource.transaction(async (manager) => {
-      const repo = manager.getRepository(MessageEntity);
-      const entities = [repo.create(user), repo.create(assistant)];
-      // TypeORM's deep-partial type cannot express the free-form jsonb columns.
-      const { generatedMaps } = await repo.insert(entities as never);
-      await manager
-        .getRepository(ConversationEntity)
-        .update({ id: conversation.id }, { updatedAt: new Date() });
-      return entities.map((e, i) => repo.merge(e, generatedMaps[i] as Partial<MessageEntity>));
-    });
+    // One statement inserts both messages and touches the conversation: atomic like a
+    // transaction, in one round trip. The database fills in only the timestamps.
+    const created: { id: string; created_at: Date }[] = await this.dataSource.query(
+      `WITH inserted AS (
+         INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
+         VALUES ${[0, 1].map((row) => `(${MESSAGE_COLUMNS.map((_, i) => `$${row * MESSAGE_COLUMNS.length + i + 1}`).join(', ')})`).join(', ')}
+         RETURNING id, created_at
+       ), touched AS (
+         UPDATE conversations SET updated_at = now() WHERE id = $${MESSAGE_COLUMNS.length * 2 + 1}
+       )
+       SELECT id, created_at FROM inserted`,
+      [...messageValues(user), ...messageValues(assistant), conversation.id],
+    );
+    const at = new Map(created.map((r) => [r.id, new Date(r.created_at)]));
+    const rows = [user, assistant].map(
+      (m) =>
+        ({ ...m, createdAt: at.get(m.id)!, updatedAt: at.get(m.id)! }) as unknown as MessageEntity,
+    );
     const show = (m: MessageEntity, content: string) =>
       toMessageView({ ...m, content } as MessageEntity);
     return {
@@ -265,4 +271,57 @@ export class ChatPipeline {
       assistantMessage: show(rows[1]!, turn.text),
     };
   }
+}
+
+/** The messages columns a turn writes, in the order of messageValues(). */
+const MESSAGE_COLUMNS = [
+  'id',
+  'tenant_id',
+  'conversation_id',
+  'role',
+  'content',
+  'status',
+  'model',
+  'provider',
+  'prompt_tokens',
+  'completion_tokens',
+  'cost_usd',
+  'latency_ms',
+  'first_token_ms',
+  'finish_reason',
+  'citations',
+  'guardrail_findings',
+  'prompt_template',
+  'prompt_template_version',
+  'prompt_variant',
+  'cached',
+  'request_id',
+];
+
+type NewMessage = Omit<MessageEntity, 'createdAt' | 'updatedAt' | 'assignId'>;
+
+function messageValues(m: NewMessage): unknown[] {
+  return [
+    m.id,
+    m.tenantId,
+    m.conversationId,
+    m.role,
+    m.content,
+    m.status,
+    m.model,
+    m.provider,
+    m.promptTokens,
+    m.completionTokens,
+    m.costUsd,
+    m.latencyMs,
+    m.firstTokenMs,
+    m.finishReason,
+    JSON.stringify(m.citations),
+    JSON.stringify(m.guardrailFindings),
+    m.promptTemplate,
+    m.promptTemplateVersion,
+    m.promptVariant,
+    m.cached,
+    m.requestId,
+  ];
 }
