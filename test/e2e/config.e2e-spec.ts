@@ -18,7 +18,10 @@ async function bootWith(
     'apps/api/src/main.js',
     testEnv({ PGLITE_DATA_DIR: join(dataDir, 'pglite'), ...env }),
   );
+  // A configuration error must end the process at once; if it does not, fail with what it printed.
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 20_000);
   const code = await proc.exited;
+  clearTimeout(timer);
   return { code, output: proc.output() };
 }
 
