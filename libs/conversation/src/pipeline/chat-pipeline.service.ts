@@ -115,6 +115,18 @@ export class ChatPipeline {
     let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     let finishReason: FinishReason = 'stop';
     let status: MessageStatus = 'complete';
+    // Stores the turn as it stands: complete, or what was generated before it was cut off.
+    const record = () =>
+      this.persist(input, {
+        responder: responder!,
+        text,
+        usage,
+        finishReason,
+        status,
+        firstTokenMs,
+        latencyMs: Date.now() - started,
+        prompt,
+      });
     try {
       for await (const event of this.llm.stream(
         {
@@ -146,28 +158,10 @@ export class ChatPipeline {
         this.logger.warn(
           `turn in conversation ${conversation.id} failed mid-stream: ${(error as Error).message}`,
         );
-      await this.persist(input, {
-        responder,
-        text,
-        usage,
-        finishReason,
-        status,
-        firstTokenMs,
-        latencyMs: Date.now() - started,
-        prompt,
-      });
+      await record();
       throw error;
     }
-    const stored = await this.persist(input, {
-      responder: responder!,
-      text,
-      usage,
-      finishReason,
-      status,
-      firstTokenMs,
-      latencyMs: Date.now() - started,
-      prompt,
-    });
+    const stored = await record();
     if (cacheKey && finishReason === 'stop' && !responder!.extractive) {
       await this.cache.set(cacheKey, { responder: responder!, text, finishReason, usage });
     }
