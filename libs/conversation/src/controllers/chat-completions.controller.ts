@@ -10,7 +10,7 @@ import {
   type ChatCompletionMessageDto,
 } from '../dto/chat-completions.dto';
 import { ChatPipeline, type TurnEvent } from '../pipeline/chat-pipeline.service';
-import { abortOnDisconnect } from '../pipeline/sse';
+import { abortOnDisconnect, SseStream } from '../pipeline/sse';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 
 type Event =
@@ -115,17 +115,10 @@ export class ChatCompletionsController {
     }
     // Errors before the first event answer as JSON; after that they end the stream.
     const first = await tracked.next();
-    reply.hijack();
-    reply.raw.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string>),
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-    });
-    const write = (data: unknown) => {
-      if (!reply.raw.destroyed)
-        reply.raw.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
-    };
+    const sse = new SseStream(reply);
+    // OpenAI's stream is unnamed `data:` events; `[DONE]` is sent as it is, not as JSON.
+    const write = (data: unknown) =>
+      sse.data(typeof data === 'string' ? data : JSON.stringify(data));
     const includeUsage = Boolean(body.stream_options?.include_usage);
     const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
       id,
@@ -152,7 +145,7 @@ export class ChatCompletionsController {
         error: { message: problem.message, type: problem.code.toLowerCase(), code: problem.code },
       });
     } finally {
-      reply.raw.end();
+      sse.end();
     }
   }
 

@@ -20,9 +20,16 @@ export class SseStream {
     reply.raw.on('close', () => (this.closed = true));
   }
 
+  /** A named event with a JSON payload. */
   send(event: string, data: unknown): void {
     if (this.closed) return;
     this.reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** An unnamed event carrying `text` as it is (OpenAI-style streams). */
+  data(text: string): void {
+    if (this.closed) return;
+    this.reply.raw.write(`data: ${text}\n\n`);
   }
 
   end(): void {
