@@ -23,6 +23,23 @@ import {
   type MessageView,
 } from './conversation.views';
 
+/** A conversations row as PostgreSQL returns it, with the history aggregated next to it. */
+interface ConversationRow {
+  id: string;
+  tenant_id: string;
+  owner_user_id: string | null;
+  owner_api_key_id: string | null;
+  title: string | null;
+  model: string;
+  prompt_template: string | null;
+  template_variables: Record<string, string>;
+  knowledge_base_ids: string[];
+  metadata: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+  history: { role: 'user' | 'assistant'; content: string }[];
+}
+
 /**
  * Conversations belong to a tenant and to whoever created them (a user or an API key). Admins
  * see every conversation of their tenant; anyone else only their own. Anything else is 404.
@@ -139,6 +156,57 @@ export class ConversationsService {
       take: query.limit + 1,
     });
     return toPage(rows, query.limit, (m) => toMessageView(m, (c) => this.cipher.open(c)));
+  }
+
+  /**
+   * The conversation with its latest complete messages (stored form, oldest first), in one
+   * query: the hot path of every chat turn. Same visibility as get(); 404 otherwise.
+   */
+  async getForTurn(
+    principal: Principal,
+    id: string,
+    historyLimit: number,
+  ): Promise<{
+    conversation: ConversationEntity;
+    history: { role: 'user' | 'assistant'; content: string }[];
+  }> {
+    const owner =
+      principal.kind === 'user' && principal.role === 'admin'
+        ? ''
+        : principal.kind === 'user'
+          ? 'AND c.owner_user_id = $4'
+          : 'AND c.owner_api_key_id = $4';
+    const params: unknown[] = [id, principal.tenantId, historyLimit];
+    if (owner) params.push(principal.kind === 'user' ? principal.userId : principal.apiKeyId);
+    const rows: ConversationRow[] = await this.conversations.query(
+      `SELECT c.*, COALESCE((
+         SELECT json_agg(json_build_object('role', h.role, 'content', h.content) ORDER BY h.id)
+           FROM (SELECT id, role, content FROM messages m
+                  WHERE m.conversation_id = c.id AND m.status = 'complete' AND m.role IN ('user', 'assistant')
+                  ORDER BY m.id DESC LIMIT $3) h
+       ), '[]') AS history
+       FROM conversations c
+       WHERE c.id = $1 AND c.tenant_id = $2 AND c.deleted_at IS NULL ${owner}`,
+      params,
+    );
+    const row = rows[0];
+    if (!row) throw new NotFoundError('Conversation');
+    const conversation = Object.assign(new ConversationEntity(), {
+      id: row.id,
+      tenantId: row.tenant_id,
+      ownerUserId: row.owner_user_id,
+      ownerApiKeyId: row.owner_api_key_id,
+      title: row.title,
+      model: row.model,
+      promptTemplate: row.prompt_template,
+      templateVariables: row.template_variables,
+      knowledgeBaseIds: row.knowledge_base_ids,
+      metadata: row.metadata,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      deletedAt: null,
+    });
+    return { conversation, history: row.history };
   }
 
   private visibleTo(principal: Principal): FindOptionsWhere<ConversationEntity> {

@@ -9,7 +9,7 @@ import {
   ChatCompletionRequestDto,
   type ChatCompletionMessageDto,
 } from '../dto/chat-completions.dto';
-import { ChatPipeline, type TurnEvent } from '../pipeline/chat-pipeline.service';
+import { ChatPipeline, HISTORY_LIMIT, type TurnEvent } from '../pipeline/chat-pipeline.service';
 import { abortOnDisconnect, SseStream } from '../pipeline/sse';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 
@@ -179,7 +179,11 @@ export class ChatCompletionsController {
       })();
     }
     const principal = this.principal.get();
-    const conversation = await this.conversations.get(principal, String(conversationId));
+    const { conversation, history } = await this.conversations.getForTurn(
+      principal,
+      String(conversationId),
+      HISTORY_LIMIT,
+    );
     const last = messages[messages.length - 1]!;
     if (last.role !== 'user')
       throw new AppError(
@@ -196,6 +200,7 @@ export class ChatCompletionsController {
         maxTokens,
         temperature: body.temperature,
         requestId,
+        history,
       },
       signal,
     );

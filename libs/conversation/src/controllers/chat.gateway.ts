@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CallerAbortedError } from '@parley/llm';
 import { ConversationsService } from '../conversations.service';
-import { ChatPipeline } from '../pipeline/chat-pipeline.service';
+import { ChatPipeline, HISTORY_LIMIT } from '../pipeline/chat-pipeline.service';
 
 interface ChatSocket extends WebSocket {
   principal?: Promise<Principal | undefined>;
@@ -103,9 +103,13 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
           `A turn with requestId ${requestId} is already running.`,
         );
       client.turns!.set(requestId, controller);
-      const conversation = await this.conversations.get(principal, input.conversationId);
+      const { conversation, history } = await this.conversations.getForTurn(
+        principal,
+        input.conversationId,
+        HISTORY_LIMIT,
+      );
       for await (const event of this.pipeline.run(
-        { principal, conversation, ...input, requestId },
+        { principal, conversation, ...input, requestId, history },
         controller.signal,
       )) {
         if (event.type === 'start') emit('chat.start', { ...event.responder });

@@ -38,7 +38,7 @@ import {
   TurnDto,
   UpdateConversationDto,
 } from '../dto/conversation.dto';
-import { ChatPipeline, type TurnEvent } from '../pipeline/chat-pipeline.service';
+import { ChatPipeline, HISTORY_LIMIT, type TurnEvent } from '../pipeline/chat-pipeline.service';
 import { abortOnDisconnect, SseStream } from '../pipeline/sse';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 
@@ -153,7 +153,12 @@ export class ConversationsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TurnDto | void> {
     const principal = this.principal.get();
-    const conversation = await this.conversations.get(principal, id);
+    // The conversation and its memory in one read: the hot path of every turn.
+    const { conversation, history } = await this.conversations.getForTurn(
+      principal,
+      id,
+      HISTORY_LIMIT,
+    );
     const abort = abortOnDisconnect(reply);
     const claim = idempotencyKey
       ? await this.idempotency.claim<TurnDto>(
@@ -177,6 +182,7 @@ export class ConversationsController {
           maxTokens: body.maxTokens,
           temperature: body.temperature,
           requestId: String(request.id),
+          history,
         },
         abort.signal,
       );

@@ -29,6 +29,8 @@ export interface TurnInput {
   maxTokens?: number;
   temperature?: number;
   requestId?: string;
+  /** The latest complete messages as stored, oldest first, when the caller loaded them already. */
+  history?: { role: 'user' | 'assistant'; content: string }[];
 }
 
 export type TurnEvent =
@@ -37,7 +39,7 @@ export type TurnEvent =
   | { type: 'done'; userMessage: MessageView; assistantMessage: MessageView };
 
 /** How far back history is read before the token budget trims it. */
-const HISTORY_LIMIT = 200;
+export const HISTORY_LIMIT = 200;
 
 /**
  * One conversation turn (design.md, "The chat pipeline"): memory window → [admission: cost
@@ -73,7 +75,9 @@ export class ChatPipeline {
         )
       : undefined;
     const system = prompt?.system ?? settings.systemPrompt;
-    const history = await this.history(conversation.id);
+    const history = input.history
+      ? input.history.map((m) => ({ role: m.role, content: this.cipher.open(m.content) }))
+      : await this.history(conversation.id);
     const window = buildMemoryWindow(model, system, history, next, settings.memoryTokenBudget);
     if (window.messages.length === (system ? 2 : 1) && window.tokens > settings.memoryTokenBudget) {
       throw new PromptTooLargeError(window.tokens, settings.memoryTokenBudget);
