@@ -30,6 +30,17 @@ export interface ApiKeyView {
   createdAt: string;
 }
 
+interface KeyRow {
+  id: string;
+  tenant_id: string;
+  prefix: string;
+  secret_hash: string;
+  previous_prefix: string | null;
+  previous_secret_hash: string | null;
+  previous_valid_until: Date | null;
+  scopes: Scope[];
+}
+
 export const toApiKeyView = (k: ApiKeyEntity): ApiKeyView => ({
   id: k.id,
   name: k.name,
@@ -56,28 +67,31 @@ export class ApiKeyService {
   async authenticate(key: string): Promise<Principal> {
     if (!isWellFormedApiKey(key)) throw new InvalidApiKeyError();
     const prefix = lookupPrefix(key);
-    const row = await this.keys
-      .createQueryBuilder('k')
-      .addSelect(['k.secretHash', 'k.previousSecretHash'])
-      .leftJoin('users', 'u', 'u.id = k.created_by')
-      .where('(k.prefix = :prefix OR k.previous_prefix = :prefix)', { prefix })
-      .andWhere('k.revoked_at IS NULL')
-      .andWhere('(k.expires_at IS NULL OR k.expires_at > now())')
-      .andWhere('(u.id IS NULL OR u.disabled = false)')
-      .getOne();
+    // Plain SQL: this runs on every request made with a key.
+    const rows: KeyRow[] = await this.keys.query(
+      `SELECT k.id, k.tenant_id, k.prefix, k.secret_hash, k.previous_prefix, k.previous_secret_hash,
+              k.previous_valid_until, k.scopes
+         FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+        WHERE (k.prefix = $1 OR k.previous_prefix = $1)
+          AND k.revoked_at IS NULL
+          AND (k.expires_at IS NULL OR k.expires_at > now())
+          AND (u.id IS NULL OR u.disabled = false)`,
+      [prefix],
+    );
+    const row = rows[0];
     if (!row) throw new InvalidApiKeyError();
     const hash = hashApiKey(key, this.secrets.apiKeyPepper);
-    const current = row.prefix === prefix && sameHash(row.secretHash, hash);
+    const current = row.prefix === prefix && sameHash(row.secret_hash, hash);
     const previous =
-      row.previousPrefix === prefix &&
-      row.previousValidUntil !== null &&
-      row.previousValidUntil > new Date() &&
-      sameHash(row.previousSecretHash, hash);
+      row.previous_prefix === prefix &&
+      row.previous_valid_until !== null &&
+      new Date(row.previous_valid_until) > new Date() &&
+      sameHash(row.previous_secret_hash, hash);
     if (!current && !previous) throw new InvalidApiKeyError();
     this.usage.touch(row.id);
     return {
       kind: 'apiKey',
-      tenantId: row.tenantId,
+      tenantId: row.tenant_id,
       apiKeyId: row.id,
       scopes: row.scopes,
       superadmin: false,
