@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { SCOPES } from '../auth.constants';
+import { type Role, SCOPES } from '../auth.constants';
 import { InvalidTokenError } from '../auth.errors';
 import { ApiKeyService } from '../api-keys/api-key.service';
 import { UserEntity } from '../entities/user.entity';
@@ -24,15 +24,21 @@ export class PrincipalResolver {
   async resolve(credential: Credential): Promise<Principal> {
     if (credential.kind === 'apiKey') return this.apiKeys.authenticate(credential.key);
     const claims = await this.tokens.verify(credential.token);
-    const user = await this.users.findOne({ where: { id: claims.sub, tenantId: claims.tid } });
+    // Plain SQL: this runs on every request made with an access token.
+    const rows: { role: Role; superadmin: boolean; disabled: boolean; tokens_valid_after: Date }[] =
+      await this.users.query(
+        'SELECT role, superadmin, disabled, tokens_valid_after FROM users WHERE id = $1 AND tenant_id = $2',
+        [claims.sub, claims.tid],
+      );
+    const user = rows[0];
     const issuedAtMs = typeof claims.iat_ms === 'number' ? claims.iat_ms : claims.iat * 1000;
-    if (!user || user.disabled || issuedAtMs < user.tokensValidAfter.getTime()) {
+    if (!user || user.disabled || issuedAtMs < new Date(user.tokens_valid_after).getTime()) {
       throw new InvalidTokenError('The access token is no longer valid; log in again.');
     }
     return {
       kind: 'user',
-      tenantId: user.tenantId,
-      userId: user.id,
+      tenantId: claims.tid,
+      userId: claims.sub,
       role: user.role,
       // A user acts with every scope their role allows; routes check the role itself.
       scopes: [...SCOPES],
