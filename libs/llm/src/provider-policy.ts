@@ -59,8 +59,9 @@ export function retryAfterMs(error: unknown): number | undefined {
  */
 export function providerPolicy(
   options: PolicyOptions,
-  random: () => number = Math.random,
+  hooks: { onBreak?: () => void; random?: () => number } = {},
 ): IPolicy {
+  const random = hooks.random ?? Math.random;
   const backoff = new DelegateBackoff<{
     attempt: number;
     result: { error?: unknown } | { value: unknown };
@@ -83,6 +84,7 @@ export function providerPolicy(
     halfOpenAfter: options.halfOpenAfterMs,
     breaker: new ConsecutiveBreaker(options.failureThreshold),
   });
+  if (hooks.onBreak) breaker.onBreak(hooks.onBreak);
   // abortOnReturn: false, so a stream that has started keeps its connection after the first chunk.
   const perAttempt = timeout(options.timeoutMs, {
     strategy: TimeoutStrategy.Aggressive,

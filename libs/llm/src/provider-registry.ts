@@ -27,9 +27,10 @@ export class ProviderRegistry {
         maxRetries: 0,
         timeout: p.timeoutMs * 4,
       });
-      const policy = providerPolicy({ timeoutMs: p.timeoutMs, ...retry, ...breaker });
-      const breakerPolicy = policy as unknown as { onBreak?: (cb: () => void) => void };
-      breakerPolicy.onBreak?.(() => this.logger.warn(`circuit opened for provider ${p.name}`));
+      const policy = providerPolicy(
+        { timeoutMs: p.timeoutMs, ...retry, ...breaker },
+        { onBreak: () => this.logger.warn(`circuit opened for provider ${p.name}`) },
+      );
       this.providers.set(p.name, { name: p.name, client, policy });
     }
   }
