@@ -4,13 +4,7 @@ import { APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { extractiveAnswer } from './extractive-responder';
 import { LlmRequestRejectedError, LlmStreamInterruptedError } from './llm.errors';
-import type {
-  ChatRequest,
-  ChatResult,
-  ChatStreamEvent,
-  FinishReason,
-  TokenUsage,
-} from './llm.types';
+import type { ChatRequest, ChatStreamEvent, FinishReason, TokenUsage } from './llm.types';
 import { type ChainEntry, ModelRouter } from './model-router';
 import { isTransient } from './provider-policy';
 import { ProviderRegistry } from './provider-registry';
@@ -40,26 +34,6 @@ export class LlmGateway {
     private readonly router: ModelRouter,
     private readonly providers: ProviderRegistry,
   ) {}
-
-  async chat(
-    request: ChatRequest,
-    signal: AbortSignal = new AbortController().signal,
-  ): Promise<ChatResult> {
-    let result: ChatResult | undefined;
-    let text = '';
-    for await (const event of this.stream(request, signal)) {
-      if (event.type === 'start')
-        result = {
-          ...event.responder,
-          text: '',
-          finishReason: 'stop',
-          usage: { promptTokens: 0, completionTokens: 0 },
-        };
-      else if (event.type === 'delta') text += event.text;
-      else result = { ...result!, text, finishReason: event.finishReason, usage: event.usage };
-    }
-    return result!;
-  }
 
   async *stream(
     request: ChatRequest,

@@ -10,7 +10,7 @@ import {
   type Responder,
   type TokenUsage,
 } from '@parley/llm';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { MessageTooLongError, PromptTooLargeError } from '../conversation.errors';
 import { toMessageView, type MessageView } from '../conversation.views';
 import { ConversationEntity } from '../entities/conversation.entity';
@@ -29,8 +29,8 @@ export interface TurnInput {
   maxTokens?: number;
   temperature?: number;
   requestId?: string;
-  /** The latest complete messages as stored, oldest first, when the caller loaded them already. */
-  history?: { role: 'user' | 'assistant'; content: string }[];
+  /** The latest complete messages as stored, oldest first (ConversationsService.getForTurn). */
+  history: { role: 'user' | 'assistant'; content: string }[];
 }
 
 export type TurnEvent =
@@ -75,9 +75,10 @@ export class ChatPipeline {
         )
       : undefined;
     const system = prompt?.system ?? settings.systemPrompt;
-    const history = input.history
-      ? input.history.map((m) => ({ role: m.role, content: this.cipher.open(m.content) }))
-      : await this.history(conversation.id);
+    const history = input.history.map((m) => ({
+      role: m.role,
+      content: this.cipher.open(m.content),
+    }));
     const window = buildMemoryWindow(model, system, history, next, settings.memoryTokenBudget);
     if (window.messages.length === (system ? 2 : 1) && window.tokens > settings.memoryTokenBudget) {
       throw new PromptTooLargeError(window.tokens, settings.memoryTokenBudget);
@@ -170,17 +171,6 @@ export class ChatPipeline {
       await this.cache.set(cacheKey, { responder: responder!, text, finishReason, usage });
     }
     yield { type: 'done', ...stored };
-  }
-
-  /** The latest complete messages, oldest first. */
-  private async history(conversationId: string): Promise<ChatMessage[]> {
-    const rows = await this.dataSource.getRepository(MessageEntity).find({
-      where: { conversationId, status: 'complete', role: In(['user', 'assistant']) },
-      order: { id: 'DESC' },
-      take: HISTORY_LIMIT,
-      select: { id: true, role: true, content: true },
-    });
-    return rows.reverse().map((m) => ({ role: m.role, content: this.cipher.open(m.content) }));
   }
 
   /** Both messages and the conversation's timestamp, in one transaction. */
