@@ -112,11 +112,8 @@ export class ConversationsService {
   }
 
   async get(principal: Principal, id: string): Promise<ConversationEntity> {
-    const conversation = await this.conversations.findOne({
-      where: { id, ...this.visibleTo(principal) },
-    });
-    if (!conversation) throw new NotFoundError('Conversation');
-    return conversation;
+    // One definition of who may see a conversation: the turn query, without history.
+    return (await this.getForTurn(principal, id, 0)).conversation;
   }
 
   async update(
