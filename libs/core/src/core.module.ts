@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -7,8 +7,10 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
 import { RequestContextModule } from './context/request-context.module';
+import { Clock } from './time/clock';
 
 /** Configuration, logging, request context, the problem filter, health and Redis: what every process needs. */
+@Global()
 @Module({})
 export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -21,7 +23,8 @@ export class CoreModule {
         HealthModule,
         RedisModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, Clock],
+      exports: [Clock],
     };
   }
 }

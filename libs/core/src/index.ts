@@ -17,3 +17,5 @@ export * from './lifecycle/run-or-exit';
 export * from './logging/boot-logger';
 export * from './context/request-context';
 export * from './pagination/cursor';
+export * from './time/clock';
+export { BUDGET_PERIODS, BUDGET_SCOPES, USD_PATTERN } from './config/config.schema';

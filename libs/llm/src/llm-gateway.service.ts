@@ -35,6 +35,14 @@ export class LlmGateway {
     private readonly providers: ProviderRegistry,
   ) {}
 
+  /**
+   * The deployments that may answer a model name, primary first; empty when no provider is
+   * configured (the extractive responder answers). Throws for a name nothing serves.
+   */
+  chain(model: string): ChainEntry[] {
+    return this.router.resolve(model);
+  }
+
   async *stream(
     request: ChatRequest,
     signal: AbortSignal = new AbortController().signal,
@@ -137,6 +145,7 @@ export class LlmGateway {
         usage = {
           promptTokens: chunk.usage.prompt_tokens,
           completionTokens: chunk.usage.completion_tokens,
+          cachedPromptTokens: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
         };
     };
     for (const chunk of opened.pending) yield* handle(chunk);

@@ -26,6 +26,8 @@ export interface ChatRequest {
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens the provider served from its prompt cache (billed at the cached price). */
+  cachedPromptTokens?: number;
 }
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'aborted' | 'error';

@@ -56,7 +56,17 @@ export const chatCompletions: Endpoint = async (ctx) => {
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const { pieces, truncated } = limitTokens(tokenize(reply), maxTokens);
   const finishReason = truncated ? 'length' : 'stop';
-  const tokens = usage(promptTokens(body.messages), pieces.length);
+  const fixed = ctx.options.usage;
+  const omitUsage = fixed !== null && 'omit' in fixed;
+  const tokens =
+    fixed && !('omit' in fixed)
+      ? {
+          ...usage(fixed.prompt, fixed.completion),
+          ...(fixed.cached !== undefined
+            ? { prompt_tokens_details: { cached_tokens: fixed.cached } }
+            : {}),
+        }
+      : usage(promptTokens(body.messages), pieces.length);
   const who: ChatIdentity = {
     id: `chatcmpl-fake-${ctx.seq}`,
     created: nowSeconds(),
@@ -65,11 +75,13 @@ export const chatCompletions: Endpoint = async (ctx) => {
 
   if (body.stream !== true) {
     if (!(await delay(ctx.options.ttftMs, ctx.signal))) return;
-    return sendJson(ctx.res, 200, chatCompletion(who, pieces.join(''), finishReason, tokens));
+    const completion = chatCompletion(who, pieces.join(''), finishReason, tokens);
+    if (omitUsage) delete (completion as { usage?: unknown }).usage;
+    return sendJson(ctx.res, 200, completion);
   }
 
   const { res } = ctx;
-  const includeUsage = body.stream_options?.include_usage === true;
+  const includeUsage = body.stream_options?.include_usage === true && !omitUsage;
   const perChunkUsage = includeUsage ? null : undefined;
   // Headers go out at once, as with the real API; the time to first token is spent after them.
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

@@ -7,6 +7,7 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number };
 }
 
 export function usage(promptTokens: number, completionTokens: number): Usage {

@@ -7,6 +7,12 @@ export interface FakeLlmOptions {
   ttftMs?: number;
   /** delay between streamed content chunks */
   tokenDelayMs?: number;
+  /**
+   * Fixed usage to report for chat completions instead of the word counts (null = the word
+   * counts again); `cached` adds prompt_tokens_details.cached_tokens. `omit: true` reports
+   * no usage at all, as some OpenAI-compatible servers do.
+   */
+  usage?: { prompt: number; completion: number; cached?: number } | { omit: true } | null;
 }
 
 export type ResolvedOptions = Required<FakeLlmOptions>;
@@ -15,6 +21,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   reply: 'Hello from the fake model.',
   ttftMs: 0,
   tokenDelayMs: 0,
+  usage: null,
 };
 
 export type Fault =
@@ -41,6 +48,7 @@ export function mergeOptions(
   const merged = { ...base };
   if (patch.reply !== undefined) merged.reply = patch.reply;
   if (patch.ttftMs !== undefined) merged.ttftMs = nonNegative('ttftMs', patch.ttftMs);
+  if (patch.usage !== undefined) merged.usage = patch.usage;
   if (patch.tokenDelayMs !== undefined) {
     merged.tokenDelayMs = nonNegative('tokenDelayMs', patch.tokenDelayMs);
   }

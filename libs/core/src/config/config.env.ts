@@ -74,4 +74,11 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'LLM_MODEL', path: 'llm.model' },
   { env: 'EMBEDDING_MODEL', path: 'llm.embeddingModel' },
   { env: 'LLM_TIMEOUT_MS', path: 'llm.timeoutMs' },
+  { env: 'COST_ALERT_THRESHOLD', path: 'cost.alertThreshold' },
+  { env: 'COST_RESERVATION_TIMEOUT_SECONDS', path: 'cost.reservationTimeoutSeconds' },
+  { env: 'COST_SWEEP_INTERVAL_SECONDS', path: 'cost.sweepIntervalSeconds' },
+  { env: 'COST_FAIL_OPEN', path: 'cost.failOpen' },
+  { env: 'COST_STORE_TIMEOUT_MS', path: 'cost.storeTimeoutMs' },
+  { env: 'COST_UNKNOWN_MODEL_INPUT_PER_MTOK', path: 'cost.unknownModelPrice.inputPerMTok' },
+  { env: 'COST_UNKNOWN_MODEL_OUTPUT_PER_MTOK', path: 'cost.unknownModelPrice.outputPerMTok' },
 ];

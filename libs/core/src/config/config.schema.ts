@@ -110,6 +110,26 @@ const signingKeys = z.preprocess(
   ),
 );
 
+/** A US dollar amount as a decimal string (money is never a float); YAML numbers are accepted. */
+export const USD_PATTERN = /^\d{1,11}(\.\d{1,9})?$/;
+const usd = z.preprocess(
+  (v) => (typeof v === 'number' ? String(v) : v),
+  z.string().regex(USD_PATTERN, {
+    error: 'expected a US dollar amount as a decimal, e.g. 100 or 0.50 (at most 9 decimals)',
+  }),
+);
+
+const fraction = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+  z
+    .number({ error: 'expected a number between 0 and 1' })
+    .gt(0, { error: 'expected a number between 0 and 1' })
+    .max(1, { error: 'expected a number between 0 and 1' }),
+);
+
+export const BUDGET_SCOPES = ['global', 'tenant', 'user', 'apiKey'] as const;
+export const BUDGET_PERIODS = ['day', 'month'] as const;
+
 export const configSchema = z
   .object({
     app: z.strictObject({
@@ -228,6 +248,33 @@ export const configSchema = z
         enabled: bool,
         ttlSeconds: int(1, 30 * 86_400),
         maxEntries: int(1, 10_000_000),
+      }),
+    }),
+    cost: z.strictObject({
+      /** Budgets every tenant, user or key has until an admin overrides them. */
+      budgets: z
+        .array(
+          z.strictObject({
+            scope: z.enum(BUDGET_SCOPES),
+            period: z.enum(BUDGET_PERIODS),
+            limitUsd: usd,
+            perRequestLimitUsd: usd.optional(),
+          }),
+        )
+        .default([]),
+      /** Share of a budget whose crossing is audited once per window. */
+      alertThreshold: fraction,
+      /** A reservation older than this is released by the sweeper (its request died). */
+      reservationTimeoutSeconds: int(10, 86_400),
+      sweepIntervalSeconds: int(1, 3600),
+      /** Admit requests when the budget store cannot be reached (a tenant setting may differ). */
+      failOpen: bool,
+      /** How long admission waits for the budget store before the failure policy applies. */
+      storeTimeoutMs: int(100, 60_000),
+      /** Price for models pricing.yaml does not list; unset refuses them. */
+      unknownModelPrice: z.strictObject({
+        inputPerMTok: usd.optional(),
+        outputPerMTok: usd.optional(),
       }),
     }),
     rateLimit: z.strictObject({
