@@ -4,6 +4,7 @@ import { Conversations1763900002000 } from './1763900002000-Conversations';
 import { IdempotencyKeys1763900003000 } from './1763900003000-IdempotencyKeys';
 import { PromptTemplates1763900004000 } from './1763900004000-PromptTemplates';
 import { CachedMessages1763900005000 } from './1763900005000-CachedMessages';
+import { Cost1763900006000 } from './1763900006000-Cost';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   IdempotencyKeys1763900003000,
   PromptTemplates1763900004000,
   CachedMessages1763900005000,
+  Cost1763900006000,
 ];

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { FakeLlm } from '../support/fake-llm';
+import { openEventStream } from '../support/sse-client';
 import {
   Client,
   createApiKey,
@@ -155,23 +156,15 @@ describe('conversations and chat turns', () => {
   it('stops generating when the client disconnects and stores the partial answer as aborted', async () => {
     const { id } = await newConversation();
     fake.configure({ tokenDelayMs: 150 });
-    await t.app.listen({ port: 0, host: '127.0.0.1' }).catch(() => undefined);
-    const port = (t.app.getHttpServer().address() as { port: number }).port;
     const controller = new AbortController();
-    const res = await fetch(`http://127.0.0.1:${port}/v1/conversations/${id}/messages`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${member.client.credential}`,
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-      },
-      body: JSON.stringify({ content: 'Take your time' }),
-      signal: controller.signal,
-    });
-    const reader = res.body!.getReader();
-    let seen = '';
-    while (!seen.includes('event: delta'))
-      seen += new TextDecoder().decode((await reader.read()).value);
+    const stream = await openEventStream(
+      t.app,
+      `/v1/conversations/${id}/messages`,
+      member.client.credential!,
+      { content: 'Take your time' },
+      controller.signal,
+    );
+    await stream.readUntil('event: delta');
     controller.abort();
     const aborted = await fake.waitForClientAbort();
     expect(aborted.path).toMatch(/chat\/completions$/);

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { AuthModule } from '@parley/auth';
 import { ConversationModule } from '@parley/conversation';
+import { CostModule } from '@parley/cost';
 import { type AppConfig, CoreModule } from '@parley/core';
 import { DatabaseModule } from '@parley/database';
 import { MIGRATIONS } from '@parley/migrations';
@@ -17,6 +18,7 @@ export class AppModule {
         DatabaseModule.forRoot({ migrations: MIGRATIONS }),
         QueueModule.forRoot(config, { runWorkers: config.queue.workersInProcess }),
         AuthModule,
+        CostModule,
         ConversationModule,
         ...extra,
       ],

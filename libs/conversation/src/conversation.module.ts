@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@parley/auth';
+import { CostModule } from '@parley/cost';
 import { LlmModule } from '@parley/llm';
 import { ChatCompletionsController } from './controllers/chat-completions.controller';
 import { ConversationsController } from './controllers/conversations.controller';
@@ -9,6 +10,7 @@ import { ConversationsService } from './conversations.service';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
 import { ChatPipeline } from './pipeline/chat-pipeline.service';
+import { ChatMetering } from './pipeline/chat-metering';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { MessageCipher } from './encryption/message-cipher';
 import { ResponseCache } from './cache/response-cache';
@@ -16,11 +18,17 @@ import { PromptTemplates } from './templates/prompt-templates.service';
 
 /** Conversations, messages and the chat pipeline. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ConversationEntity, MessageEntity]), AuthModule, LlmModule],
+  imports: [
+    TypeOrmModule.forFeature([ConversationEntity, MessageEntity]),
+    AuthModule,
+    LlmModule,
+    CostModule,
+  ],
   controllers: [ConversationsController, ChatCompletionsController],
   providers: [
     ConversationsService,
     ChatPipeline,
+    ChatMetering,
     IdempotencyService,
     MessageCipher,
     ChatGateway,

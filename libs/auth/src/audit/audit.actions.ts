@@ -14,6 +14,12 @@ export const AUDIT_ACTIONS = [
   'user.disabled',
   'user.enabled',
   'tenant.created',
+  'budget.updated',
+  'budget.threshold_crossed',
+  'budget.exhausted',
+  'budget.fail_open',
+  'pricing.updated',
+  'cost.settings_updated',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -2,7 +2,14 @@ import { Body, Controller, Headers, HttpCode, Logger, Post, Req, Res } from '@ne
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
 import { AppConfig, AppError, OpenAiErrors, toAppError, ValidationFailedError } from '@parley/core';
-import { type ChatMessage, LlmGateway, type Responder, type TokenUsage } from '@parley/llm';
+import { CostService, type UsageOutcome } from '@parley/cost';
+import {
+  CallerAbortedError,
+  type ChatMessage,
+  LlmGateway,
+  type Responder,
+  type TokenUsage,
+} from '@parley/llm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConversationsService } from '../conversations.service';
 import {
@@ -11,6 +18,7 @@ import {
 } from '../dto/chat-completions.dto';
 import { ChatPipeline, HISTORY_LIMIT, type TurnEvent } from '../pipeline/chat-pipeline.service';
 import { abortOnDisconnect, SseStream } from '../pipeline/sse';
+import { ChatMetering } from '../pipeline/chat-metering';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 
 type Event =
@@ -23,7 +31,8 @@ type Event =
  * work against Parley with a base URL and an API key. The request passes the same auth and
  * limits as every chat route; with `metadata.conversation_id` it becomes a turn of that
  * conversation (its stored history is the memory), otherwise the given messages are sent as
- * they are and only usage is logged.
+ * they are. Either way the call is admitted against the caller's budgets first and lands in
+ * the usage ledger.
  */
 @ApiTags('openai-compatible')
 @RateLimit('chat')
@@ -39,6 +48,8 @@ export class ChatCompletionsController {
     private readonly principal: CurrentPrincipal,
     private readonly config: AppConfig,
     private readonly idempotency: IdempotencyService,
+    private readonly metering: ChatMetering,
+    private readonly cost: CostService,
   ) {}
 
   @Post('completions')
@@ -158,27 +169,58 @@ export class ChatCompletionsController {
     const maxTokens =
       body.max_completion_tokens ?? body.max_tokens ?? this.config.conversation.defaultMaxTokens;
     const conversationId = body.metadata?.conversation_id;
+    const principal = this.principal.get();
     if (!conversationId) {
-      const llm = this.llm;
-      const logger = this.logger;
+      const admission = await this.metering.admit(
+        principal,
+        requestId,
+        body.model,
+        messages,
+        maxTokens,
+      );
+      const { llm, cost, metering, logger } = this;
+      const started = Date.now();
       return (async function* () {
-        for await (const e of llm.stream(
-          {
-            model: body.model,
+        let responder: Responder | undefined;
+        let text = '';
+        let usage: TokenUsage | undefined;
+        let status: UsageOutcome['status'] = 'aborted';
+        try {
+          for await (const e of llm.stream(
+            {
+              model: body.model,
+              messages,
+              maxTokens,
+              temperature: body.temperature,
+              user: body.user,
+            },
+            signal,
+          )) {
+            if (e.type === 'start') responder = e.responder;
+            else if (e.type === 'delta') text += e.text;
+            else usage = e.usage;
+            yield e;
+          }
+          status = 'complete';
+        } catch (error) {
+          status = error instanceof CallerAbortedError ? 'aborted' : 'failed';
+          throw error;
+        } finally {
+          // Settled however the call ended, including a client that stopped reading.
+          const outcome = metering.outcome({
+            responder,
             messages,
-            maxTokens,
-            temperature: body.temperature,
-            user: body.user,
-          },
-          signal,
-        )) {
-          if (e.type === 'done')
-            logger.log({ usage: e.usage, model: body.model }, 'chat completion (not stored)');
-          yield e;
+            text,
+            usage,
+            status,
+            latencyMs: Date.now() - started,
+          });
+          await cost
+            .settle(admission, outcome)
+            .catch((e: Error) => logger.error(`could not settle a completion: ${e.message}`));
         }
       })();
     }
-    const principal = this.principal.get();
     const { conversation, history } = await this.conversations.getForTurn(
       principal,
       String(conversationId),

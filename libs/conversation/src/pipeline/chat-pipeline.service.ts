@@ -10,7 +10,8 @@ import {
   type Responder,
   type TokenUsage,
 } from '@parley/llm';
-import { DataSource } from 'typeorm';
+import { type Admission, CostService, formatUsd } from '@parley/cost';
+import { DataSource, type EntityManager } from 'typeorm';
 import { MessageTooLongError, PromptTooLargeError } from '../conversation.errors';
 import { toMessageView, type MessageView } from '../conversation.views';
 import { ConversationEntity } from '../entities/conversation.entity';
@@ -20,6 +21,7 @@ import { MessageCipher } from '../encryption/message-cipher';
 import type { RenderedPrompt } from '../templates/prompt-template';
 import { PromptTemplates } from '../templates/prompt-templates.service';
 import { ResponseCache } from '../cache/response-cache';
+import { ChatMetering } from './chat-metering';
 
 export interface TurnInput {
   principal: Principal;
@@ -42,10 +44,11 @@ export type TurnEvent =
 export const HISTORY_LIMIT = 200;
 
 /**
- * One conversation turn (design.md, "The chat pipeline"): memory window → [admission: cost
- * reservation, when it lands] → [beside the call: guardrails and retrieval] → generation →
- * [output guardrails] → one transaction that stores both messages. A turn the caller abandons
- * is stored with what was generated and status `aborted`.
+ * One conversation turn (design.md, "The chat pipeline"): memory window → cost admission (the
+ * worst case reserved against every budget, or a 402 before any upstream call) → [beside the
+ * call: guardrails and retrieval] → generation → [output guardrails] → one transaction that
+ * stores both messages and settles the reservation to the actual cost. A turn the caller
+ * abandons is stored with what was generated and status `aborted`, and costed as such.
  */
 @Injectable()
 export class ChatPipeline {
@@ -58,6 +61,8 @@ export class ChatPipeline {
     private readonly cipher: MessageCipher,
     private readonly templates: PromptTemplates,
     private readonly cache: ResponseCache,
+    private readonly metering: ChatMetering,
+    private readonly cost: CostService,
   ) {}
 
   async *run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
@@ -103,41 +108,59 @@ export class ChatPipeline {
     if (hit) {
       yield { type: 'start', responder: hit.responder };
       yield { type: 'delta', text: hit.text };
-      const stored = await this.persist(input, {
-        ...hit,
-        status: 'complete',
-        firstTokenMs: Date.now() - started,
-        latencyMs: Date.now() - started,
-        prompt,
-        cached: true,
-      });
+      const stored = await this.persist(
+        input,
+        {
+          ...hit,
+          status: 'complete',
+          firstTokenMs: Date.now() - started,
+          latencyMs: Date.now() - started,
+          prompt,
+          cached: true,
+        },
+        this.metering.free(input.principal, input.requestId),
+        window.messages,
+      );
       yield { type: 'done', ...stored };
       return;
     }
+    const maxTokens = input.maxTokens ?? settings.defaultMaxTokens;
+    const admission = await this.metering.admit(
+      input.principal,
+      input.requestId,
+      model,
+      window.messages,
+      maxTokens,
+    );
     let firstTokenMs: number | null = null;
     let responder: Responder | undefined;
     let text = '';
-    let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
+    let usage: TokenUsage | undefined;
     let finishReason: FinishReason = 'stop';
     let status: MessageStatus = 'complete';
     // Stores the turn as it stands: complete, or what was generated before it was cut off.
     const record = () =>
-      this.persist(input, {
-        responder: responder!,
-        text,
-        usage,
-        finishReason,
-        status,
-        firstTokenMs,
-        latencyMs: Date.now() - started,
-        prompt,
-      });
+      this.persist(
+        input,
+        {
+          responder: responder!,
+          text,
+          usage,
+          finishReason,
+          status,
+          firstTokenMs,
+          latencyMs: Date.now() - started,
+          prompt,
+        },
+        admission,
+        window.messages,
+      );
     try {
       for await (const event of this.llm.stream(
         {
           model,
           messages: window.messages,
-          maxTokens: input.maxTokens ?? settings.defaultMaxTokens,
+          maxTokens,
           temperature: input.temperature,
         },
         signal,
@@ -155,8 +178,12 @@ export class ChatPipeline {
         }
       }
     } catch (error) {
-      // Before the model answered, nothing is stored: the request simply failed.
-      if (!responder) throw error;
+      // Before the model answered, no message is stored: the request simply failed, and its
+      // reservation is settled to nothing.
+      if (!responder) {
+        await this.settleUnanswered(admission, error, window.messages, started, conversation.id);
+        throw error;
+      }
       status = error instanceof CallerAbortedError ? 'aborted' : 'failed';
       finishReason = error instanceof CallerAbortedError ? 'aborted' : 'error';
       if (status === 'failed')
@@ -167,19 +194,44 @@ export class ChatPipeline {
       throw error;
     }
     const stored = await record();
-    if (cacheKey && finishReason === 'stop' && !responder!.extractive) {
+    if (cacheKey && finishReason === 'stop' && !responder!.extractive && usage) {
       await this.cache.set(cacheKey, { responder: responder!, text, finishReason, usage });
     }
     yield { type: 'done', ...stored };
   }
 
-  /** Both messages and the conversation's timestamp, in one transaction. */
+  private async settleUnanswered(
+    admission: Admission,
+    error: unknown,
+    messages: ChatMessage[],
+    started: number,
+    conversationId: string,
+  ): Promise<void> {
+    const outcome = this.metering.outcome({
+      messages,
+      text: '',
+      status: error instanceof CallerAbortedError ? 'aborted' : 'failed',
+      latencyMs: Date.now() - started,
+      conversationId,
+    });
+    await this.cost
+      .settle(admission, outcome)
+      .catch((e: Error) =>
+        this.logger.error(`could not settle the reservation of a failed turn: ${e.message}`),
+      );
+  }
+
+  /**
+   * Both messages, the conversation's timestamp, and the settlement of the reservation (with
+   * its ledger row), in one transaction.
+   */
   private async persist(
     input: TurnInput,
     turn: {
       responder: Responder;
       text: string;
-      usage: TokenUsage;
+      /** The provider's usage; counted from the prompt and the text when there is none. */
+      usage?: TokenUsage;
       finishReason: FinishReason;
       status: MessageStatus;
       firstTokenMs: number | null;
@@ -187,8 +239,25 @@ export class ChatPipeline {
       prompt?: RenderedPrompt;
       cached?: boolean;
     },
+    admission: Admission,
+    promptMessages: ChatMessage[],
   ): Promise<{ userMessage: MessageView; assistantMessage: MessageView }> {
     const { conversation } = input;
+    const outcome = this.metering.outcome({
+      responder: turn.responder,
+      messages: promptMessages,
+      text: turn.text,
+      usage: turn.usage,
+      status:
+        turn.status === 'complete' ? 'complete' : turn.status === 'aborted' ? 'aborted' : 'failed',
+      latencyMs: turn.latencyMs,
+      conversationId: conversation.id,
+      cacheHit: turn.cached,
+    });
+    const usage = {
+      promptTokens: outcome.promptTokens ?? 0,
+      completionTokens: outcome.completionTokens ?? 0,
+    };
     const base = {
       tenantId: conversation.tenantId,
       conversationId: conversation.id,
@@ -214,7 +283,7 @@ export class ChatPipeline {
       role: 'user' as const,
       content: this.cipher.seal(input.content),
       status: 'complete' as const,
-      promptTokens: turn.usage.promptTokens,
+      promptTokens: usage.promptTokens,
     };
     const assistant = {
       ...base,
@@ -224,8 +293,9 @@ export class ChatPipeline {
       status: turn.status,
       model: turn.responder.model,
       provider: turn.responder.provider,
-      completionTokens: turn.usage.completionTokens,
-      promptTokens: turn.usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      promptTokens: usage.promptTokens,
+      costUsd: formatUsd(this.cost.costOf(admission, outcome)),
       latencyMs: turn.latencyMs,
       firstTokenMs: turn.firstTokenMs,
       finishReason: turn.finishReason,
@@ -234,19 +304,11 @@ export class ChatPipeline {
       promptVariant: turn.prompt?.variant ?? null,
       cached: turn.cached ?? false,
     };
-    // One statement inserts both messages and touches the conversation: atomic like a
-    // transaction, in one round trip. The database fills in only the timestamps.
-    const created: { id: string; created_at: Date }[] = await this.dataSource.query(
-      `WITH inserted AS (
-         INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
-         VALUES ${[0, 1].map((row) => `(${MESSAGE_COLUMNS.map((_, i) => `$${row * MESSAGE_COLUMNS.length + i + 1}`).join(', ')})`).join(', ')}
-         RETURNING id, created_at
-       ), touched AS (
-         UPDATE conversations SET updated_at = now() WHERE id = $${MESSAGE_COLUMNS.length * 2 + 1}
-       )
-       SELECT id, created_at FROM inserted`,
-      [...messageValues(user), ...messageValues(assistant), conversation.id],
-    );
+    const created = await this.dataSource.transaction(async (m: EntityManager) => {
+      const rows = await this.insertTurn(m, user, assistant, conversation.id);
+      await this.cost.settle(admission, outcome, m);
+      return rows;
+    });
     const at = new Map(created.map((r) => [r.id, new Date(r.created_at)]));
     const rows = [user, assistant].map(
       (m) =>
@@ -258,6 +320,26 @@ export class ChatPipeline {
       userMessage: show(rows[0]!, input.content),
       assistantMessage: show(rows[1]!, turn.text),
     };
+  }
+
+  /** One statement inserts both messages and touches the conversation; the database fills in only the timestamps. */
+  private insertTurn(
+    m: EntityManager,
+    user: NewMessage,
+    assistant: NewMessage,
+    conversationId: string,
+  ): Promise<{ id: string; created_at: Date }[]> {
+    return m.query(
+      `WITH inserted AS (
+         INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
+         VALUES ${[0, 1].map((row) => `(${MESSAGE_COLUMNS.map((_, i) => `$${row * MESSAGE_COLUMNS.length + i + 1}`).join(', ')})`).join(', ')}
+         RETURNING id, created_at
+       ), touched AS (
+         UPDATE conversations SET updated_at = now() WHERE id = $${MESSAGE_COLUMNS.length * 2 + 1}
+       )
+       SELECT id, created_at FROM inserted`,
+      [...messageValues(user), ...messageValues(assistant), conversationId],
+    );
   }
 }
 

@@ -1,0 +1,572 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AuditService } from '@parley/auth';
+import { AppConfig, Clock } from '@parley/core';
+import { newId } from '@parley/database';
+import { DataSource, type EntityManager } from 'typeorm';
+import { budgetWindow } from '../budgets/budget-window';
+import { effectiveBudgets } from '../budgets/budget-rules';
+import { type BudgetRow, toRule } from '../budgets/budgets.service';
+import { budgetKey, type CostSettings, type CostSubject } from '../budgets/budget.types';
+import { CostMetrics } from '../cost.metrics';
+import {
+  BudgetExceededError,
+  type BudgetState,
+  BudgetStoreUnavailableError,
+  ModelNotPricedError,
+  RequestCostLimitError,
+} from '../cost.errors';
+import { formatUsd, maxOf, minOf, type Nanos, parseUsd, perMillion } from '../money';
+import { type ChatPrice, PricingCatalog, toChatPrice } from '../pricing/pricing.catalog';
+import type {
+  Admission,
+  ChatDeployment,
+  UsageKind,
+  UsageOutcome,
+  WindowCounter,
+} from './admission.types';
+
+/** What admission reads in one round trip: overrides, the tenant's settings, its prices. */
+interface Snapshot {
+  budgets: BudgetRow[];
+  settings: { timeZone: string; failOpen: boolean | null } | null;
+  prices: { model: string; input: string; cached: string | null; output: string }[];
+}
+
+/**
+ * Decides before every paid call whether it may happen, and records afterwards what it cost
+ * (design.md, steps 5 and 9). Admission reserves the worst case against every budget in scope
+ * in one transaction, with the budget rows locked in a fixed order, so concurrent requests on
+ * any number of instances cannot overspend; settlement swaps the reservation for the actual
+ * cost and writes the usage ledger.
+ */
+@Injectable()
+export class CostService {
+  private readonly logger = new Logger('Cost');
+  /** The last settings read per tenant, for deciding the failure policy when the store is down. */
+  private readonly knownSettings = new Map<string, CostSettings>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    private readonly catalog: PricingCatalog,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly metrics: CostMetrics,
+  ) {}
+
+  /** Admission for a chat call that may be answered by any model of `deployments` (the chain). */
+  async admitChat(input: {
+    subject: CostSubject;
+    requestId?: string;
+    deployments: ChatDeployment[];
+    maxOutputTokens: number;
+  }): Promise<Admission> {
+    const snapshot = await this.snapshot(input.subject, input.deployments);
+    const chatPrices = new Map<string, ChatPrice>();
+    const worstCases: Nanos[] = [];
+    for (const d of input.deployments) {
+      const price = this.chatPrice(d.provider, d.model, snapshot.prices);
+      chatPrices.set(`${d.provider}/${d.model}`, price);
+      worstCases.push(
+        perMillion(d.promptTokens, price.input) + perMillion(input.maxOutputTokens, price.output),
+      );
+    }
+    return this.reserve(input.subject, input.requestId, 'chat', maxOf(worstCases), snapshot, {
+      chatPrices,
+      unitPrice: 0n,
+      detail: {
+        promptTokens: Math.max(0, ...input.deployments.map((d) => d.promptTokens)),
+        maxOutputTokens: input.maxOutputTokens,
+      },
+    });
+  }
+
+  /**
+   * Admission for an embedding, speech-to-text or text-to-speech call: `quantity` is tokens,
+   * seconds of audio, or characters, at the model's price in config/pricing.yaml.
+   */
+  async admitUnits(input: {
+    subject: CostSubject;
+    requestId?: string;
+    kind: Exclude<UsageKind, 'chat'>;
+    model: string;
+    quantity: number;
+  }): Promise<Admission> {
+    const price = this.catalog.unit(input.kind, input.model);
+    if (price === undefined) {
+      this.metrics.recordRefusal('model_not_priced');
+      throw new ModelNotPricedError(input.model);
+    }
+    const snapshot = await this.snapshot(input.subject, []);
+    const estimate = unitCost(input.kind, price, input.quantity);
+    return this.reserve(input.subject, input.requestId, input.kind, estimate, snapshot, {
+      chatPrices: new Map(),
+      unitPrice: price,
+      detail: { promptTokens: 0, maxOutputTokens: 0 },
+    });
+  }
+
+  /** An admission for a call that costs nothing (a response-cache hit): it only writes the ledger. */
+  free(subject: CostSubject, requestId: string | undefined, kind: UsageKind): Admission {
+    return {
+      subject,
+      requestId: requestId ?? null,
+      kind,
+      reservationId: null,
+      estimate: 0n,
+      counters: [],
+      chatPrices: new Map(),
+      unitPrice: 0n,
+    };
+  }
+
+  /** What an outcome costs at the admission's prices, for the model that actually answered. */
+  costOf(admission: Admission, outcome: UsageOutcome): Nanos {
+    if (outcome.free || outcome.cacheHit) return 0n;
+    if (admission.kind !== 'chat') {
+      const quantity =
+        admission.kind === 'speech_to_text'
+          ? (outcome.audioSeconds ?? 0)
+          : admission.kind === 'text_to_speech'
+            ? (outcome.characters ?? 0)
+            : (outcome.promptTokens ?? 0);
+      return unitCost(admission.kind, admission.unitPrice, quantity);
+    }
+    const price =
+      admission.chatPrices.get(`${outcome.provider}/${outcome.model}`) ??
+      // Not in the chain (cannot happen through the gateway): the dearest of the chain, to be safe.
+      [...admission.chatPrices.values()].sort((a, b) => (b.output > a.output ? 1 : -1))[0];
+    if (!price) return 0n;
+    const prompt = outcome.promptTokens ?? 0;
+    const cached = Math.min(outcome.cachedTokens ?? 0, prompt);
+    return (
+      perMillion(prompt - cached, price.input) +
+      perMillion(cached, price.cachedInput) +
+      perMillion(outcome.completionTokens ?? 0, price.output)
+    );
+  }
+
+  /**
+   * Swaps the reservation for the actual cost and writes the ledger row. Pass the `manager` of
+   * a transaction to make it part of it (the chat turn stores its messages in the same one).
+   * Returns the cost.
+   */
+  async settle(
+    admission: Admission,
+    outcome: UsageOutcome,
+    manager?: EntityManager,
+  ): Promise<Nanos> {
+    const cost = this.costOf(admission, outcome);
+    const run = (m: EntityManager) => this.settleIn(m, admission, outcome, cost);
+    if (manager) await run(manager);
+    else await this.dataSource.transaction(run);
+    this.metrics.recordUsage(
+      admission.subject.tenantId,
+      outcome.model ?? '',
+      cost,
+      outcome.promptTokens ?? 0,
+      outcome.completionTokens ?? 0,
+    );
+    return cost;
+  }
+
+  /** Releases reservations whose request died; returns how many. */
+  async sweep(): Promise<number> {
+    let released = 0;
+    for (;;) {
+      const batch = await this.dataSource.transaction(async (m) => {
+        const expired: {
+          id: string;
+          amount: string;
+          budget_keys: string[];
+          window_ids: string[];
+        }[] = await m.query(
+          `SELECT id, amount_usd::text AS amount, budget_keys, window_ids FROM cost_reservations
+              WHERE status = 'held' AND expires_at < $1
+              ORDER BY expires_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+          [this.clock.now()],
+        );
+        if (expired.length === 0) return 0;
+        const totals = new Map<string, Nanos>();
+        for (const r of expired)
+          r.budget_keys.forEach((key, i) => {
+            const at = `${key}\n${r.window_ids[i]}`;
+            totals.set(at, (totals.get(at) ?? 0n) + parseUsd(r.amount));
+          });
+        const pairs = [...totals.keys()].sort().map((k) => k.split('\n') as [string, string]);
+        await lockCounters(
+          m,
+          pairs.map((p) => p[0]),
+          pairs.map((p) => p[1]),
+        );
+        await m.query(
+          `UPDATE budget_counters b SET reserved_usd = greatest(0, b.reserved_usd - t.amount)
+             FROM unnest($1::text[], $2::text[], $3::numeric[]) AS t(k, w, amount)
+            WHERE b.budget_key = t.k AND b.window_id = t.w`,
+          [
+            pairs.map((p) => p[0]),
+            pairs.map((p) => p[1]),
+            pairs.map((p) => formatUsd(totals.get(p.join('\n'))!)),
+          ],
+        );
+        await m.query(
+          `UPDATE cost_reservations SET status = 'expired' WHERE id = ANY($1::uuid[])`,
+          [expired.map((r) => r.id)],
+        );
+        return expired.length;
+      });
+      released += batch;
+      if (batch < 500) return released;
+    }
+  }
+
+  private async reserve(
+    subject: CostSubject,
+    requestId: string | undefined,
+    kind: UsageKind,
+    estimate: Nanos,
+    snapshot: Snapshot,
+    extra: {
+      chatPrices: Map<string, ChatPrice>;
+      unitPrice: Nanos;
+      detail: { promptTokens: number; maxOutputTokens: number };
+    },
+  ): Promise<Admission> {
+    const rules = effectiveBudgets(this.config, subject, snapshot.budgets.map(toRule));
+    const settings = this.settingsOf(subject.tenantId, snapshot);
+    const now = this.clock.now();
+    const counters: WindowCounter[] = rules
+      .map((rule) => {
+        const window = budgetWindow(
+          rule.period,
+          now,
+          rule.scope === 'global' ? 'UTC' : settings.timeZone,
+        );
+        return {
+          rule,
+          key: budgetKey(rule),
+          windowId: window.id,
+          tenantId: rule.scope === 'global' ? null : subject.tenantId,
+          limit: parseUsd(rule.limitUsd),
+          resetsAt: window.resetsAt,
+        };
+      })
+      .sort((a, b) => compare(a.key, b.key) || compare(a.windowId, b.windowId));
+    const cap = minOf(
+      rules.filter((r) => r.perRequestLimitUsd).map((r) => parseUsd(r.perRequestLimitUsd!)),
+    );
+    if (cap !== undefined && estimate > cap) {
+      this.metrics.recordRefusal('request_cost_limit');
+      throw new RequestCostLimitError({
+        estimateUsd: formatUsd(estimate),
+        limitUsd: formatUsd(cap),
+        ...extra.detail,
+      });
+    }
+    const admission: Admission = {
+      subject,
+      requestId: requestId ?? null,
+      kind,
+      reservationId: null,
+      estimate,
+      counters,
+      chatPrices: extra.chatPrices,
+      unitPrice: extra.unitPrice,
+    };
+    if (estimate === 0n || counters.length === 0) return admission;
+    try {
+      admission.reservationId = await this.hold(admission);
+      return admission;
+    } catch (error) {
+      if (error instanceof BudgetExceededError) {
+        this.metrics.recordRefusal('budget_exceeded');
+        const full = error.extensions.budget as BudgetState;
+        const counter = counters.find(
+          (c) => c.rule.scope === full.scope && c.rule.period === full.period,
+        )!;
+        await this.alertOnce(this.dataSource.manager, counter, 'exhausted', error.extensions).catch(
+          (e: Error) => this.logger.warn(`could not record budget.exhausted: ${e.message}`),
+        );
+        throw error;
+      }
+      if (!settings.failOpen) {
+        this.metrics.recordRefusal('store_unavailable');
+        throw new BudgetStoreUnavailableError(error);
+      }
+      this.metrics.failOpenAdmissions++;
+      this.logger.warn(
+        `budget store unavailable (${(error as Error).message}); admitted without a reservation (fail-open) for tenant ${subject.tenantId}`,
+      );
+      await this.audit
+        .record('budget.fail_open', {
+          tenantId: subject.tenantId,
+          targetType: 'request',
+          targetId: requestId,
+          metadata: { estimateUsd: formatUsd(estimate), reason: (error as Error).message },
+        })
+        .catch((e: Error) =>
+          this.logger.error(`could not audit a fail-open admission: ${e.message}`),
+        );
+      return admission;
+    }
+  }
+
+  /** Reserves the estimate on every counter, or on none: one transaction, rows locked in key order. */
+  private hold(admission: Admission): Promise<string> {
+    const { counters, estimate, subject } = admission;
+    const keys = counters.map((c) => c.key);
+    const windows = counters.map((c) => c.windowId);
+    return this.dataSource.transaction(async (m) => {
+      const timeout = `${this.config.cost.storeTimeoutMs}ms`;
+      await m.query(
+        `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $1, true)`,
+        [timeout],
+      );
+      // Creates the window's row if it is new, and locks it either way; rows come back as
+      // committed by whoever held them before.
+      const rows: { budget_key: string; window_id: string; spent: string; reserved: string }[] =
+        await m.query(
+          `INSERT INTO budget_counters (budget_key, window_id, tenant_id, limit_usd, resets_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::numeric[], $5::timestamptz[])
+           ON CONFLICT (budget_key, window_id) DO UPDATE SET limit_usd = EXCLUDED.limit_usd
+           RETURNING budget_key, window_id, spent_usd::text AS spent, reserved_usd::text AS reserved`,
+          [
+            keys,
+            windows,
+            counters.map((c) => c.tenantId),
+            counters.map((c) => formatUsd(c.limit)),
+            counters.map((c) => c.resetsAt),
+          ],
+        );
+      for (const c of counters) {
+        const row = rows.find((r) => r.budget_key === c.key && r.window_id === c.windowId)!;
+        const spent = parseUsd(row.spent);
+        const reserved = parseUsd(row.reserved);
+        if (spent + reserved + estimate > c.limit)
+          throw new BudgetExceededError(
+            {
+              scope: c.rule.scope,
+              scopeId: c.rule.scopeId,
+              period: c.rule.period,
+              window: c.windowId,
+              limitUsd: formatUsd(c.limit),
+              spentUsd: formatUsd(spent),
+              reservedUsd: formatUsd(reserved),
+              resetsAt: c.resetsAt.toISOString(),
+            },
+            formatUsd(estimate),
+          );
+      }
+      const id = newId();
+      const expiresAt = new Date(
+        this.clock.now().getTime() + this.config.cost.reservationTimeoutSeconds * 1000,
+      );
+      await m.query(
+        `WITH held AS (
+           UPDATE budget_counters SET reserved_usd = reserved_usd + $3
+            WHERE (budget_key, window_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         )
+         INSERT INTO cost_reservations (id, tenant_id, request_id, amount_usd, budget_keys, window_ids, expires_at)
+         VALUES ($4, $5, $6, $3, $1, $2, $7)`,
+        [keys, windows, formatUsd(estimate), id, subject.tenantId, admission.requestId, expiresAt],
+      );
+      return id;
+    });
+  }
+
+  private async settleIn(
+    m: EntityManager,
+    admission: Admission,
+    outcome: UsageOutcome,
+    cost: Nanos,
+  ): Promise<void> {
+    const { counters, subject } = admission;
+    const ledger = [
+      newId(),
+      subject.tenantId,
+      subject.userId ?? null,
+      subject.apiKeyId ?? null,
+      admission.requestId,
+      outcome.conversationId ?? null,
+      admission.kind,
+      outcome.provider,
+      outcome.model,
+      outcome.promptTokens ?? 0,
+      outcome.completionTokens ?? 0,
+      outcome.cachedTokens ?? 0,
+      outcome.audioSeconds ?? 0,
+      outcome.characters ?? 0,
+      formatUsd(cost),
+      outcome.latencyMs ?? null,
+      outcome.status,
+      outcome.cacheHit ?? false,
+    ];
+    const insertLedger = `INSERT INTO usage_ledger (id, tenant_id, user_id, api_key_id, request_id,
+        conversation_id, kind, provider, model, prompt_tokens, completion_tokens, cached_tokens,
+        audio_seconds, characters, cost_usd, latency_ms, status, cache_hit)
+      VALUES (${ledger.map((_, i) => `$${i + 1}`).join(', ')})`;
+    if (counters.length === 0) {
+      await m.query(insertLedger, ledger);
+      return;
+    }
+    const keys = counters.map((c) => c.key);
+    const windows = counters.map((c) => c.windowId);
+    await lockCounters(m, keys, windows);
+    const n = ledger.length;
+    const rows: {
+      budget_key: string;
+      window_id: string;
+      limit_usd: string;
+      spent_usd: string;
+      threshold_alerted: boolean;
+      exhausted_alerted: boolean;
+    }[] = await m.query(
+      `WITH ledger AS (${insertLedger}),
+       released AS (
+         UPDATE cost_reservations SET status = 'settled'
+          WHERE id = $${n + 1} AND status = 'held' RETURNING amount_usd
+       )
+       INSERT INTO budget_counters (budget_key, window_id, tenant_id, limit_usd, resets_at, spent_usd)
+       SELECT k, w, t, l, r, $${n + 7}::numeric
+         FROM unnest($${n + 2}::text[], $${n + 3}::text[], $${n + 4}::uuid[], $${n + 5}::numeric[], $${n + 6}::timestamptz[]) AS x(k, w, t, l, r)
+       ON CONFLICT (budget_key, window_id) DO UPDATE SET
+         spent_usd = budget_counters.spent_usd + EXCLUDED.spent_usd,
+         reserved_usd = budget_counters.reserved_usd - coalesce((SELECT amount_usd FROM released), 0)
+       RETURNING budget_key, window_id, limit_usd::text, spent_usd::text, threshold_alerted, exhausted_alerted`,
+      [
+        ...ledger,
+        admission.reservationId,
+        keys,
+        windows,
+        counters.map((c) => c.tenantId),
+        counters.map((c) => formatUsd(c.limit)),
+        counters.map((c) => c.resetsAt),
+        formatUsd(cost),
+      ],
+    );
+    const share = BigInt(Math.round(this.config.cost.alertThreshold * 1000));
+    for (const row of rows) {
+      const counter = counters.find(
+        (c) => c.key === row.budget_key && c.windowId === row.window_id,
+      )!;
+      const limit = parseUsd(row.limit_usd);
+      const spent = parseUsd(row.spent_usd);
+      const facts = { limitUsd: row.limit_usd, spentUsd: row.spent_usd };
+      if (!row.threshold_alerted && spent * 1000n >= limit * share)
+        await this.alertOnce(m, counter, 'threshold', facts);
+      if (!row.exhausted_alerted && spent >= limit)
+        await this.alertOnce(m, counter, 'exhausted', facts);
+    }
+  }
+
+  /** Writes budget.threshold_crossed or budget.exhausted, once per budget and window. */
+  private async alertOnce(
+    m: EntityManager,
+    counter: WindowCounter,
+    which: 'threshold' | 'exhausted',
+    facts: Record<string, unknown>,
+  ): Promise<void> {
+    const column = which === 'threshold' ? 'threshold_alerted' : 'exhausted_alerted';
+    const first: unknown[] = await m.query(
+      // As a CTE: TypeORM answers a bare UPDATE with [rows, count], a SELECT with its rows.
+      `WITH first AS (
+         UPDATE budget_counters SET ${column} = true
+          WHERE budget_key = $1 AND window_id = $2 AND NOT ${column} RETURNING 1
+       ) SELECT * FROM first`,
+      [counter.key, counter.windowId],
+    );
+    if (first.length === 0) return;
+    await this.audit.record(
+      which === 'threshold' ? 'budget.threshold_crossed' : 'budget.exhausted',
+      {
+        tenantId: counter.tenantId,
+        targetType: 'budget',
+        targetId: counter.key,
+        metadata: {
+          period: counter.rule.period,
+          window: counter.windowId,
+          ...(which === 'threshold' ? { threshold: this.config.cost.alertThreshold } : {}),
+          ...facts,
+        },
+      },
+      m,
+    );
+    this.logger.warn(
+      `budget ${counter.key} ${counter.windowId}: ${which === 'threshold' ? 'alert threshold crossed' : 'exhausted'}`,
+    );
+  }
+
+  /** Overrides, settings and tenant prices in one round trip; config alone if the store is down. */
+  private async snapshot(subject: CostSubject, deployments: ChatDeployment[]): Promise<Snapshot> {
+    const models = deployments.flatMap((d) => [`${d.provider}/${d.model}`, d.model]);
+    try {
+      const [row]: Snapshot[] = await this.dataSource.query(
+        `SELECT
+           (SELECT coalesce(json_agg(json_build_object('scope', scope, 'scope_id', scope_id,
+              'period', period, 'limit_usd', limit_usd::text,
+              'per_request_limit_usd', per_request_limit_usd::text)), '[]')
+              FROM budgets WHERE scope = 'global' OR (tenant_id = $1 AND scope_id = ANY($2::uuid[]))) AS budgets,
+           (SELECT json_build_object('timeZone', time_zone, 'failOpen', fail_open)
+              FROM cost_settings WHERE tenant_id = $1) AS settings,
+           (SELECT coalesce(json_agg(json_build_object('model', model, 'input', input_per_mtok::text,
+              'cached', cached_input_per_mtok::text, 'output', output_per_mtok::text)), '[]')
+              FROM model_prices WHERE tenant_id = $1 AND model = ANY($3::text[])) AS prices`,
+        [
+          subject.tenantId,
+          [subject.tenantId, subject.userId, subject.apiKeyId].filter(Boolean),
+          models,
+        ],
+      );
+      return row!;
+    } catch (error) {
+      this.logger.warn(`budget store unreadable: ${(error as Error).message}`);
+      return { budgets: [], settings: null, prices: [] };
+    }
+  }
+
+  private settingsOf(tenantId: string, snapshot: Snapshot): CostSettings {
+    const known = this.knownSettings.get(tenantId);
+    const settings: CostSettings = snapshot.settings
+      ? {
+          timeZone: snapshot.settings.timeZone,
+          failOpen: snapshot.settings.failOpen ?? this.config.cost.failOpen,
+        }
+      : (known ?? { timeZone: 'UTC', failOpen: this.config.cost.failOpen });
+    if (snapshot.settings) this.knownSettings.set(tenantId, settings);
+    return settings;
+  }
+
+  /** A tenant's own price first (`provider/model`, then the bare name), then the catalog. */
+  private chatPrice(provider: string, model: string, overrides: Snapshot['prices']): ChatPrice {
+    const own =
+      overrides.find((p) => p.model === `${provider}/${model}`) ??
+      overrides.find((p) => p.model === model);
+    if (own)
+      return toChatPrice(
+        { inputPerMTok: own.input, outputPerMTok: own.output, cachedInputPerMTok: own.cached },
+        'tenant',
+      );
+    const configured = this.catalog.chat(provider, model);
+    if (configured) return configured;
+    this.metrics.recordRefusal('model_not_priced');
+    throw new ModelNotPricedError(model);
+  }
+}
+
+/** Locks budget rows in one global order (key, then window), so transactions cannot deadlock. */
+function lockCounters(m: EntityManager, keys: string[], windows: string[]): Promise<unknown> {
+  return m.query(
+    `SELECT 1 FROM budget_counters
+      WHERE (budget_key, window_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+      ORDER BY budget_key, window_id FOR UPDATE`,
+    [keys, windows],
+  );
+}
+
+/** Tokens and characters are priced per million; audio per minute (quantity in seconds). */
+function unitCost(kind: Exclude<UsageKind, 'chat'>, price: Nanos, quantity: number): Nanos {
+  if (kind === 'speech_to_text') return perMillion((quantity * 1_000_000) / 60, price);
+  return perMillion(quantity, price);
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,0 +1,122 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { AppConfig, ConfigError, USD_PATTERN } from '@parley/core';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { type Nanos, parseUsd } from '../money';
+
+const usd = z.preprocess(
+  (v) => (typeof v === 'number' ? String(v) : v),
+  z.string().regex(USD_PATTERN, { error: 'expected a US dollar amount as a decimal, e.g. 0.15' }),
+);
+
+const pricingSchema = z.strictObject({
+  models: z
+    .record(
+      z.string().min(1),
+      z.strictObject({ inputPerMTok: usd, outputPerMTok: usd, cachedInputPerMTok: usd.optional() }),
+    )
+    .default({}),
+  embeddings: z.record(z.string().min(1), z.strictObject({ perMTok: usd })).default({}),
+  speechToText: z.record(z.string().min(1), z.strictObject({ perMinute: usd })).default({}),
+  textToSpeech: z.record(z.string().min(1), z.strictObject({ perMChars: usd })).default({}),
+});
+
+export type PricingFile = z.infer<typeof pricingSchema>;
+
+/** A chat model's prices in nano-dollars per million tokens. */
+export interface ChatPrice {
+  input: Nanos;
+  cachedInput: Nanos;
+  output: Nanos;
+  source: 'config' | 'tenant' | 'unknown-model-default';
+}
+
+/** Per million units (embedding tokens, TTS characters) or per minute (STT). */
+export type UnitPrice = Nanos;
+
+/**
+ * The prices of config/pricing.yaml, with config/pricing.<APP_ENV>.yaml merged over it, loaded
+ * and validated at boot. A model is looked up as `provider/model` first, then by its bare name.
+ */
+@Injectable()
+export class PricingCatalog implements OnModuleInit {
+  private readonly logger = new Logger('Pricing');
+  private file: PricingFile = { models: {}, embeddings: {}, speechToText: {}, textToSpeech: {} };
+
+  constructor(private readonly config: AppConfig) {}
+
+  onModuleInit(): void {
+    const base = this.read('pricing.yaml');
+    const overlay = this.read(`pricing.${this.config.app.env}.yaml`);
+    this.file = {
+      models: { ...base?.models, ...overlay?.models },
+      embeddings: { ...base?.embeddings, ...overlay?.embeddings },
+      speechToText: { ...base?.speechToText, ...overlay?.speechToText },
+      textToSpeech: { ...base?.textToSpeech, ...overlay?.textToSpeech },
+    };
+    this.logger.log(`prices for ${Object.keys(this.file.models).length} chat models`);
+  }
+
+  /** Every configured chat price, for the admin listing. */
+  chatModels(): PricingFile['models'] {
+    return this.file.models;
+  }
+
+  /** The configured chat price, or the unknown-model default, or undefined (refused). */
+  chat(provider: string, model: string): ChatPrice | undefined {
+    const entry = this.file.models[`${provider}/${model}`] ?? this.file.models[model];
+    if (entry) return toChatPrice(entry, 'config');
+    const fallback = this.config.cost.unknownModelPrice;
+    if (fallback.inputPerMTok && fallback.outputPerMTok)
+      return toChatPrice(
+        { inputPerMTok: fallback.inputPerMTok, outputPerMTok: fallback.outputPerMTok },
+        'unknown-model-default',
+      );
+    return undefined;
+  }
+
+  /** Nano-dollars per million tokens (embeddings), per minute (STT), per million characters (TTS). */
+  unit(
+    kind: 'embedding' | 'speech_to_text' | 'text_to_speech',
+    model: string,
+  ): UnitPrice | undefined {
+    if (kind === 'embedding') return opt(this.file.embeddings[model]?.perMTok);
+    if (kind === 'speech_to_text') return opt(this.file.speechToText[model]?.perMinute);
+    return opt(this.file.textToSpeech[model]?.perMChars);
+  }
+
+  private read(name: string): PricingFile | undefined {
+    const path = join(this.config.configDir, name);
+    if (!existsSync(path)) return undefined;
+    let raw: unknown;
+    try {
+      raw = parse(readFileSync(path, 'utf8')) ?? {};
+    } catch (error) {
+      throw new ConfigError(name, `is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const parsed = pricingSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ConfigError(`${name}: ${issue.path.join('.') || '(root)'}`, issue.message);
+    }
+    return parsed.data;
+  }
+}
+
+/** Decimal prices per million tokens → nano-dollars; cached input costs as input unless given. */
+export function toChatPrice(
+  p: { inputPerMTok: string; outputPerMTok: string; cachedInputPerMTok?: string | null },
+  source: ChatPrice['source'],
+): ChatPrice {
+  return {
+    input: parseUsd(p.inputPerMTok),
+    cachedInput: parseUsd(p.cachedInputPerMTok ?? p.inputPerMTok),
+    output: parseUsd(p.outputPerMTok),
+    source,
+  };
+}
+
+const opt = (usdText: string | undefined): Nanos | undefined =>
+  usdText === undefined ? undefined : parseUsd(usdText);
