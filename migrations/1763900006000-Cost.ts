@@ -75,6 +75,46 @@ export class Cost1763900006000 implements MigrationInterface {
     await q.query(
       `CREATE INDEX cost_reservations_held ON cost_reservations (expires_at) WHERE status = 'held'`,
     );
+    // Admission in one call, so budget rows stay locked only while it runs (not across round
+    // trips to the app): bound the lock wait, lock the rows in key order (no deadlocks), see
+    // their latest values, and reserve on all of them or on none. Returns the rows as found and
+    // the verdict; no rows for a budget whose window has no counter yet.
+    await q.query(`
+      CREATE FUNCTION cost_reserve(
+        p_keys text[], p_windows text[], p_limits numeric[], p_amount numeric,
+        p_id uuid, p_tenant uuid, p_request text, p_expires timestamptz, p_lock_timeout text
+      ) RETURNS TABLE (budget_key text, window_id text, spent text, reserved text, ok boolean)
+      LANGUAGE plpgsql AS $fn$
+      #variable_conflict use_column
+      BEGIN
+        PERFORM set_config('lock_timeout', p_lock_timeout, true);
+        RETURN QUERY
+          WITH wanted AS (
+            SELECT * FROM unnest(p_keys, p_windows, p_limits) AS w(budget_key, window_id, limit_usd)
+          ), locked AS (
+            SELECT c.budget_key, c.window_id, c.spent_usd, c.reserved_usd, w.limit_usd
+              FROM budget_counters c JOIN wanted w USING (budget_key, window_id)
+             ORDER BY c.budget_key, c.window_id
+               FOR UPDATE OF c
+          ), verdict AS (
+            SELECT count(*) = cardinality(p_keys)
+                   AND coalesce(bool_and(l.spent_usd + l.reserved_usd + p_amount <= l.limit_usd), false) AS ok
+              FROM locked l
+          ), held AS (
+            UPDATE budget_counters c SET reserved_usd = c.reserved_usd + p_amount, limit_usd = w.limit_usd
+              FROM wanted w, verdict v
+             WHERE v.ok AND c.budget_key = w.budget_key AND c.window_id = w.window_id
+            RETURNING 1
+          ), reservation AS (
+            INSERT INTO cost_reservations (id, tenant_id, request_id, amount_usd, budget_keys, window_ids, expires_at)
+            SELECT p_id, p_tenant, p_request, p_amount, p_keys, p_windows, p_expires FROM verdict v WHERE v.ok
+            RETURNING 1
+          )
+          SELECT l.budget_key, l.window_id, l.spent_usd::text, l.reserved_usd::text, (SELECT v.ok FROM verdict v)
+            FROM locked l;
+      END
+      $fn$`);
+
     await q.query(`
       CREATE TABLE usage_ledger (
         id uuid PRIMARY KEY,
@@ -101,6 +141,7 @@ export class Cost1763900006000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP FUNCTION cost_reserve');
     for (const table of [
       'usage_ledger',
       'cost_reservations',

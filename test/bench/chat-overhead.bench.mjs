@@ -70,6 +70,9 @@ async function measure(mode, env, fake) {
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     RATE_LIMIT_CHAT: '1000000/60',
     RATE_LIMIT_AUTH: '1000000/60',
+    // fake-model is not in config/pricing.yaml: price it, so every turn is admitted and settled.
+    COST_UNKNOWN_MODEL_INPUT_PER_MTOK: '0.15',
+    COST_UNKNOWN_MODEL_OUTPUT_PER_MTOK: '0.60',
     // e.g. --cpu-prof, to see where the time goes
     ...(process.env.PARLEY_BENCH_NODE_OPTIONS
       ? { NODE_OPTIONS: process.env.PARLEY_BENCH_NODE_OPTIONS }

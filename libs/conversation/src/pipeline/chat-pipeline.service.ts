@@ -10,8 +10,7 @@ import {
   type Responder,
   type TokenUsage,
 } from '@parley/llm';
-import { type Admission, CostService, formatUsd } from '@parley/cost';
-import { DataSource, type EntityManager } from 'typeorm';
+import { type Admission, type AlongsideWrites, CostService, formatUsd } from '@parley/cost';
 import { MessageTooLongError, PromptTooLargeError } from '../conversation.errors';
 import { toMessageView, type MessageView } from '../conversation.views';
 import { ConversationEntity } from '../entities/conversation.entity';
@@ -56,7 +55,6 @@ export class ChatPipeline {
 
   constructor(
     private readonly llm: LlmGateway,
-    private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly cipher: MessageCipher,
     private readonly templates: PromptTemplates,
@@ -304,12 +302,13 @@ export class ChatPipeline {
       promptVariant: turn.prompt?.variant ?? null,
       cached: turn.cached ?? false,
     };
-    const created = await this.dataSource.transaction(async (m: EntityManager) => {
-      const rows = await this.insertTurn(m, user, assistant, conversation.id);
-      await this.cost.settle(admission, outcome, m);
-      return rows;
-    });
-    const at = new Map(created.map((r) => [r.id, new Date(r.created_at)]));
+    // One statement: both messages, the conversation's timestamp, and the settlement.
+    const { rows: created } = await this.cost.settle(
+      admission,
+      outcome,
+      turnWrites(user, assistant, conversation.id),
+    );
+    const at = new Map(created.map((r) => [r.id as string, new Date(r.created_at as string)]));
     const rows = [user, assistant].map(
       (m) =>
         ({ ...m, createdAt: at.get(m.id)!, updatedAt: at.get(m.id)! }) as unknown as MessageEntity,
@@ -321,26 +320,29 @@ export class ChatPipeline {
       assistantMessage: show(rows[1]!, turn.text),
     };
   }
+}
 
-  /** One statement inserts both messages and touches the conversation; the database fills in only the timestamps. */
-  private insertTurn(
-    m: EntityManager,
-    user: NewMessage,
-    assistant: NewMessage,
-    conversationId: string,
-  ): Promise<{ id: string; created_at: Date }[]> {
-    return m.query(
-      `WITH inserted AS (
-         INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
-         VALUES ${[0, 1].map((row) => `(${MESSAGE_COLUMNS.map((_, i) => `$${row * MESSAGE_COLUMNS.length + i + 1}`).join(', ')})`).join(', ')}
-         RETURNING id, created_at
-       ), touched AS (
-         UPDATE conversations SET updated_at = now() WHERE id = $${MESSAGE_COLUMNS.length * 2 + 1}
-       )
-       SELECT id, created_at FROM inserted`,
-      [...messageValues(user), ...messageValues(assistant), conversationId],
-    );
-  }
+/**
+ * The writes of a turn, to commit with its settlement: both messages and the conversation's
+ * timestamp; the database fills in only the timestamps.
+ */
+function turnWrites(
+  user: NewMessage,
+  assistant: NewMessage,
+  conversationId: string,
+): AlongsideWrites {
+  const n = MESSAGE_COLUMNS.length;
+  const row = (r: number) => `(${MESSAGE_COLUMNS.map((_, i) => `$${r * n + i + 1}`).join(', ')})`;
+  return {
+    ctes: [
+      `turn_messages AS (
+         INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}) VALUES ${row(0)}, ${row(1)}
+         RETURNING id, created_at)`,
+      `turn_conversation AS (UPDATE conversations SET updated_at = now() WHERE id = $${n * 2 + 1})`,
+    ],
+    params: [...messageValues(user), ...messageValues(assistant), conversationId],
+    returning: 'turn_messages',
+  };
 }
 
 /** The messages columns a turn writes, in the order of messageValues(). */

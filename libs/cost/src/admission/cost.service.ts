@@ -147,19 +147,20 @@ export class CostService {
   }
 
   /**
-   * Swaps the reservation for the actual cost and writes the ledger row. Pass the `manager` of
-   * a transaction to make it part of it (the chat turn stores its messages in the same one).
-   * Returns the cost.
+   * Swaps the reservation for the actual cost and writes the ledger row, in one statement.
+   * `alongside` adds the caller's own writes to that statement, so they commit or fail with the
+   * settlement (the chat turn stores its messages this way). Returns the cost and the rows of
+   * the alongside statement's `returning` CTE.
    */
   async settle(
     admission: Admission,
     outcome: UsageOutcome,
-    manager?: EntityManager,
-  ): Promise<Nanos> {
+    alongside?: AlongsideWrites,
+  ): Promise<{ cost: Nanos; rows: Record<string, unknown>[] }> {
     const cost = this.costOf(admission, outcome);
-    const run = (m: EntityManager) => this.settleIn(m, admission, outcome, cost);
-    if (manager) await run(manager);
-    else await this.dataSource.transaction(run);
+    const statement = this.settlement(admission, outcome, cost, alongside);
+    const [result]: { counters: CounterAfter[] | null; alongside: Record<string, unknown>[] }[] =
+      await this.dataSource.query(statement.sql, statement.params);
     this.metrics.recordUsage(
       admission.subject.tenantId,
       outcome.model ?? '',
@@ -167,7 +168,10 @@ export class CostService {
       outcome.promptTokens ?? 0,
       outcome.completionTokens ?? 0,
     );
-    return cost;
+    await this.alerts(admission, result!.counters ?? []).catch((e: Error) =>
+      this.logger.error(`could not record budget alerts: ${e.message}`),
+    );
+    return { cost, rows: result!.alongside ?? [] };
   }
 
   /** Releases reservations whose request died; returns how many. */
@@ -284,8 +288,8 @@ export class CostService {
         const counter = counters.find(
           (c) => c.rule.scope === full.scope && c.rule.period === full.period,
         )!;
-        await this.alertOnce(this.dataSource.manager, counter, 'exhausted', error.extensions).catch(
-          (e: Error) => this.logger.warn(`could not record budget.exhausted: ${e.message}`),
+        await this.alertOnce(counter, 'exhausted', error.extensions).catch((e: Error) =>
+          this.logger.warn(`could not record budget.exhausted: ${e.message}`),
         );
         throw error;
       }
@@ -311,76 +315,89 @@ export class CostService {
     }
   }
 
-  /** Reserves the estimate on every counter, or on none: one transaction, rows locked in key order. */
-  private hold(admission: Admission): Promise<string> {
+  /**
+   * Reserves the estimate on every counter, or on none, in one call of cost_reserve() (see the
+   * Cost migration): the budget rows are locked in key order, checked and updated within that
+   * one statement, so no lock is held across a round trip. A window's first request creates
+   * its counters and tries again.
+   */
+  private async hold(admission: Admission): Promise<string> {
     const { counters, estimate, subject } = admission;
     const keys = counters.map((c) => c.key);
     const windows = counters.map((c) => c.windowId);
-    return this.dataSource.transaction(async (m) => {
-      const timeout = `${this.config.cost.storeTimeoutMs}ms`;
-      await m.query(
-        `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $1, true)`,
-        [timeout],
+    const id = newId();
+    const expiresAt = new Date(
+      this.clock.now().getTime() + this.config.cost.reservationTimeoutSeconds * 1000,
+    );
+    for (let attempt = 0; ; attempt++) {
+      const rows: ReserveRow[] = await this.dataSource.query(
+        'SELECT * FROM cost_reserve($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        [
+          keys,
+          windows,
+          counters.map((c) => formatUsd(c.limit)),
+          formatUsd(estimate),
+          id,
+          subject.tenantId,
+          admission.requestId,
+          expiresAt,
+          `${this.config.cost.storeTimeoutMs}ms`,
+        ],
       );
-      // Creates the window's row if it is new, and locks it either way; rows come back as
-      // committed by whoever held them before.
-      const rows: { budget_key: string; window_id: string; spent: string; reserved: string }[] =
-        await m.query(
-          `INSERT INTO budget_counters (budget_key, window_id, tenant_id, limit_usd, resets_at)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::numeric[], $5::timestamptz[])
-           ON CONFLICT (budget_key, window_id) DO UPDATE SET limit_usd = EXCLUDED.limit_usd
-           RETURNING budget_key, window_id, spent_usd::text AS spent, reserved_usd::text AS reserved`,
-          [
-            keys,
-            windows,
-            counters.map((c) => c.tenantId),
-            counters.map((c) => formatUsd(c.limit)),
-            counters.map((c) => c.resetsAt),
-          ],
-        );
-      for (const c of counters) {
-        const row = rows.find((r) => r.budget_key === c.key && r.window_id === c.windowId)!;
-        const spent = parseUsd(row.spent);
-        const reserved = parseUsd(row.reserved);
-        if (spent + reserved + estimate > c.limit)
-          throw new BudgetExceededError(
-            {
-              scope: c.rule.scope,
-              scopeId: c.rule.scopeId,
-              period: c.rule.period,
-              window: c.windowId,
-              limitUsd: formatUsd(c.limit),
-              spentUsd: formatUsd(spent),
-              reservedUsd: formatUsd(reserved),
-              resetsAt: c.resetsAt.toISOString(),
-            },
-            formatUsd(estimate),
-          );
+      if (rows.length === counters.length) {
+        if (rows[0]!.ok) return id;
+        throw this.exceeded(counters, rows, estimate);
       }
-      const id = newId();
-      const expiresAt = new Date(
-        this.clock.now().getTime() + this.config.cost.reservationTimeoutSeconds * 1000,
+      if (attempt > 0) throw new Error('budget counters could not be created');
+      await this.dataSource.query(
+        `INSERT INTO budget_counters (budget_key, window_id, tenant_id, limit_usd, resets_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::numeric[], $5::timestamptz[])
+         ON CONFLICT (budget_key, window_id) DO NOTHING`,
+        [
+          keys,
+          windows,
+          counters.map((c) => c.tenantId),
+          counters.map((c) => formatUsd(c.limit)),
+          counters.map((c) => c.resetsAt),
+        ],
       );
-      await m.query(
-        `WITH held AS (
-           UPDATE budget_counters SET reserved_usd = reserved_usd + $3
-            WHERE (budget_key, window_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         )
-         INSERT INTO cost_reservations (id, tenant_id, request_id, amount_usd, budget_keys, window_ids, expires_at)
-         VALUES ($4, $5, $6, $3, $1, $2, $7)`,
-        [keys, windows, formatUsd(estimate), id, subject.tenantId, admission.requestId, expiresAt],
-      );
-      return id;
-    });
+    }
   }
 
-  private async settleIn(
-    m: EntityManager,
+  /** The refusal, naming the first budget that cannot take the estimate. */
+  private exceeded(counters: WindowCounter[], rows: ReserveRow[], estimate: Nanos): Error {
+    for (const c of counters) {
+      const row = rows.find((r) => r.budget_key === c.key && r.window_id === c.windowId)!;
+      const spent = parseUsd(row.spent);
+      const reserved = parseUsd(row.reserved);
+      if (spent + reserved + estimate > c.limit)
+        return new BudgetExceededError(
+          {
+            scope: c.rule.scope,
+            scopeId: c.rule.scopeId,
+            period: c.rule.period,
+            window: c.windowId,
+            limitUsd: formatUsd(c.limit),
+            spentUsd: formatUsd(spent),
+            reservedUsd: formatUsd(reserved),
+            resetsAt: c.resetsAt.toISOString(),
+          },
+          formatUsd(estimate),
+        );
+    }
+    return new Error('admission refused without a budget over its limit');
+  }
+
+  /** The settlement statement: alongside writes, the ledger row, the reservation, the counters. */
+  private settlement(
     admission: Admission,
     outcome: UsageOutcome,
     cost: Nanos,
-  ): Promise<void> {
+    alongside: AlongsideWrites = { ctes: [], params: [] },
+  ): { sql: string; params: unknown[] } {
     const { counters, subject } = admission;
+    const params = [...alongside.params];
+    const $ = (value: unknown) => `$${params.push(value)}`;
     const ledger = [
       newId(),
       subject.tenantId,
@@ -400,100 +417,94 @@ export class CostService {
       outcome.latencyMs ?? null,
       outcome.status,
       outcome.cacheHit ?? false,
+    ].map($);
+    const ctes = [
+      ...alongside.ctes,
+      `ledger AS (
+         INSERT INTO usage_ledger (id, tenant_id, user_id, api_key_id, request_id, conversation_id,
+           kind, provider, model, prompt_tokens, completion_tokens, cached_tokens, audio_seconds,
+           characters, cost_usd, latency_ms, status, cache_hit)
+         VALUES (${ledger.join(', ')}))`,
     ];
-    const insertLedger = `INSERT INTO usage_ledger (id, tenant_id, user_id, api_key_id, request_id,
-        conversation_id, kind, provider, model, prompt_tokens, completion_tokens, cached_tokens,
-        audio_seconds, characters, cost_usd, latency_ms, status, cache_hit)
-      VALUES (${ledger.map((_, i) => `$${i + 1}`).join(', ')})`;
-    if (counters.length === 0) {
-      await m.query(insertLedger, ledger);
-      return;
+    if (counters.length > 0) {
+      ctes.push(
+        `released AS (
+           UPDATE cost_reservations SET status = 'settled'
+            WHERE id = ${$(admission.reservationId)} AND status = 'held' RETURNING amount_usd)`,
+        // The upsert takes the budget rows in key order (the counters are sorted), as admission
+        // does, so the two cannot deadlock.
+        `counters AS (
+           INSERT INTO budget_counters (budget_key, window_id, tenant_id, limit_usd, resets_at, spent_usd)
+           SELECT k, w, t, l, r, ${$(formatUsd(cost))}::numeric
+             FROM unnest(${$(counters.map((c) => c.key))}::text[], ${$(counters.map((c) => c.windowId))}::text[],
+                         ${$(counters.map((c) => c.tenantId))}::uuid[], ${$(counters.map((c) => formatUsd(c.limit)))}::numeric[],
+                         ${$(counters.map((c) => c.resetsAt))}::timestamptz[]) AS x(k, w, t, l, r)
+            ORDER BY k, w
+           ON CONFLICT (budget_key, window_id) DO UPDATE SET
+             spent_usd = budget_counters.spent_usd + EXCLUDED.spent_usd,
+             reserved_usd = budget_counters.reserved_usd - coalesce((SELECT amount_usd FROM released), 0)
+           RETURNING budget_key, window_id, limit_usd::text, spent_usd::text, threshold_alerted, exhausted_alerted)`,
+      );
     }
-    const keys = counters.map((c) => c.key);
-    const windows = counters.map((c) => c.windowId);
-    await lockCounters(m, keys, windows);
-    const n = ledger.length;
-    const rows: {
-      budget_key: string;
-      window_id: string;
-      limit_usd: string;
-      spent_usd: string;
-      threshold_alerted: boolean;
-      exhausted_alerted: boolean;
-    }[] = await m.query(
-      `WITH ledger AS (${insertLedger}),
-       released AS (
-         UPDATE cost_reservations SET status = 'settled'
-          WHERE id = $${n + 1} AND status = 'held' RETURNING amount_usd
-       )
-       INSERT INTO budget_counters (budget_key, window_id, tenant_id, limit_usd, resets_at, spent_usd)
-       SELECT k, w, t, l, r, $${n + 7}::numeric
-         FROM unnest($${n + 2}::text[], $${n + 3}::text[], $${n + 4}::uuid[], $${n + 5}::numeric[], $${n + 6}::timestamptz[]) AS x(k, w, t, l, r)
-       ON CONFLICT (budget_key, window_id) DO UPDATE SET
-         spent_usd = budget_counters.spent_usd + EXCLUDED.spent_usd,
-         reserved_usd = budget_counters.reserved_usd - coalesce((SELECT amount_usd FROM released), 0)
-       RETURNING budget_key, window_id, limit_usd::text, spent_usd::text, threshold_alerted, exhausted_alerted`,
-      [
-        ...ledger,
-        admission.reservationId,
-        keys,
-        windows,
-        counters.map((c) => c.tenantId),
-        counters.map((c) => formatUsd(c.limit)),
-        counters.map((c) => c.resetsAt),
-        formatUsd(cost),
-      ],
-    );
+    const sql = `WITH ${ctes.join(',\n')}
+      SELECT ${counters.length > 0 ? '(SELECT json_agg(c) FROM counters c)' : 'NULL'} AS counters,
+             ${alongside.returning ? `(SELECT coalesce(json_agg(a), '[]') FROM ${alongside.returning} a)` : `'[]'::json`} AS alongside`;
+    return { sql, params };
+  }
+
+  /** After a settlement: audits a budget that crossed its alert threshold or ran out, once per window. */
+  private async alerts(admission: Admission, after: CounterAfter[]): Promise<void> {
     const share = BigInt(Math.round(this.config.cost.alertThreshold * 1000));
-    for (const row of rows) {
-      const counter = counters.find(
+    for (const row of after) {
+      const counter = admission.counters.find(
         (c) => c.key === row.budget_key && c.windowId === row.window_id,
       )!;
       const limit = parseUsd(row.limit_usd);
       const spent = parseUsd(row.spent_usd);
       const facts = { limitUsd: row.limit_usd, spentUsd: row.spent_usd };
       if (!row.threshold_alerted && spent * 1000n >= limit * share)
-        await this.alertOnce(m, counter, 'threshold', facts);
+        await this.alertOnce(counter, 'threshold', facts);
       if (!row.exhausted_alerted && spent >= limit)
-        await this.alertOnce(m, counter, 'exhausted', facts);
+        await this.alertOnce(counter, 'exhausted', facts);
     }
   }
 
   /** Writes budget.threshold_crossed or budget.exhausted, once per budget and window. */
-  private async alertOnce(
-    m: EntityManager,
+  private alertOnce(
     counter: WindowCounter,
     which: 'threshold' | 'exhausted',
     facts: Record<string, unknown>,
   ): Promise<void> {
     const column = which === 'threshold' ? 'threshold_alerted' : 'exhausted_alerted';
-    const first: unknown[] = await m.query(
-      // As a CTE: TypeORM answers a bare UPDATE with [rows, count], a SELECT with its rows.
-      `WITH first AS (
+    return this.dataSource.transaction(async (m) => {
+      const first: unknown[] = await m.query(
+        // As a CTE: TypeORM answers a bare UPDATE with [rows, count], a SELECT with its rows.
+        `WITH first AS (
          UPDATE budget_counters SET ${column} = true
           WHERE budget_key = $1 AND window_id = $2 AND NOT ${column} RETURNING 1
        ) SELECT * FROM first`,
-      [counter.key, counter.windowId],
-    );
-    if (first.length === 0) return;
-    await this.audit.record(
-      which === 'threshold' ? 'budget.threshold_crossed' : 'budget.exhausted',
-      {
-        tenantId: counter.tenantId,
-        targetType: 'budget',
-        targetId: counter.key,
-        metadata: {
-          period: counter.rule.period,
-          window: counter.windowId,
-          ...(which === 'threshold' ? { threshold: this.config.cost.alertThreshold } : {}),
-          ...facts,
+        [counter.key, counter.windowId],
+      );
+      if (first.length === 0) return;
+      await this.audit.record(
+        which === 'threshold' ? 'budget.threshold_crossed' : 'budget.exhausted',
+        {
+          tenantId: counter.tenantId,
+          targetType: 'budget',
+          targetId: counter.key,
+          metadata: {
+            period: counter.rule.period,
+            window: counter.windowId,
+            ...(which === 'threshold' ? { threshold: this.config.cost.alertThreshold } : {}),
+            ...facts,
+          },
         },
-      },
-      m,
-    );
-    this.logger.warn(
-      `budget ${counter.key} ${counter.windowId}: ${which === 'threshold' ? 'alert threshold crossed' : 'exhausted'}`,
-    );
+        m,
+      );
+      this.logger.warn(
+        `budget ${counter.key} ${counter.windowId}: ${which === 'threshold' ? 'alert threshold crossed' : 'exhausted'}`,
+      );
+    });
   }
 
   /** Overrides, settings and tenant prices in one round trip; config alone if the store is down. */
@@ -551,6 +562,31 @@ export class CostService {
     this.metrics.recordRefusal('model_not_priced');
     throw new ModelNotPricedError(model);
   }
+}
+
+/** Writes that must commit together with a settlement: named CTEs using $1… of `params`. */
+export interface AlongsideWrites {
+  ctes: string[];
+  params: unknown[];
+  /** The CTE whose rows the caller wants back. */
+  returning?: string;
+}
+
+interface CounterAfter {
+  budget_key: string;
+  window_id: string;
+  limit_usd: string;
+  spent_usd: string;
+  threshold_alerted: boolean;
+  exhausted_alerted: boolean;
+}
+
+interface ReserveRow {
+  budget_key: string;
+  window_id: string;
+  spent: string;
+  reserved: string;
+  ok: boolean;
 }
 
 /** Locks budget rows in one global order (key, then window), so transactions cannot deadlock. */
