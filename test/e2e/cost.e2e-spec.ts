@@ -1,5 +1,5 @@
 import { Clock } from '@parley/core';
-import { formatUsd, parseUsd, perMillion } from '@parley/cost';
+import { CostService, formatUsd, parseUsd, perMillion } from '@parley/cost';
 import { countMessageTokens, countTextTokens } from '@parley/llm';
 import { DataSource } from 'typeorm';
 import { FakeLlm } from '../support/fake-llm';
@@ -346,6 +346,20 @@ describe('cost control', () => {
         limitUsd: '1.500000000',
         source: 'override',
       });
+      const key = await createApiKey(member.client, ['chat']);
+      const keyBudget = await admin.put('/v1/admin/budgets', {
+        budgets: [{ scope: 'apiKey', scopeId: key.id, period: 'month', limitUsd: '30' }],
+      });
+      expect(keyBudget.status).toBe(200);
+      const keyView = (await new Client(t.app, key.key).get('/v1/usage/budgets')).status;
+      expect(keyView).toBe(403); // a key needs the usage:read scope to see its budgets
+      expect(
+        (
+          await admin.put('/v1/admin/budgets', {
+            budgets: [{ scope: 'user', period: 'day', limitUsd: '1' }],
+          })
+        ).body.errors[0].field,
+      ).toBe('scopeId');
       const tenantBudget = { scope: 'tenant', period: 'day', limitUsd: '1000' };
       expect((await admin.put('/v1/admin/budgets', { budgets: [tenantBudget] })).status).toBe(403);
       expect(
@@ -363,7 +377,10 @@ describe('cost control', () => {
       });
       expect(mixed.status).toBe(404);
       const listed = await admin.get('/v1/admin/budgets');
-      expect(listed.body.budgets).toEqual([expect.objectContaining({ limitUsd: '1.500000000' })]);
+      expect(listed.body.budgets.map((b: { limitUsd: string }) => b.limitUsd).sort()).toEqual([
+        '1.500000000',
+        '30.000000000',
+      ]);
       expect(listed.body.defaults).toContainEqual(
         expect.objectContaining({ scope: 'tenant', period: 'day', limitUsd: '100.000000000' }),
       );
@@ -465,6 +482,42 @@ describe('cost control', () => {
       expect(
         (await tenant.admin.client.put('/v1/admin/cost-settings', { failOpen: true })).status,
       ).toBe(403);
+    });
+  });
+
+  describe('other kinds of paid call', () => {
+    it('admits and settles embeddings through the same budgets and ledger', async () => {
+      const tenant = await createTenant(t.app);
+      const member = await createUser(tenant);
+      const cost = t.app.get(CostService);
+      const subject = { tenantId: tenant.id, userId: member.id };
+      // config/pricing.test.yaml: fake-embedding costs $0.02 per million tokens.
+      const admission = await cost.admitUnits({
+        subject,
+        kind: 'embedding',
+        model: 'fake-embedding',
+        quantity: 2_000_000,
+      });
+      expect(formatUsd(admission.estimate)).toBe('0.040000000');
+      const daily = async () => (await myBudgets(member.client)).find((b) => b.scope === 'tenant')!;
+      expect((await daily()).reservedUsd).toBe('0.040000000');
+      const { cost: settled } = await cost.settle(admission, {
+        provider: 'env',
+        model: 'fake-embedding',
+        promptTokens: 1_500_000,
+        status: 'complete',
+      });
+      expect(formatUsd(settled)).toBe('0.030000000');
+      expect(await daily()).toMatchObject({ spentUsd: '0.030000000', reservedUsd: '0.000000000' });
+      const [row] = await ledger(tenant.id);
+      expect(row).toMatchObject({
+        kind: 'embedding',
+        cost_usd: '0.030000000',
+        prompt_tokens: 1_500_000,
+      });
+      await expect(
+        cost.admitUnits({ subject, kind: 'speech_to_text', model: 'no-such-stt', quantity: 60 }),
+      ).rejects.toMatchObject({ code: 'MODEL_NOT_PRICED' });
     });
   });
 
