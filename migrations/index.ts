@@ -5,6 +5,7 @@ import { IdempotencyKeys1763900003000 } from './1763900003000-IdempotencyKeys';
 import { PromptTemplates1763900004000 } from './1763900004000-PromptTemplates';
 import { CachedMessages1763900005000 } from './1763900005000-CachedMessages';
 import { Cost1763900006000 } from './1763900006000-Cost';
+import { GuardrailPolicies1763900007000 } from './1763900007000-GuardrailPolicies';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   PromptTemplates1763900004000,
   CachedMessages1763900005000,
   Cost1763900006000,
+  GuardrailPolicies1763900007000,
 ];

@@ -51,7 +51,13 @@ describe('POST /v1/chat/completions with the official openai client', () => {
     const upstream = fake.requests.find((r) => r.path.endsWith('/chat/completions'))!;
     expect(upstream.headers.authorization).toBe('Bearer sk-upstream');
     expect(upstream.body.messages).toEqual([
-      { role: 'system', content: 'You are a booking assistant.' },
+      // The system prompt carries the prompt-leak canary of the default guardrail policy.
+      {
+        role: 'system',
+        content: expect.stringMatching(
+          /^You are a booking assistant\.\n\n\(Confidential reference pc-/,
+        ),
+      },
       { role: 'user', content: 'Is my booking confirmed?' },
     ]);
     expect(upstream.body.max_tokens).toBe(100);

@@ -5,6 +5,7 @@ import {
   Client,
   createApiKey,
   createTenant,
+  streamUnchecked,
   createUser,
   type TestTenant,
   type TestUser,
@@ -26,6 +27,7 @@ describe('conversations and chat turns', () => {
       env: { LLM_BASE_URL: fake.url, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test' },
     });
     tenant = await createTenant(t.app);
+    await streamUnchecked(tenant);
     member = await createUser(tenant);
   });
   afterAll(async () => {

@@ -9,6 +9,7 @@ import {
   createApiKey,
   createTenant,
   createUser,
+  streamUnchecked,
   login,
   type TestTenant,
   type TestUser,
@@ -277,6 +278,7 @@ describe('cost control', () => {
     });
 
     it('settles a cancelled stream to its input plus what was generated', async () => {
+      await streamUnchecked(tenant);
       fake.configure({ tokenDelayMs: 150 });
       const id = await converse(member.client);
       const controller = new AbortController();

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { FakeLlm } from '../support/fake-llm';
-import { createApiKey, createTenant, type TestTenant } from '../support/identity';
+import { createApiKey, createTenant, streamUnchecked, type TestTenant } from '../support/identity';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const REPLY = 'Your parcel left the depot this morning and arrives tomorrow.';
@@ -61,6 +61,7 @@ describe('chat over WebSocket (/v1/ws)', () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     url = `ws://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}/v1/ws`;
     tenant = await createTenant(t.app);
+    await streamUnchecked(tenant);
   });
   afterAll(async () => {
     await t?.close();

@@ -138,3 +138,15 @@ export async function createApiKey(
   if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${res.raw}`);
   return res.body;
 }
+
+/**
+ * Turns the tenant's output guardrails off, for tests of token-by-token streaming (output
+ * checks release an answer sentence by sentence; they have tests of their own).
+ */
+export async function streamUnchecked(tenant: TestTenant): Promise<void> {
+  const off = { action: 'off' };
+  const res = await tenant.admin.client.put('/v1/admin/guardrails', {
+    output: { pii: off, prompt_leak: off, toxicity: off },
+  });
+  if (res.status !== 200) throw new Error(`guardrail policy failed: ${res.status} ${res.raw}`);
+}

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@parley/auth';
 import { CostModule } from '@parley/cost';
+import { GuardrailsModule } from '@parley/guardrails';
 import { LlmModule } from '@parley/llm';
 import { ChatCompletionsController } from './controllers/chat-completions.controller';
 import { ConversationsController } from './controllers/conversations.controller';
@@ -11,6 +12,7 @@ import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
 import { ChatPipeline } from './pipeline/chat-pipeline.service';
 import { ChatMetering } from './pipeline/chat-metering';
+import { TurnGuards } from './pipeline/turn-guard';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { MessageCipher } from './encryption/message-cipher';
 import { ResponseCache } from './cache/response-cache';
@@ -23,12 +25,14 @@ import { PromptTemplates } from './templates/prompt-templates.service';
     AuthModule,
     LlmModule,
     CostModule,
+    GuardrailsModule,
   ],
   controllers: [ConversationsController, ChatCompletionsController],
   providers: [
     ConversationsService,
     ChatPipeline,
     ChatMetering,
+    TurnGuards,
     IdempotencyService,
     MessageCipher,
     ChatGateway,

@@ -43,6 +43,20 @@ export class LlmGateway {
     return this.router.resolve(model);
   }
 
+  /**
+   * The first provider's moderation endpoint: category scores in [0, 1] by OpenAI's category
+   * names. Throws when no provider is configured or the call fails; the caller decides what a
+   * failure means.
+   */
+  async moderate(text: string, signal?: AbortSignal): Promise<Record<string, number>> {
+    const first = this.router.firstProvider();
+    if (!first) throw new Error('no provider is configured for moderation');
+    const result = await this.providers
+      .get(first)
+      .client.moderations.create({ model: 'omni-moderation-latest', input: text }, { signal });
+    return { ...(result.results[0]?.category_scores as unknown as Record<string, number>) };
+  }
+
   async *stream(
     request: ChatRequest,
     signal: AbortSignal = new AbortController().signal,

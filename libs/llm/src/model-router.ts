@@ -16,6 +16,11 @@ export class ModelRouter {
     return this.config.llm.resolvedProviders.length > 0;
   }
 
+  /** The name of the first configured provider, if any. */
+  firstProvider(): string | undefined {
+    return this.config.llm.resolvedProviders[0]?.name;
+  }
+
   /** The public names clients may use. */
   publicModels(): string[] {
     return Object.keys(this.config.llm.resolvedAliases);

@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = [
   'budget.fail_open',
   'pricing.updated',
   'cost.settings_updated',
+  'guardrail.blocked',
+  'guardrail.policy_updated',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -19,6 +19,7 @@ import {
 import { ChatPipeline, HISTORY_LIMIT, type TurnEvent } from '../pipeline/chat-pipeline.service';
 import { abortOnDisconnect, SseStream } from '../pipeline/sse';
 import { ChatMetering } from '../pipeline/chat-metering';
+import { TurnGuards } from '../pipeline/turn-guard';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 
 type Event =
@@ -50,6 +51,7 @@ export class ChatCompletionsController {
     private readonly idempotency: IdempotencyService,
     private readonly metering: ChatMetering,
     private readonly cost: CostService,
+    private readonly guards: TurnGuards,
   ) {}
 
   @Post('completions')
@@ -171,11 +173,27 @@ export class ChatCompletionsController {
     const conversationId = body.metadata?.conversation_id;
     const principal = this.principal.get();
     if (!conversationId) {
+      // The same guardrails as a conversation turn: every user message is checked (and
+      // redacted), the first system message carries the leak canary, the answer is checked.
+      const system = messages.find((m) => m.role === 'system');
+      const users = messages.filter((m) => m.role === 'user');
+      const guard = await this.guards.begin(
+        principal.tenantId,
+        users.map((m) => m.content),
+        system?.content,
+      );
+      const sent = messages.map((m) =>
+        m === system
+          ? { ...m, content: guard.system! }
+          : m.role === 'user'
+            ? { ...m, content: guard.texts[users.indexOf(m)]! }
+            : m,
+      );
       const admission = await this.metering.admit(
         principal,
         requestId,
         body.model,
-        messages,
+        sent,
         maxTokens,
       );
       const { llm, cost, metering, logger } = this;
@@ -186,16 +204,17 @@ export class ChatCompletionsController {
         let usage: TokenUsage | undefined;
         let status: UsageOutcome['status'] = 'aborted';
         try {
-          for await (const e of llm.stream(
+          const upstream = llm.stream(
             {
               model: body.model,
-              messages,
+              messages: sent,
               maxTokens,
               temperature: body.temperature,
               user: body.user,
             },
-            signal,
-          )) {
+            AbortSignal.any([signal, guard.abort.signal]),
+          );
+          for await (const e of guard.guard(upstream)) {
             if (e.type === 'start') responder = e.responder;
             else if (e.type === 'delta') text += e.text;
             else usage = e.usage;
@@ -209,7 +228,7 @@ export class ChatCompletionsController {
           // Settled however the call ended, including a client that stopped reading.
           const outcome = metering.outcome({
             responder,
-            messages,
+            messages: sent,
             text,
             usage,
             status,

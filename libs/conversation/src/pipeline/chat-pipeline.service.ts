@@ -11,6 +11,7 @@ import {
   type TokenUsage,
 } from '@parley/llm';
 import { type Admission, type AlongsideWrites, CostService, formatUsd } from '@parley/cost';
+import { GuardrailBlockedError } from '@parley/guardrails';
 import { MessageTooLongError, PromptTooLargeError } from '../conversation.errors';
 import { toMessageView, type MessageView } from '../conversation.views';
 import { ConversationEntity } from '../entities/conversation.entity';
@@ -21,6 +22,7 @@ import type { RenderedPrompt } from '../templates/prompt-template';
 import { PromptTemplates } from '../templates/prompt-templates.service';
 import { ResponseCache } from '../cache/response-cache';
 import { ChatMetering } from './chat-metering';
+import { type StoredFinding, TurnGuards } from './turn-guard';
 
 export interface TurnInput {
   principal: Principal;
@@ -61,6 +63,7 @@ export class ChatPipeline {
     private readonly cache: ResponseCache,
     private readonly metering: ChatMetering,
     private readonly cost: CostService,
+    private readonly guards: TurnGuards,
   ) {}
 
   async *run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
@@ -69,7 +72,6 @@ export class ChatPipeline {
     if (input.content.length > settings.maxMessageChars)
       throw new MessageTooLongError(settings.maxMessageChars);
     const model = input.model ?? conversation.model;
-    const next: ChatMessage = { role: 'user', content: input.content };
     const prompt = conversation.promptTemplate
       ? this.templates.render(
           conversation.promptTemplate,
@@ -77,7 +79,16 @@ export class ChatPipeline {
           conversation.templateVariables,
         )
       : undefined;
-    const system = prompt?.system ?? settings.systemPrompt;
+    // Input guardrails first: a blocked message is refused before anything is reserved or sent,
+    // and a redacted one is what the model sees and what is stored.
+    const guard = await this.guards.begin(
+      conversation.tenantId,
+      [input.content],
+      prompt?.system ?? settings.systemPrompt,
+    );
+    const content = guard.texts[0]!;
+    const next: ChatMessage = { role: 'user', content };
+    const system = guard.system ?? '';
     const history = input.history.map((m) => ({
       role: m.role,
       content: this.cipher.open(m.content),
@@ -96,8 +107,8 @@ export class ChatPipeline {
             model,
             prompt: prompt
               ? `${prompt.template}@${prompt.version}/${prompt.variant ?? ''}`
-              : system,
-            content: input.content,
+              : settings.systemPrompt,
+            content,
             maxTokens: input.maxTokens,
             temperature: input.temperature,
           })
@@ -115,6 +126,8 @@ export class ChatPipeline {
           latencyMs: Date.now() - started,
           prompt,
           cached: true,
+          content,
+          findings: { input: guard.inputFindings, output: [] },
         },
         this.metering.free(input.principal, input.requestId),
         window.messages,
@@ -149,20 +162,18 @@ export class ChatPipeline {
           firstTokenMs,
           latencyMs: Date.now() - started,
           prompt,
+          content,
+          findings: { input: guard.inputFindings, output: guard.outputFindings },
         },
         admission,
         window.messages,
       );
     try {
-      for await (const event of this.llm.stream(
-        {
-          model,
-          messages: window.messages,
-          maxTokens,
-          temperature: input.temperature,
-        },
-        signal,
-      )) {
+      const upstream = this.llm.stream(
+        { model, messages: window.messages, maxTokens, temperature: input.temperature },
+        AbortSignal.any([signal, guard.abort.signal]),
+      );
+      for await (const event of guard.guard(upstream)) {
         if (event.type === 'start') {
           responder = event.responder;
           yield event;
@@ -183,8 +194,13 @@ export class ChatPipeline {
         throw error;
       }
       status = error instanceof CallerAbortedError ? 'aborted' : 'failed';
-      finishReason = error instanceof CallerAbortedError ? 'aborted' : 'error';
-      if (status === 'failed')
+      finishReason =
+        error instanceof CallerAbortedError
+          ? 'aborted'
+          : error instanceof GuardrailBlockedError
+            ? 'content_filter'
+            : 'error';
+      if (status === 'failed' && !(error instanceof GuardrailBlockedError))
         this.logger.warn(
           `turn in conversation ${conversation.id} failed mid-stream: ${(error as Error).message}`,
         );
@@ -236,6 +252,9 @@ export class ChatPipeline {
       latencyMs: number;
       prompt?: RenderedPrompt;
       cached?: boolean;
+      /** The user's message as sent and stored (redacted where the policy says so). */
+      content: string;
+      findings: { input: StoredFinding[]; output: StoredFinding[] };
     },
     admission: Admission,
     promptMessages: ChatMessage[],
@@ -279,8 +298,9 @@ export class ChatPipeline {
       ...base,
       id: newId(),
       role: 'user' as const,
-      content: this.cipher.seal(input.content),
+      content: this.cipher.seal(turn.content),
       status: 'complete' as const,
+      guardrailFindings: turn.findings.input,
       promptTokens: usage.promptTokens,
     };
     const assistant = {
@@ -289,6 +309,7 @@ export class ChatPipeline {
       role: 'assistant' as const,
       content: this.cipher.seal(turn.text),
       status: turn.status,
+      guardrailFindings: turn.findings.output,
       model: turn.responder.model,
       provider: turn.responder.provider,
       completionTokens: usage.completionTokens,
@@ -316,7 +337,7 @@ export class ChatPipeline {
     const show = (m: MessageEntity, content: string) =>
       toMessageView({ ...m, content } as MessageEntity);
     return {
-      userMessage: show(rows[0]!, input.content),
+      userMessage: show(rows[0]!, turn.content),
       assistantMessage: show(rows[1]!, turn.text),
     };
   }
