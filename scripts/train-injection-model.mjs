@@ -24,4 +24,4 @@ const model = train(examples);
 const about = `logistic regression over hashed word 1-2-grams and char 3-5-grams; trained on ${basename(source)} (deepset/prompt-injections, Apache-2.0) and benign-prompts.txt (${examples.length} examples)`;
 const out = 'libs/guardrails/src/detectors/injection/injection-model.json';
 writeFileSync(out, JSON.stringify(toFile(model, about)));
-console.log(`wrote ${out}: ${model.weights.size} weights`);
+console.log(`wrote ${out}: ${model.weights.filter((w) => w !== 0).length} weights`);

@@ -267,3 +267,61 @@ describe('guardrails in the chat pipeline', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('off-topic checks with embeddings', () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+  let tenant: TestTenant;
+  let member: TestUser;
+
+  beforeAll(async () => {
+    fake = await FakeLlm.start({ reply: 'Your invoice is on its way.' });
+    t = await createTestApp({
+      env: {
+        LLM_BASE_URL: fake.url,
+        LLM_MODEL: 'fake-model',
+        LLM_API_KEY: 'sk-test',
+        EMBEDDING_MODEL: 'fake-embedding',
+      },
+    });
+    tenant = await createTenant(t.app);
+    member = await createUser(tenant);
+    const set = await tenant.admin.client.put('/v1/admin/guardrails', {
+      input: {
+        off_topic: {
+          action: 'block',
+          minSimilarity: 0.3,
+          topics: [{ name: 'billing', description: 'invoices, payments, refunds and prices' }],
+        },
+      },
+    });
+    expect(set.status).toBe(200);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+  });
+  beforeEach(() => fake.reset());
+
+  const send = async (content: string) =>
+    member.client.post(
+      `/v1/conversations/${(await member.client.post('/v1/conversations', {})).body.id}/messages`,
+      { content },
+    );
+
+  it('lets a message near an allowed topic through and blocks one far from all of them', async () => {
+    expect((await send('I have a question about invoices and payments')).status).toBe(201);
+    const embedded = fake.requests.filter((r) => r.path.endsWith('/embeddings'));
+    expect(embedded.length).toBeGreaterThan(0);
+    const far = await send('Who won the football world cup in 2014 in Brazil?');
+    expect(far.status).toBe(422);
+    expect(far.body).toMatchObject({ detector: 'off_topic', category: 'below_similarity' });
+  });
+
+  it('falls back to the keyword rules when the embedding call fails, and says so', async () => {
+    fake.failNext({ kind: 'status', status: 500 }, { model: 'fake-embedding', times: 3 });
+    const far = await send('Who won the football world cup in 2014 in Brazil?');
+    expect(far.status).toBe(422);
+    expect(far.body).toMatchObject({ detector: 'off_topic', category: 'keywords_fallback' });
+  });
+});

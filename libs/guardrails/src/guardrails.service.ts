@@ -8,6 +8,9 @@ import { DataSource } from 'typeorm';
 import { parse } from 'yaml';
 import type { Direction, Finding } from './detectors/finding';
 import { TOXICITY_CATEGORIES } from './detectors/toxicity.detector';
+import { detectOffTopic } from './detectors/off-topic.detector';
+import { offTopicBySimilarity, topicText } from './detectors/off-topic.embeddings';
+import { normalize } from './normalize/normalize';
 import {
   inspectInput,
   inspectOutput,
@@ -42,6 +45,8 @@ export class GuardrailsService implements OnModuleInit {
   private readonly logger = new Logger('Guardrails');
   private defaults!: GuardrailPolicy;
   private readonly cache = new Map<string, { policy: GuardrailPolicy; until: number }>();
+  /** Embeddings of allowed-topic descriptions, computed once. */
+  private readonly topicVectors = new Map<string, number[]>();
 
   constructor(
     private readonly config: AppConfig,
@@ -109,7 +114,8 @@ export class GuardrailsService implements OnModuleInit {
   /** Local input checks: injection, PII, toxicity (lexicon), off-topic. */
   checkInput(text: string, policy: GuardrailPolicy): Verdict {
     const started = performance.now();
-    const verdict = inspectInput(text, policy);
+    // With embeddings, off-topic is a remote check (remoteChecks); keywords otherwise.
+    const verdict = inspectInput(text, policy, { offTopicKeywords: !this.llm.canEmbed });
     this.metrics.recordCheck('input', verdict.decision, performance.now() - started);
     return verdict;
   }
@@ -128,11 +134,52 @@ export class GuardrailsService implements OnModuleInit {
   }
 
   /**
+   * The input checks that call out (moderation, off-topic by embeddings): promises the pipeline
+   * waits for before releasing any token. Empty when the policy needs none.
+   */
+  remoteChecks(text: string, policy: GuardrailPolicy): Promise<Verdict>[] {
+    return [this.moderate(text, policy, 'input'), this.offTopic(text, policy)].filter(
+      (p): p is Promise<Verdict> => p !== undefined,
+    );
+  }
+
+  /**
+   * Off-topic by embeddings: the message against each allowed topic's description. If the
+   * embedding call fails, the keyword rules decide instead (reported as such).
+   */
+  private offTopic(text: string, policy: GuardrailPolicy): Promise<Verdict> | undefined {
+    const rule = policy.input.off_topic;
+    if (rule.action === 'off' || rule.topics.length === 0 || !this.llm.canEmbed) return undefined;
+    const missing = [...new Set(rule.topics.map(topicText))].filter(
+      (t) => !this.topicVectors.has(t),
+    );
+    return this.llm
+      .embed([text, ...missing], AbortSignal.timeout(policy.moderation.timeoutMs))
+      .then(
+        ([message, ...fresh]) => {
+          if (this.topicVectors.size > 1000) this.topicVectors.clear();
+          missing.forEach((t, i) => this.topicVectors.set(t, fresh[i]!));
+          const topics = rule.topics.map((t) => this.topicVectors.get(topicText(t))!);
+          const findings = offTopicBySimilarity(message!, topics, rule.minSimilarity ?? 0.3);
+          return verdictOf(policy, 'input', text, findings, new Redactor());
+        },
+        (error: Error) => {
+          this.logger.warn(`off-topic embeddings failed (${error.message}); using keyword rules`);
+          const findings = detectOffTopic(normalize(text).text, rule.topics).map((f) => ({
+            ...f,
+            type: 'keywords_fallback',
+          }));
+          return verdictOf(policy, 'input', text, findings, new Redactor());
+        },
+      );
+  }
+
+  /**
    * The remote moderation check, when the policy enables it: resolves to the findings it adds,
    * or, when the endpoint fails or is slow, to a block (fail closed) or an `unchecked` flag
    * (fail open), as the policy says.
    */
-  moderate(
+  private moderate(
     text: string,
     policy: GuardrailPolicy,
     direction: Direction,

@@ -22,14 +22,18 @@ export interface OutputContext {
 }
 
 /** The local input checks the policy turns on, and its verdict. Pure and synchronous. */
-export function inspectInput(text: string, policy: GuardrailPolicy): Verdict {
+export function inspectInput(
+  text: string,
+  policy: GuardrailPolicy,
+  options: { offTopicKeywords?: boolean } = {},
+): Verdict {
   const normalized = normalize(text);
   const findings: Finding[] = [];
   const input = policy.input;
   if (input.prompt_injection.action !== 'off') findings.push(...detectInjection(normalized));
   if (input.pii.action !== 'off') findings.push(...detectPii(text));
   if (input.toxicity.action !== 'off') findings.push(...detectToxicity(normalized.text));
-  if (input.off_topic.action !== 'off')
+  if (input.off_topic.action !== 'off' && options.offTopicKeywords !== false)
     findings.push(...detectOffTopic(normalized.text, input.off_topic.topics));
   return verdictOf(policy, 'input', text, findings, new Redactor());
 }

@@ -43,6 +43,21 @@ export class LlmGateway {
     return this.router.resolve(model);
   }
 
+  /** Whether an embedding model is configured (EMBEDDING_MODEL). */
+  get canEmbed(): boolean {
+    return this.router.embeddingTarget() !== undefined;
+  }
+
+  /** Embeddings of texts, in order, from EMBEDDING_MODEL. Throws when none is configured. */
+  async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
+    const target = this.router.embeddingTarget();
+    if (!target) throw new Error('no embedding model is configured (EMBEDDING_MODEL)');
+    const result = await this.providers
+      .get(target.provider)
+      .client.embeddings.create({ model: target.model, input: texts }, { signal });
+    return [...result.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+  }
+
   /**
    * The first provider's moderation endpoint: category scores in [0, 1] by OpenAI's category
    * names. Throws when no provider is configured or the call fails; the caller decides what a

@@ -16,6 +16,13 @@ export class ModelRouter {
     return this.config.llm.resolvedProviders.length > 0;
   }
 
+  /** Where EMBEDDING_MODEL (`provider/model` or a model name) is served, if it is set. */
+  embeddingTarget(): ChainEntry | undefined {
+    const name = this.config.llm.embeddingModel;
+    if (!name || !this.hasProviders) return undefined;
+    return this.resolve(name)[0];
+  }
+
   /** The name of the first configured provider, if any. */
   firstProvider(): string | undefined {
     return this.config.llm.resolvedProviders[0]?.name;

@@ -90,19 +90,24 @@ export function normalize(input: string): NormalizedText {
   return { text, decoded: decodePayloads(text), rot13: readsAsLanguage(text) ? '' : rot13(text) };
 }
 
-const BASE64 = /(?:[A-Za-z0-9+/]{4}){5,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?/g;
-const HEX = /\b(?:[0-9a-fA-F]{2}){8,}\b/g;
+const BASE64_TOKEN = /^[A-Za-z0-9+/]{20,}={0,2}$/;
+const HEX_TOKEN = /^(?:[0-9a-fA-F]{2}){8,}$/;
 
-/** Decodes base64 and hex runs that turn out to be readable text. */
+/**
+ * Decodes base64 and hex tokens that turn out to be readable text. Works on whitespace-
+ * separated tokens (the text is already collapsed), so ordinary prose costs one split.
+ */
 function decodePayloads(text: string): string[] {
   const found: string[] = [];
-  for (const m of text.match(BASE64) ?? []) {
-    const decoded = Buffer.from(m, 'base64').toString('utf8');
-    if (readable(decoded)) found.push(decoded);
-  }
-  for (const m of text.match(HEX) ?? []) {
-    const decoded = Buffer.from(m, 'hex').toString('utf8');
-    if (readable(decoded)) found.push(decoded);
+  for (const raw of text.split(' ')) {
+    if (raw.length < 16) continue;
+    const token = raw.replace(/^[("'[{<]+|[)"'\]}>.,;:!?]+$/g, '');
+    const decoded = HEX_TOKEN.test(token)
+      ? Buffer.from(token, 'hex').toString('utf8')
+      : BASE64_TOKEN.test(token)
+        ? Buffer.from(token, 'base64').toString('utf8')
+        : undefined;
+    if (decoded !== undefined && readable(decoded)) found.push(decoded);
   }
   return found;
 }

@@ -24,6 +24,8 @@ export const policySchema = z.strictObject({
     pii: piiRule,
     toxicity: rule(['off', 'flag', 'block']),
     off_topic: rule(['off', 'flag', 'block']).extend({
+      /** With embeddings: a message less similar than this to every topic is off-topic. */
+      minSimilarity: z.number().min(-1).max(1).optional(),
       topics: z
         .array(
           z.strictObject({

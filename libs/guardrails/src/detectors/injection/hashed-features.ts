@@ -16,9 +16,19 @@ export interface FeatureBag {
   weight: number;
 }
 
+/** Marks buckets already counted; cleared after each call (cheaper than a Set per call). */
+const marked = new Uint8Array(1 << HASH_BITS);
+
 export function features(text: string): FeatureBag {
   const words = text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
-  const seen = new Set<number>();
+  const buckets: number[] = [];
+  const seen = {
+    add(bucket: number) {
+      if (marked[bucket]) return;
+      marked[bucket] = 1;
+      buckets.push(bucket);
+    },
+  };
   const charPrefix = extend(FNV_OFFSET, 'c:');
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
@@ -34,7 +44,8 @@ export function features(text: string): FeatureBag {
       }
     }
   }
-  return { buckets: [...seen], weight: seen.size ? 1 / Math.sqrt(seen.size) : 0 };
+  for (const b of buckets) marked[b] = 0;
+  return { buckets, weight: buckets.length ? 1 / Math.sqrt(buckets.length) : 0 };
 }
 
 function extend(state: number, s: string): number {

@@ -1,9 +1,9 @@
-import { features } from './hashed-features';
+import { features, HASH_BITS } from './hashed-features';
 
-/** A logistic regression over hashed features; the weights are a sparse map. */
+/** A logistic regression over hashed features: one weight per bucket. */
 export interface LogisticModel {
   bias: number;
-  weights: Map<number, number>;
+  weights: Float64Array;
 }
 
 /** The file format: `[bucket, weight]` pairs, only the buckets training touched. */
@@ -16,7 +16,7 @@ export interface LogisticModelFile {
 export function score(model: LogisticModel, text: string): number {
   const { buckets, weight } = features(text);
   let z = 0;
-  for (const bucket of buckets) z += model.weights.get(bucket) ?? 0;
+  for (const bucket of buckets) z += model.weights[bucket]!;
   return 1 / (1 + Math.exp(-(model.bias + z * weight)));
 }
 
@@ -30,7 +30,7 @@ export function train(
 ): LogisticModel {
   const { epochs = 60, rate = 1, l2 = 1e-5, seed = 7 } = options;
   const rows = examples.map((e) => ({ x: features(e.text), y: e.label }));
-  const weights = new Map<number, number>();
+  const weights = new Float64Array(1 << HASH_BITS);
   let bias = 0;
   let state = seed;
   const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
@@ -44,13 +44,11 @@ export function train(
     for (const index of order) {
       const { x, y } = rows[index]!;
       let z = 0;
-      for (const b of x.buckets) z += weights.get(b) ?? 0;
+      for (const b of x.buckets) z += weights[b]!;
       const error = 1 / (1 + Math.exp(-(bias + z * x.weight))) - y;
       bias -= step * error;
-      for (const b of x.buckets) {
-        const w = weights.get(b) ?? 0;
-        weights.set(b, w - step * (error * x.weight + l2 * w));
-      }
+      for (const b of x.buckets)
+        weights[b] = weights[b]! - step * (error * x.weight + l2 * weights[b]!);
     }
   }
   return { bias, weights };
@@ -60,15 +58,16 @@ export function toFile(model: LogisticModel, about: string): LogisticModelFile {
   return {
     about,
     bias: round(model.bias),
-    weights: [...model.weights]
+    weights: [...model.weights.entries()]
       .filter(([, w]) => Math.abs(w) >= 1e-4)
-      .sort((a, b) => a[0] - b[0])
       .map(([b, w]) => [b, round(w)]),
   };
 }
 
 export function fromFile(file: LogisticModelFile): LogisticModel {
-  return { bias: file.bias, weights: new Map(file.weights) };
+  const weights = new Float64Array(1 << HASH_BITS);
+  for (const [bucket, weight] of file.weights) weights[bucket] = weight;
+  return { bias: file.bias, weights };
 }
 
 const round = (n: number) => Math.round(n * 1e4) / 1e4;
