@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '@parley/auth';
 import { CostService } from './admission/cost.service';
 import { ReservationSweeper } from './admission/reservation.sweeper';
+import { SnapshotCache } from './admission/snapshot-cache';
 import { BudgetsService } from './budgets/budgets.service';
 import { CostAdminController } from './cost-admin.controller';
 import { CostMetrics } from './cost.metrics';
@@ -20,6 +21,7 @@ import { UsageReportService } from './usage/usage-report.service';
     BudgetsService,
     CostService,
     CostMetrics,
+    SnapshotCache,
     ReservationSweeper,
     UsageReportService,
   ],

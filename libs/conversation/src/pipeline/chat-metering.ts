@@ -42,9 +42,12 @@ export class ChatMetering {
     model: string,
     messages: ChatMessage[],
     maxOutputTokens: number,
+    /** The prompt's tokens as already counted for `model` (the memory window does). */
+    counted?: number,
   ): Promise<Admission> {
     // Counted once per tokenizer family, not once per model of the chain.
     const counts = new Map<string, number>();
+    if (counted !== undefined) counts.set(tokenizerFamily(model), counted);
     const count = (m: string) => {
       const family = tokenizerFamily(m);
       if (!counts.has(family)) counts.set(family, countMessageTokens(m, messages));

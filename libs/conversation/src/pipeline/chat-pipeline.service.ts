@@ -142,6 +142,7 @@ export class ChatPipeline {
       model,
       window.messages,
       maxTokens,
+      window.tokens,
     );
     let firstTokenMs: number | null = null;
     let responder: Responder | undefined;

@@ -17,6 +17,7 @@ import {
 } from '../cost.errors';
 import { formatUsd, maxOf, minOf, type Nanos, parseUsd, perMillion } from '../money';
 import { type ChatPrice, PricingCatalog, toChatPrice } from '../pricing/pricing.catalog';
+import { SnapshotCache } from './snapshot-cache';
 import type {
   Admission,
   ChatDeployment,
@@ -52,6 +53,7 @@ export class CostService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly metrics: CostMetrics,
+    private readonly snapshots: SnapshotCache,
   ) {}
 
   /** Admission for a chat call that may be answered by any model of `deployments` (the chain). */
@@ -510,6 +512,9 @@ export class CostService {
   /** Overrides, settings and tenant prices in one round trip; config alone if the store is down. */
   private async snapshot(subject: CostSubject, deployments: ChatDeployment[]): Promise<Snapshot> {
     const models = deployments.flatMap((d) => [`${d.provider}/${d.model}`, d.model]);
+    const key = `${subject.tenantId}|${subject.userId ?? ''}|${subject.apiKeyId ?? ''}|${models.join(',')}`;
+    const cached = this.snapshots.get<Snapshot>(key);
+    if (cached) return cached;
     try {
       const [row]: Snapshot[] = await this.dataSource.query(
         `SELECT
@@ -528,6 +533,7 @@ export class CostService {
           models,
         ],
       );
+      this.snapshots.set(key, row);
       return row!;
     } catch (error) {
       this.logger.warn(`budget store unreadable: ${(error as Error).message}`);

@@ -4,6 +4,7 @@ import { AppConfig, Clock, NotFoundError, ValidationFailedError } from '@parley/
 import { newId } from '@parley/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import { formatUsd, parseUsd } from '../money';
+import { SnapshotCache } from '../admission/snapshot-cache';
 import { budgetWindow, isTimeZone, type BudgetPeriod } from './budget-window';
 import { effectiveBudgets } from './budget-rules';
 import {
@@ -64,6 +65,7 @@ export class BudgetsService {
     private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly snapshots: SnapshotCache,
   ) {}
 
   /** The overrides an admin can see (their tenant's; the global one for superadmins) and the defaults. */
@@ -89,7 +91,8 @@ export class BudgetsService {
 
   /** Sets each budget (all or none); tenant and global budgets are the superadmin's to change. */
   async put(principal: Principal, inputs: BudgetInput[]): Promise<BudgetRule[]> {
-    return this.dataSource.transaction(async (m) => {
+    const touched = new Set<string | null>();
+    const result = await this.dataSource.transaction(async (m) => {
       const saved: BudgetRule[] = [];
       for (const input of inputs) {
         const { scopeId, tenantId } = await this.target(m, principal, input.scope, input.scopeId);
@@ -126,9 +129,13 @@ export class BudgetsService {
           m,
         );
         saved.push(rule);
+        touched.add(tenantId);
       }
       return saved;
     });
+    // After the commit, so no admission can cache the old value in between.
+    for (const tenantId of touched) this.snapshots.invalidate(tenantId);
+    return result;
   }
 
   /** Removes an override, so the config default applies again. */
@@ -138,7 +145,7 @@ export class BudgetsService {
     scopeIdInput: string | undefined,
     period: BudgetPeriod,
   ): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
+    const tenantId = await this.dataSource.transaction(async (m) => {
       const { scopeId, tenantId } = await this.target(m, principal, scope, scopeIdInput);
       const deleted: unknown[] = await m.query(
         `WITH gone AS (
@@ -158,7 +165,9 @@ export class BudgetsService {
         },
         m,
       );
+      return tenantId;
     });
+    this.snapshots.invalidate(tenantId);
   }
 
   /** The budgets that apply to a subject, with what is spent and reserved in the current windows. */
@@ -257,6 +266,7 @@ export class BudgetsService {
         m,
       );
     });
+    this.snapshots.invalidate(tenantId);
     return this.settings(tenantId);
   }
 

@@ -3,6 +3,7 @@ import { AuditService } from '@parley/auth';
 import { NotFoundError } from '@parley/core';
 import { DataSource } from 'typeorm';
 import { formatUsd, parseUsd } from '../money';
+import { SnapshotCache } from '../admission/snapshot-cache';
 import { PricingCatalog } from './pricing.catalog';
 
 export interface ModelPriceView {
@@ -29,6 +30,7 @@ export class PricingService {
     private readonly dataSource: DataSource,
     private readonly catalog: PricingCatalog,
     private readonly audit: AuditService,
+    private readonly snapshots: SnapshotCache,
   ) {}
 
   async list(tenantId: string): Promise<ModelPriceView[]> {
@@ -47,7 +49,7 @@ export class PricingService {
   }
 
   async set(tenantId: string, model: string, price: PriceInput): Promise<ModelPriceView> {
-    return this.dataSource.transaction(async (m) => {
+    const view = await this.dataSource.transaction(async (m) => {
       await m.query(
         `INSERT INTO model_prices (tenant_id, model, input_per_mtok, output_per_mtok, cached_input_per_mtok)
          VALUES ($1, $2, $3, $4, $5)
@@ -72,9 +74,11 @@ export class PricingService {
         inputPerMTok: usd(price.inputPerMTok),
         cachedInputPerMTok: usd(price.cachedInputPerMTok ?? price.inputPerMTok),
         outputPerMTok: usd(price.outputPerMTok),
-        source: 'tenant',
+        source: 'tenant' as const,
       };
     });
+    this.snapshots.invalidate(tenantId);
+    return view;
   }
 
   /** Drops the tenant's override; pricing.yaml applies again. */
@@ -93,6 +97,7 @@ export class PricingService {
         m,
       );
     });
+    this.snapshots.invalidate(tenantId);
   }
 
   private async overrides(tenantId: string): Promise<ModelPriceView[]> {
