@@ -2,6 +2,7 @@
 // fixed latency: JSON turns (persistence on) and streaming time to first token, at 1, 16 and 64
 // concurrent clients, in embedded mode and (with DATABASE_URL) services mode. Prints JSON.
 //   node test/bench/chat-overhead.bench.mjs [--requests 30] [--ttft 20] [--levels 1,16,64] [--services-only]
+//     [--output-checks-off]   (relay answers token by token: no sentence-by-sentence output guardrails)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ const TTFT_MS = arg('ttft', 20);
 const LEVELS = process.argv.includes('--levels')
   ? process.argv[process.argv.indexOf('--levels') + 1].split(',').map(Number)
   : [1, 16, 64];
+const OUTPUT_CHECKS_OFF = process.argv.includes('--output-checks-off');
 const ADMIN = { email: 'bench@parley.test', password: 'bench-password-not-secret' };
 
 const { FakeLlm } = await import(join(root, 'dist/test/support/fake-llm/index.js'));
@@ -89,6 +91,15 @@ async function measure(mode, env, fake) {
       body: JSON.stringify(ADMIN),
     }).then(json);
     const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+    if (OUTPUT_CHECKS_OFF) {
+      // Answers are then relayed token by token instead of checked sentence by sentence.
+      const off = { action: 'off' };
+      await fetch(`${base}/v1/admin/guardrails`, {
+        method: 'PUT',
+        headers: auth,
+        body: JSON.stringify({ output: { pii: off, prompt_leak: off, toxicity: off } }),
+      });
+    }
     const { key } = await fetch(`${base}/v1/api-keys`, {
       method: 'POST',
       headers: auth,
@@ -199,6 +210,7 @@ console.log(
     {
       node: process.version,
       upstreamTtftMs: TTFT_MS,
+      outputChecks: !OUTPUT_CHECKS_OFF,
       requestsPerClient: REQUESTS_PER_CLIENT,
       results,
     },
