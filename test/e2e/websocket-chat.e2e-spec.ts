@@ -171,3 +171,50 @@ describe('chat over WebSocket (/v1/ws)', () => {
     socket.ws.close();
   });
 });
+
+describe('rate limits over WebSocket', () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    fake = await FakeLlm.start({ reply: REPLY });
+    t = await createTestApp({
+      env: { LLM_BASE_URL: fake.url, LLM_MODEL: 'fake-model', RATE_LIMIT_CHAT: '3/60' },
+    });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+  });
+
+  it('counts chat.send against the same chat limit as the HTTP routes', async () => {
+    const tenant = await createTenant(t.app);
+    const { key } = await createApiKey(tenant.admin.client, ['chat']);
+    const http = await t.app.inject({
+      method: 'POST',
+      url: '/v1/conversations',
+      headers: { authorization: `Bearer ${key}` },
+      payload: {},
+    });
+    expect(http.statusCode).toBe(201); // 1 of 3
+    const conversationId = http.json().id;
+    const port = (t.app.getHttpServer().address() as { port: number }).port;
+    const socket = new Socket(
+      new WebSocket(`ws://127.0.0.1:${port}/v1/ws`, {
+        headers: { authorization: `Bearer ${key}` },
+      }),
+    );
+    await socket.opened;
+    for (const requestId of ['r1', 'r2', 'r3'])
+      socket.send('chat.send', { conversationId, content: 'Where is my parcel?', requestId });
+    const error = await socket.waitFor('chat.error');
+    expect(error.data.error).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+    expect(error.data.error.retryAfterSeconds).toBeGreaterThan(0);
+    // Two turns ran (2 and 3 of 3); the third message was refused without reaching the model.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(socket.frames.filter((f) => f.event === 'chat.done')).toHaveLength(2);
+    expect(fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(2);
+    socket.ws.close();
+  });
+});

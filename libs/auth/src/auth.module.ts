@@ -22,6 +22,7 @@ import { PrincipalResolver } from './guards/principal.resolver';
 import { PasswordHasher } from './passwords/password.hasher';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { MessageRateLimiter } from './rate-limit/message-rate-limiter';
 import { AuthService } from './sessions/auth.service';
 import { LoginThrottle } from './sessions/login-throttle.service';
 import { RefreshTokenService } from './sessions/refresh-token.service';
@@ -44,6 +45,7 @@ import { WebSocketHandshake } from './websocket/handshake';
   ],
   controllers: [AuthController, ApiKeysController, AdminController, TenantsController],
   providers: [
+    MessageRateLimiter,
     // Order matters: authentication first, so rate limits can key on the principal.
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },
@@ -63,6 +65,12 @@ import { WebSocketHandshake } from './websocket/handshake';
     BootstrapService,
     WebSocketHandshake,
   ],
-  exports: [CurrentPrincipal, AuditService, WebSocketHandshake, PrincipalResolver],
+  exports: [
+    CurrentPrincipal,
+    AuditService,
+    WebSocketHandshake,
+    PrincipalResolver,
+    MessageRateLimiter,
+  ],
 })
 export class AuthModule {}

@@ -10,5 +10,6 @@ export * from './passwords/password.policy';
 export * from './principal';
 export * from './rate-limit/attempt-counter.port';
 export * from './rate-limit/memory-attempt-counter.adapter';
+export * from './rate-limit/message-rate-limiter';
 export * from './rate-limit/rate-limit-group.decorator';
 export * from './websocket/handshake';

@@ -27,7 +27,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    // WebSocket messages are not HTTP requests; they are not counted here (yet).
+    // WebSocket messages are not HTTP requests: the gateway counts them (MessageRateLimiter).
     return context.getType() !== 'http' || super.canActivate(context);
   }
 

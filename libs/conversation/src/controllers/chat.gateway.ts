@@ -7,7 +7,12 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import { BEARER_SUBPROTOCOL, type Principal, WebSocketHandshake } from '@parley/auth';
+import {
+  BEARER_SUBPROTOCOL,
+  MessageRateLimiter,
+  type Principal,
+  WebSocketHandshake,
+} from '@parley/auth';
 import { AppError, toAppError, toProblem } from '@parley/core';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -54,6 +59,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly handshake: WebSocketHandshake,
     private readonly conversations: ConversationsService,
     private readonly pipeline: ChatPipeline,
+    private readonly limiter: MessageRateLimiter,
   ) {}
 
   handleConnection(client: ChatSocket, request: IncomingMessage): void {
@@ -95,6 +101,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     try {
       const principal = await client.principal;
       if (!principal) return;
+      await this.limiter.consume('chat', principal);
       const input = validate(data);
       if (client.turns!.has(requestId))
         throw new AppError(
