@@ -6,6 +6,7 @@ import { PromptTemplates1763900004000 } from './1763900004000-PromptTemplates';
 import { CachedMessages1763900005000 } from './1763900005000-CachedMessages';
 import { Cost1763900006000 } from './1763900006000-Cost';
 import { GuardrailPolicies1763900007000 } from './1763900007000-GuardrailPolicies';
+import { KnowledgeBases1763900008000 } from './1763900008000-KnowledgeBases';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   CachedMessages1763900005000,
   Cost1763900006000,
   GuardrailPolicies1763900007000,
+  KnowledgeBases1763900008000,
 ];

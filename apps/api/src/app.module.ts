@@ -2,6 +2,7 @@ import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common'
 import { AuthModule } from '@parley/auth';
 import { ConversationModule } from '@parley/conversation';
 import { CostModule } from '@parley/cost';
+import { RagModule } from '@parley/rag';
 import { type AppConfig, CoreModule } from '@parley/core';
 import { DatabaseModule } from '@parley/database';
 import { MIGRATIONS } from '@parley/migrations';
@@ -19,6 +20,7 @@ export class AppModule {
         QueueModule.forRoot(config, { runWorkers: config.queue.workersInProcess }),
         AuthModule,
         CostModule,
+        RagModule,
         ConversationModule,
         ...extra,
       ],

@@ -3,6 +3,7 @@ import { type AppConfig, CoreModule } from '@parley/core';
 import { DatabaseModule } from '@parley/database';
 import { MIGRATIONS } from '@parley/migrations';
 import { QueueModule } from '@parley/queue';
+import { RagJobsModule } from '@parley/rag';
 
 /** The worker process: the same libs, running the queue processors. Wiring only. */
 @Module({})
@@ -14,6 +15,7 @@ export class WorkerModule {
         CoreModule.forRoot(config),
         DatabaseModule.forRoot({ migrations: MIGRATIONS }),
         QueueModule.forRoot(config, { runWorkers: true }),
+        RagJobsModule,
       ],
     };
   }

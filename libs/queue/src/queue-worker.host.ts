@@ -45,6 +45,9 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
         {
           connection,
           concurrency: this.config.queue.concurrency,
+          // On PostgreSQL an idle worker polls; BullMQ's 5 s default would delay every job
+          // that arrives while it waits (on Redis the wait is a blocking pop that wakes at once).
+          ...(this.config.queue.backend === 'postgres' ? { drainDelay: 0.5 } : {}),
           ...(prefix ? { prefix } : {}),
         } as never,
         factory as never,

@@ -81,4 +81,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'COST_STORE_TIMEOUT_MS', path: 'cost.storeTimeoutMs' },
   { env: 'COST_UNKNOWN_MODEL_INPUT_PER_MTOK', path: 'cost.unknownModelPrice.inputPerMTok' },
   { env: 'COST_UNKNOWN_MODEL_OUTPUT_PER_MTOK', path: 'cost.unknownModelPrice.outputPerMTok' },
+  { env: 'RAG_CHUNK_TOKENS', path: 'rag.chunkTokens' },
+  { env: 'RAG_CHUNK_OVERLAP', path: 'rag.chunkOverlap' },
+  { env: 'RAG_MAX_DOCUMENT_BYTES', path: 'rag.maxDocumentBytes' },
 ];

@@ -277,6 +277,13 @@ export const configSchema = z
         outputPerMTok: usd.optional(),
       }),
     }),
+    rag: z.strictObject({
+      /** Chunk size and overlap of new knowledge bases, in tokens. */
+      chunkTokens: int(32, 8192),
+      chunkOverlap: int(0, 4096),
+      /** Largest document accepted (413 beyond). */
+      maxDocumentBytes: int(1024, 1024 * 1024 * 1024),
+    }),
     rateLimit: z.strictObject({
       default: rateLimit,
       auth: rateLimit,

@@ -1,0 +1,184 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { TEXT_SEARCH_LANGUAGES } from '../rag.errors';
+
+export class CreateKnowledgeBaseDto {
+  @ApiProperty({ example: 'Support handbook' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional({ example: 'Refunds, shipping and warranty policies.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiPropertyOptional({
+    enum: TEXT_SEARCH_LANGUAGES,
+    default: 'english',
+    description: 'Drives stemming and stop words of lexical search.',
+  })
+  @IsOptional()
+  @IsIn(TEXT_SEARCH_LANGUAGES)
+  language?: string;
+
+  @ApiPropertyOptional({
+    minimum: 32,
+    maximum: 8192,
+    description: 'Chunk size in tokens (RAG_CHUNK_TOKENS by default).',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(32)
+  @Max(8192)
+  chunkTokens?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 4096,
+    description: 'Tokens repeated from the previous chunk.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(4096)
+  chunkOverlap?: number;
+}
+
+export class UpdateKnowledgeBaseDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+}
+
+export class KnowledgeBaseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ enum: TEXT_SEARCH_LANGUAGES }) language: string;
+  @ApiProperty() chunkTokens: number;
+  @ApiProperty() chunkOverlap: number;
+  @ApiProperty({ description: 'Changes whenever the content changes.' }) version: number;
+  @ApiProperty() chunkCount: number;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class KnowledgeBasePageDto {
+  @ApiProperty({ type: [KnowledgeBaseDto] }) items: KnowledgeBaseDto[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class AddDocumentDto {
+  @ApiProperty({ example: 'Refund policy' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
+  title: string;
+
+  @ApiProperty({ example: '# Refunds\nRefunds take five to seven working days…' })
+  @IsString()
+  @MinLength(1)
+  text: string;
+
+  @ApiPropertyOptional({
+    type: Object,
+    description: 'Your own key/value data, returned with results.',
+  })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+}
+
+export class DocumentDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) knowledgeBaseId: string;
+  @ApiProperty() title: string;
+  @ApiProperty() contentType: string;
+  @ApiProperty() sizeBytes: number;
+  @ApiProperty({ description: 'SHA-256 of the content.' }) checksum: string;
+  @ApiProperty({ type: Object }) metadata: Record<string, unknown>;
+  @ApiProperty({ enum: ['pending', 'processing', 'ready', 'failed'] }) status: string;
+  @ApiProperty({ type: String, nullable: true }) error: string | null;
+  @ApiProperty() chunkCount: number;
+  @ApiPropertyOptional({
+    description: 'True when the same content was already in the knowledge base.',
+  })
+  duplicate?: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class DocumentPageDto {
+  @ApiProperty({ type: [DocumentDto] }) items: DocumentDto[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class SearchDto {
+  @ApiProperty({ example: 'How long does a refund take?' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2000)
+  query: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 5 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  topK?: number;
+
+  @ApiPropertyOptional({
+    enum: ['hybrid', 'lexical', 'vector'],
+    description: 'Only lexical search exists so far; the response says which mode ran.',
+  })
+  @IsOptional()
+  @IsIn(['hybrid', 'lexical', 'vector'])
+  mode?: string;
+
+  @ApiPropertyOptional({ description: 'Drop results scoring below this.' })
+  @IsOptional()
+  @IsNumber()
+  minScore?: number;
+}
+
+export class SearchResultDto {
+  @ApiProperty({ format: 'uuid' }) chunkId: string;
+  @ApiProperty({ format: 'uuid' }) documentId: string;
+  @ApiProperty() title: string;
+  @ApiProperty({ type: Object }) metadata: Record<string, unknown>;
+  @ApiProperty() ordinal: number;
+  @ApiProperty({ description: 'Character offset of the chunk in its document.' }) start: number;
+  @ApiProperty() end: number;
+  @ApiProperty() text: string;
+  @ApiProperty({ description: 'BM25 score.' }) score: number;
+}
+
+export class SearchResponseDto {
+  @ApiProperty({ enum: ['lexical'] }) mode: string;
+  @ApiProperty({ type: [SearchResultDto] }) results: SearchResultDto[];
+}

@@ -1,0 +1,43 @@
+import { AppError, ValidationFailedError } from '@parley/core';
+
+export const TEXT_SEARCH_LANGUAGES = [
+  'simple',
+  'english',
+  'german',
+  'french',
+  'spanish',
+  'italian',
+  'dutch',
+  'portuguese',
+  'swedish',
+  'danish',
+  'norwegian',
+  'finnish',
+  'russian',
+  'hungarian',
+  'romanian',
+  'turkish',
+] as const;
+
+export class KnowledgeBaseNameTakenError extends AppError {
+  constructor(name: string) {
+    super(
+      'CONFLICT',
+      409,
+      `Your tenant already has a knowledge base named "${name}"; choose another name.`,
+    );
+  }
+}
+
+export class DocumentTooLargeError extends AppError {
+  constructor(limit: number) {
+    super(
+      'PAYLOAD_TOO_LARGE',
+      413,
+      `The document is larger than the limit of ${limit} bytes; split it into several documents.`,
+    );
+  }
+}
+
+export const invalid = (field: string, message: string) =>
+  new ValidationFailedError([{ field, messages: [message] }]);

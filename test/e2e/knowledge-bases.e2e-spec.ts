@@ -1,0 +1,183 @@
+import { createApiKey, Client, createTenant, createUser, type TestUser } from '../support/identity';
+import { createTestApp, type TestApp } from '../support/test-app';
+
+const HANDBOOK = `# Refunds
+Refunds are paid within five working days after the returned parcel arrives at our warehouse.
+Gift cards cannot be refunded.
+
+# Shipping
+We ship every weekday. Parcels to Norway and Switzerland need a customs declaration.
+
+# Warranty
+All jackets carry a two-year warranty against manufacturing defects.`;
+
+describe('knowledge bases: documents, ingestion and lexical search', () => {
+  let t: TestApp;
+  let member: TestUser;
+
+  beforeAll(async () => {
+    // Ingestion runs as a queue job; this process works the queue in both modes.
+    t = await createTestApp({ env: { WORKERS_IN_PROCESS: 'true' } });
+    member = await createUser(await createTenant(t.app));
+  });
+  afterAll(() => t?.close());
+
+  const createKb = async (client: Client = member.client, body: Record<string, unknown> = {}) => {
+    const res = await client.post('/v1/knowledge-bases', {
+      name: `kb-${Math.random().toString(36).slice(2, 8)}`,
+      ...body,
+    });
+    expect(res.status).toBe(201);
+    return res.body as { id: string; version: number };
+  };
+  const ready = async (client: Client, kb: string, doc: string) => {
+    for (let i = 0; i < 100; i++) {
+      const res = await client.get(`/v1/knowledge-bases/${kb}/documents/${doc}`);
+      if (res.body.status === 'ready' || res.body.status === 'failed') return res.body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('document not ingested in time');
+  };
+  const search = (client: Client, kb: string, query: string, topK = 5) =>
+    client.post(`/v1/knowledge-bases/${kb}/search`, { query, topK });
+
+  it('ingests a document in the background and finds its passages with offsets and title', async () => {
+    const kb = await createKb();
+    const added = await member.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+      title: 'Support handbook',
+      text: HANDBOOK,
+      metadata: { source: 'handbook.md' },
+    });
+    expect(added.status).toBe(202);
+    expect(added.body).toMatchObject({ status: 'pending', duplicate: false });
+    const doc = await ready(member.client, kb.id, added.body.id);
+    expect(doc).toMatchObject({ status: 'ready', error: null });
+    expect(doc.chunkCount).toBeGreaterThanOrEqual(1);
+
+    const res = await search(member.client, kb.id, 'how long until my refund is paid?');
+    expect(res.status).toBe(200);
+    expect(res.body.mode).toBe('lexical');
+    const top = res.body.results[0];
+    expect(top).toMatchObject({
+      documentId: added.body.id,
+      title: 'Support handbook',
+      metadata: { source: 'handbook.md' },
+    });
+    expect(top.text).toContain('Refunds are paid within five working days');
+    expect(HANDBOOK.slice(top.start, top.end)).toBe(top.text);
+    expect(top.score).toBeGreaterThan(0);
+    // Stemming: "shipped" finds "ship"; stop words alone find nothing.
+    expect((await search(member.client, kb.id, 'shipped')).body.results[0].text).toContain(
+      'We ship every weekday',
+    );
+    expect((await search(member.client, kb.id, 'the and of')).body.results).toEqual([]);
+    // The knowledge base's version moved on with its content.
+    expect((await member.client.get(`/v1/knowledge-bases/${kb.id}`)).body.version).toBeGreaterThan(
+      kb.version,
+    );
+  });
+
+  it('ranks by BM25: a rare term outweighs a common one', async () => {
+    const kb = await createKb(member.client, { chunkTokens: 64, chunkOverlap: 0 });
+    const docs = [
+      ['Common 1', 'The parcel was delivered to the parcel locker.'],
+      ['Common 2', 'Every parcel is scanned at the depot.'],
+      ['Common 3', 'A parcel can be redirected before dispatch.'],
+      ['Rare', 'Customs fees are due on delivery of the parcel.'],
+    ];
+    for (const [title, text] of docs) {
+      const added = await member.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+        title,
+        text,
+      });
+      await ready(member.client, kb.id, added.body.id);
+    }
+    const res = await search(member.client, kb.id, 'parcel customs', 4);
+    expect(res.body.results.map((r: { title: string }) => r.title)[0]).toBe('Rare');
+    expect(res.body.results).toHaveLength(4);
+  });
+
+  it('does not ingest the same content twice, and marks a document without text as failed', async () => {
+    const kb = await createKb();
+    const first = await member.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+      title: 'A',
+      text: 'Same words.',
+    });
+    const again = await member.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+      title: 'B',
+      text: 'Same words.',
+    });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id: first.body.id, duplicate: true });
+    const blank = await member.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+      title: 'Blank',
+      text: ' \n\n ',
+    });
+    expect(blank.status).toBe(202);
+    expect(await ready(member.client, kb.id, blank.body.id)).toMatchObject({
+      status: 'failed',
+      error: 'The document has no text to index.',
+    });
+    const list = await member.client.get(`/v1/knowledge-bases/${kb.id}/documents`);
+    expect(list.body.items).toHaveLength(2);
+  });
+
+  it('deletes a document with its chunks and moves the version on', async () => {
+    const kb = await createKb();
+    const added = await member.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+      title: 'H',
+      text: HANDBOOK,
+    });
+    await ready(member.client, kb.id, added.body.id);
+    const before = (await member.client.get(`/v1/knowledge-bases/${kb.id}`)).body;
+    expect(
+      (await member.client.delete(`/v1/knowledge-bases/${kb.id}/documents/${added.body.id}`))
+        .status,
+    ).toBe(204);
+    const after = (await member.client.get(`/v1/knowledge-bases/${kb.id}`)).body;
+    expect(after.version).toBe(before.version + 1);
+    expect(after.chunkCount).toBe(0);
+    expect((await search(member.client, kb.id, 'warranty jackets')).body.results).toEqual([]);
+  });
+
+  it('keeps tenants apart', async () => {
+    const kb = await createKb();
+    const added = await member.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+      title: 'H',
+      text: HANDBOOK,
+    });
+    await ready(member.client, kb.id, added.body.id);
+    const stranger = await createUser(await createTenant(t.app));
+    expect((await stranger.client.get(`/v1/knowledge-bases/${kb.id}`)).status).toBe(404);
+    expect((await search(stranger.client, kb.id, 'refund')).status).toBe(404);
+    const own = await createKb(stranger.client);
+    expect(
+      (await search(stranger.client, own.id, 'refund warranty shipping')).body.results,
+    ).toEqual([]);
+  });
+
+  it('validates input and checks scopes', async () => {
+    const bad = await member.client.post('/v1/knowledge-bases', {
+      name: '',
+      language: 'klingon',
+      chunkTokens: 5,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'chunkTokens',
+      'language',
+      'name',
+    ]);
+    const kb = await createKb();
+    expect(
+      (
+        await member.client.post('/v1/knowledge-bases', {
+          name: (await member.client.get(`/v1/knowledge-bases/${kb.id}`)).body.name,
+        })
+      ).status,
+    ).toBe(409);
+    const readOnly = new Client(t.app, (await createApiKey(member.client, ['rag:read'])).key);
+    expect((await readOnly.post('/v1/knowledge-bases', { name: 'nope' })).status).toBe(403);
+    expect((await search(readOnly, kb.id, 'refund')).status).toBe(200);
+  });
+});
