@@ -7,6 +7,7 @@ import { CachedMessages1763900005000 } from './1763900005000-CachedMessages';
 import { Cost1763900006000 } from './1763900006000-Cost';
 import { GuardrailPolicies1763900007000 } from './1763900007000-GuardrailPolicies';
 import { KnowledgeBases1763900008000 } from './1763900008000-KnowledgeBases';
+import { KbPostings1763900009000 } from './1763900009000-KbPostings';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -22,4 +23,5 @@ export const MIGRATIONS = [
   Cost1763900006000,
   GuardrailPolicies1763900007000,
   KnowledgeBases1763900008000,
+  KbPostings1763900009000,
 ];

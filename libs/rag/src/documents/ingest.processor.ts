@@ -76,6 +76,12 @@ export class IngestProcessor implements JobProcessor<'rag'> {
         ],
       );
       await m.query(
+        `INSERT INTO kb_postings (knowledge_base_id, lexeme, chunk_id, tf, length)
+         SELECT c.knowledge_base_id, u.lexeme, c.id, coalesce(array_length(u.positions, 1), 1), c.length
+           FROM kb_chunks c, unnest(c.tsv) u WHERE c.document_id = $1`,
+        [documentId],
+      );
+      await m.query(
         `UPDATE kb_documents SET status = 'ready', error = NULL, chunk_count = $2, updated_at = now() WHERE id = $1`,
         [documentId, chunks.length],
       );
