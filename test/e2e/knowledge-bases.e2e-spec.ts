@@ -1,3 +1,4 @@
+import { FakeLlm } from '../support/fake-llm';
 import { createApiKey, Client, createTenant, createUser, type TestUser } from '../support/identity';
 import { createTestApp, type TestApp } from '../support/test-app';
 
@@ -179,5 +180,98 @@ describe('knowledge bases: documents, ingestion and lexical search', () => {
     const readOnly = new Client(t.app, (await createApiKey(member.client, ['rag:read'])).key);
     expect((await readOnly.post('/v1/knowledge-bases', { name: 'nope' })).status).toBe(403);
     expect((await search(readOnly, kb.id, 'refund')).status).toBe(200);
+  });
+});
+
+describe('chat answered from knowledge bases, with citations', () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+  let offline: TestApp;
+
+  beforeAll(async () => {
+    fake = await FakeLlm.start();
+    t = await createTestApp({
+      env: {
+        WORKERS_IN_PROCESS: 'true',
+        LLM_BASE_URL: fake.url,
+        LLM_MODEL: 'fake-model',
+        LLM_API_KEY: 'sk-test',
+      },
+    });
+    // No model at all: the extractive responder answers from the passages.
+    offline = await createTestApp({ env: { WORKERS_IN_PROCESS: 'true' } });
+  });
+  afterAll(async () => {
+    await offline?.close();
+    await t?.close();
+    await fake?.close();
+  });
+
+  /** A member with a knowledge base holding the handbook, ingested. */
+  async function withHandbook(app: TestApp) {
+    const user = await createUser(await createTenant(app.app));
+    const kb = (
+      await user.client.post('/v1/knowledge-bases', {
+        name: 'handbook',
+        chunkTokens: 40,
+        chunkOverlap: 0,
+      })
+    ).body;
+    const doc = await user.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+      title: 'Support handbook',
+      text: HANDBOOK,
+    });
+    for (let i = 0; i < 100; i++) {
+      const d = await user.client.get(`/v1/knowledge-bases/${kb.id}/documents/${doc.body.id}`);
+      if (d.body.status === 'ready') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { user, kb, documentId: doc.body.id as string };
+  }
+
+  it('puts the best passages in the prompt and cites the ones the answer uses', async () => {
+    const { user, kb, documentId } = await withHandbook(t);
+    const conversation = await user.client.post('/v1/conversations', { knowledgeBaseIds: [kb.id] });
+    expect(conversation.status).toBe(201);
+    expect(conversation.body.knowledgeBaseIds).toEqual([kb.id]);
+    fake.replyNext('Refunds are paid within five working days of the return arriving [1].');
+    const res = await user.client.post(`/v1/conversations/${conversation.body.id}/messages`, {
+      content: 'How long do refunds take?',
+    });
+    expect(res.status).toBe(201);
+    const system = fake.requests.at(-1)!.body.messages[0].content as string;
+    expect(system).toContain('[1] Support handbook');
+    expect(system).toContain('Refunds are paid within five working days');
+    const citations = res.body.assistantMessage.citations;
+    expect(citations).toHaveLength(1);
+    expect(citations[0]).toMatchObject({
+      n: 1,
+      knowledgeBaseId: kb.id,
+      documentId,
+      title: 'Support handbook',
+    });
+    expect(HANDBOOK.slice(citations[0].start, citations[0].end)).toContain('Refunds are paid');
+  });
+
+  it('refuses another tenant’s knowledge base', async () => {
+    const { kb } = await withHandbook(t);
+    const stranger = await createUser(await createTenant(t.app));
+    const res = await stranger.client.post('/v1/conversations', { knowledgeBaseIds: [kb.id] });
+    expect(res.status).toBe(404);
+  });
+
+  it('quotes the passages, with citations, when no model is available', async () => {
+    const { user, kb } = await withHandbook(offline);
+    const conversation = await user.client.post('/v1/conversations', { knowledgeBaseIds: [kb.id] });
+    const res = await user.client.post(`/v1/conversations/${conversation.body.id}/messages`, {
+      content: 'Which parcels need a customs declaration?',
+    });
+    expect(res.status).toBe(201);
+    const answer = res.body.assistantMessage;
+    expect(answer.model).toBe('parley-extractive');
+    expect(answer.content).toMatch(
+      /\[1\] "[^"]*Parcels to Norway and Switzerland need a customs declaration/,
+    );
+    expect(answer.citations[0]).toMatchObject({ n: 1, title: 'Support handbook' });
   });
 });

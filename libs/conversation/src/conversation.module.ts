@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@parley/auth';
 import { CostModule } from '@parley/cost';
 import { GuardrailsModule } from '@parley/guardrails';
+import { RagModule } from '@parley/rag';
 import { LlmModule } from '@parley/llm';
 import { ChatCompletionsController } from './controllers/chat-completions.controller';
 import { ConversationsController } from './controllers/conversations.controller';
@@ -13,6 +14,7 @@ import { MessageEntity } from './entities/message.entity';
 import { ChatPipeline } from './pipeline/chat-pipeline.service';
 import { ChatMetering } from './pipeline/chat-metering';
 import { TurnGuards } from './pipeline/turn-guard';
+import { RetrievalContext } from './pipeline/retrieval-context';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { MessageCipher } from './encryption/message-cipher';
 import { ResponseCache } from './cache/response-cache';
@@ -26,6 +28,7 @@ import { PromptTemplates } from './templates/prompt-templates.service';
     LlmModule,
     CostModule,
     GuardrailsModule,
+    RagModule,
   ],
   controllers: [ConversationsController, ChatCompletionsController],
   providers: [
@@ -33,6 +36,7 @@ import { PromptTemplates } from './templates/prompt-templates.service';
     ChatPipeline,
     ChatMetering,
     TurnGuards,
+    RetrievalContext,
     IdempotencyService,
     MessageCipher,
     ChatGateway,

@@ -11,6 +11,7 @@ import {
 } from '@parley/core';
 import { newId } from '@parley/database';
 import { ModelRouter } from '@parley/llm';
+import { KnowledgeBasesService } from '@parley/rag';
 import { type FindOptionsWhere, IsNull, LessThan, MoreThan, type Repository } from 'typeorm';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
@@ -54,6 +55,7 @@ export class ConversationsService {
     private readonly config: AppConfig,
     private readonly cipher: MessageCipher,
     private readonly templates: PromptTemplates,
+    private readonly knowledgeBases: KnowledgeBasesService,
   ) {}
 
   async create(
@@ -64,6 +66,7 @@ export class ConversationsService {
       metadata?: Record<string, unknown>;
       promptTemplate?: string;
       templateVariables?: Record<string, string>;
+      knowledgeBaseIds?: string[];
     },
   ): Promise<ConversationView> {
     const model = input.model ?? this.config.conversation.defaultModel;
@@ -81,6 +84,7 @@ export class ConversationsService {
     }
     // Fails fast with UNKNOWN_MODEL rather than at the first message.
     if (input.model) this.router.resolve(model);
+    const knowledgeBaseIds = await this.checkKnowledgeBases(principal, input.knowledgeBaseIds);
     const entity = this.conversations.create({
       id: newId(),
       tenantId: principal.tenantId,
@@ -90,7 +94,7 @@ export class ConversationsService {
       model,
       promptTemplate: input.promptTemplate ?? null,
       templateVariables,
-      knowledgeBaseIds: [],
+      knowledgeBaseIds,
       metadata: input.metadata ?? {},
     });
     // TypeORM's deep-partial type cannot express a free-form jsonb object.
@@ -119,19 +123,34 @@ export class ConversationsService {
   async update(
     principal: Principal,
     id: string,
-    patch: { title?: string; model?: string; metadata?: Record<string, unknown> },
+    patch: {
+      title?: string;
+      model?: string;
+      metadata?: Record<string, unknown>;
+      knowledgeBaseIds?: string[];
+    },
   ): Promise<ConversationView> {
     const conversation = await this.get(principal, id);
     if (patch.model) this.router.resolve(patch.model);
+    const knowledgeBaseIds =
+      patch.knowledgeBaseIds && (await this.checkKnowledgeBases(principal, patch.knowledgeBaseIds));
     await this.conversations.update(
       { id: conversation.id },
       {
         ...(patch.title !== undefined ? { title: patch.title } : {}),
         ...(patch.model !== undefined ? { model: patch.model } : {}),
         ...(patch.metadata !== undefined ? { metadata: patch.metadata as never } : {}),
+        ...(knowledgeBaseIds !== undefined ? { knowledgeBaseIds } : {}),
       },
     );
     return toConversationView(await this.get(principal, id));
+  }
+
+  /** Knowledge bases a conversation may use: the tenant's own (404 for any other). */
+  private async checkKnowledgeBases(principal: Principal, ids: string[] = []): Promise<string[]> {
+    const unique = [...new Set(ids)];
+    for (const id of unique) await this.knowledgeBases.get(principal.tenantId, id);
+    return unique;
   }
 
   /** Soft delete: the conversation disappears from the API; rows stay for audit and usage. */

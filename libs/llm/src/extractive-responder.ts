@@ -17,8 +17,10 @@ export function extractiveAnswer(messages: ChatMessage[], passages: Passage[] = 
       ? 'No language model is available right now, and there are no documents to answer from. Please try again later.'
       : [
           'No language model is available right now. These passages from your documents may answer the question:',
+          // Numbered as the passages were given, so [n] matches the caller's citations.
           ...ranked.map(
-            (p, i) => `[${i + 1}] "${quote(p.text)}"${p.source ? ` (${p.source})` : ''}`,
+            (p) =>
+              `[${passages.indexOf(p) + 1}] "${quote(p.text)}"${p.source ? ` (${p.source})` : ''}`,
           ),
         ].join('\n\n');
   return {

@@ -1,5 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  ArrayMaxSize,
+  IsArray,
+  IsUUID,
   IsInt,
   IsNumber,
   IsObject,
@@ -28,6 +31,16 @@ export class CreateConversationDto {
   @IsOptional()
   @IsObject()
   metadata?: Record<string, unknown>;
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Knowledge bases of your tenant the answers draw on (passages in the prompt, citations on the answer).',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsUUID('all', { each: true })
+  knowledgeBaseIds?: string[];
 }
 
 export class CreateConversationWithTemplateDto extends CreateConversationDto {

@@ -23,6 +23,7 @@ import { PromptTemplates } from '../templates/prompt-templates.service';
 import { ResponseCache } from '../cache/response-cache';
 import { ChatMetering } from './chat-metering';
 import { type StoredFinding, TurnGuards } from './turn-guard';
+import { type Citation, citedIn, RetrievalContext } from './retrieval-context';
 
 export interface TurnInput {
   principal: Principal;
@@ -64,6 +65,7 @@ export class ChatPipeline {
     private readonly metering: ChatMetering,
     private readonly cost: CostService,
     private readonly guards: TurnGuards,
+    private readonly retrieval: RetrievalContext,
   ) {}
 
   async *run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
@@ -88,7 +90,14 @@ export class ChatPipeline {
     );
     const content = guard.texts[0]!;
     const next: ChatMessage = { role: 'user', content };
-    const system = guard.system ?? '';
+    // Passages from the conversation's knowledge bases, after the system prompt (outside what
+    // the prompt-leak check compares with, so quoting a passage is not a leak).
+    const context = await this.retrieval.for(
+      conversation.tenantId,
+      conversation.knowledgeBaseIds,
+      content,
+    );
+    const system = [guard.system ?? '', context.prompt].filter(Boolean).join('\n\n');
     const history = input.history.map((m) => ({
       role: m.role,
       content: this.cipher.open(m.content),
@@ -111,6 +120,7 @@ export class ChatPipeline {
             content,
             maxTokens: input.maxTokens,
             temperature: input.temperature,
+            knowledgeVersion: context.versions || undefined,
           })
         : undefined;
     const hit = cacheKey ? await this.cache.get(cacheKey) : undefined;
@@ -128,6 +138,7 @@ export class ChatPipeline {
           cached: true,
           content,
           findings: { input: guard.inputFindings, output: [] },
+          citations: citedIn(hit.text, context.citations),
         },
         this.metering.free(input.principal, input.requestId),
         window.messages,
@@ -165,13 +176,20 @@ export class ChatPipeline {
           prompt,
           content,
           findings: { input: guard.inputFindings, output: guard.outputFindings },
+          citations: citedIn(text, context.citations),
         },
         admission,
         window.messages,
       );
     try {
       const upstream = this.llm.stream(
-        { model, messages: window.messages, maxTokens, temperature: input.temperature },
+        {
+          model,
+          messages: window.messages,
+          maxTokens,
+          temperature: input.temperature,
+          passages: context.passages,
+        },
         AbortSignal.any([signal, guard.abort.signal]),
       );
       for await (const event of guard.guard(upstream)) {
@@ -256,6 +274,7 @@ export class ChatPipeline {
       /** The user's message as sent and stored (redacted where the policy says so). */
       content: string;
       findings: { input: StoredFinding[]; output: StoredFinding[] };
+      citations: Citation[];
     },
     admission: Admission,
     promptMessages: ChatMessage[],
@@ -311,6 +330,7 @@ export class ChatPipeline {
       content: this.cipher.seal(turn.text),
       status: turn.status,
       guardrailFindings: turn.findings.output,
+      citations: turn.citations,
       model: turn.responder.model,
       provider: turn.responder.provider,
       completionTokens: usage.completionTokens,

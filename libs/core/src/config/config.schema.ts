@@ -283,6 +283,9 @@ export const configSchema = z
       chunkOverlap: int(0, 4096),
       /** Largest document accepted (413 beyond). */
       maxDocumentBytes: int(1024, 1024 * 1024 * 1024),
+      /** Passages a chat turn retrieves, and the prompt tokens they may fill. */
+      topK: int(1, 50),
+      contextTokens: int(50, 100_000),
     }),
     rateLimit: z.strictObject({
       default: rateLimit,

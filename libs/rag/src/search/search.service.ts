@@ -38,6 +38,30 @@ export class SearchService {
     private readonly knowledgeBases: KnowledgeBasesService,
   ) {}
 
+  /**
+   * The passages for a chat turn: the best chunks of several knowledge bases (merged by score)
+   * and a fingerprint of their versions, for the response cache.
+   */
+  async retrieve(
+    tenantId: string,
+    knowledgeBaseIds: string[],
+    query: string,
+    topK: number,
+  ): Promise<{ passages: (SearchResult & { knowledgeBaseId: string })[]; versions: string }> {
+    const found = await Promise.all(
+      knowledgeBaseIds.map(async (id) => ({
+        id,
+        version: (await this.knowledgeBases.get(tenantId, id)).version,
+        results: (await this.search(tenantId, id, { query, topK })).results,
+      })),
+    );
+    const passages = found
+      .flatMap((f) => f.results.map((r) => ({ ...r, knowledgeBaseId: f.id })))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, topK);
+    return { passages, versions: found.map((f) => `${f.id}@${f.version}`).join(',') };
+  }
+
   async search(
     tenantId: string,
     knowledgeBaseId: string,

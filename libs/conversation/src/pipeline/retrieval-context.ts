@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@parley/core';
+import { countTextTokens, type Passage } from '@parley/llm';
+import { SearchService } from '@parley/rag';
+
+/** A passage as it is cited on an answer: `n` is its number in the prompt ([n]). */
+export interface Citation {
+  n: number;
+  knowledgeBaseId: string;
+  documentId: string;
+  chunkId: string;
+  title: string;
+  start: number;
+  end: number;
+  score: number;
+}
+
+export interface RetrievedContext {
+  /** The prompt section that carries the passages (empty when there are none). */
+  prompt: string;
+  /** For the extractive responder. */
+  passages: Passage[];
+  citations: Citation[];
+  /** The knowledge bases' versions, for the response cache key. */
+  versions: string;
+}
+
+const NONE: RetrievedContext = { prompt: '', passages: [], citations: [], versions: '' };
+
+/**
+ * Retrieval for a chat turn: the best passages of the conversation's knowledge bases, as many
+ * whole passages as fit `rag.contextTokens`, numbered for citation.
+ */
+@Injectable()
+export class RetrievalContext {
+  constructor(
+    private readonly search: SearchService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async for(
+    tenantId: string,
+    knowledgeBaseIds: string[],
+    question: string,
+  ): Promise<RetrievedContext> {
+    if (knowledgeBaseIds.length === 0) return NONE;
+    const { passages, versions } = await this.search.retrieve(
+      tenantId,
+      knowledgeBaseIds,
+      question,
+      this.config.rag.topK,
+    );
+    const kept: typeof passages = [];
+    let tokens = 0;
+    for (const p of passages) {
+      const cost = countTextTokens('text-embedding-3-small', p.text) + 10;
+      if (tokens + cost > this.config.rag.contextTokens) break;
+      kept.push(p);
+      tokens += cost;
+    }
+    if (kept.length === 0) return { ...NONE, versions };
+    const prompt = [
+      'Answer from the passages below when they are relevant, and cite them by number, like [1]. If they do not contain the answer, say so.',
+      ...kept.map((p, i) => `[${i + 1}] ${p.title}\n${p.text}`),
+    ].join('\n\n');
+    return {
+      prompt,
+      passages: kept.map((p, i) => ({ id: String(i + 1), text: p.text, source: p.title })),
+      citations: kept.map((p, i) => ({
+        n: i + 1,
+        knowledgeBaseId: p.knowledgeBaseId,
+        documentId: p.documentId,
+        chunkId: p.chunkId,
+        title: p.title,
+        start: p.start,
+        end: p.end,
+        score: p.score,
+      })),
+      versions,
+    };
+  }
+}
+
+/** The citations an answer uses: those whose [n] it contains, else all it was given. */
+export function citedIn(answer: string, citations: Citation[]): Citation[] {
+  const used = citations.filter((c) => answer.includes(`[${c.n}]`));
+  return used.length > 0 ? used : citations;
+}
