@@ -3,6 +3,7 @@ import { AuthModule } from '@parley/auth';
 import { CostService } from './admission/cost.service';
 import { ReservationSweeper } from './admission/reservation.sweeper';
 import { SnapshotCache } from './admission/snapshot-cache';
+import { BudgetAlerts } from './admission/budget-alerts';
 import { BudgetsService } from './budgets/budgets.service';
 import { CostAdminController } from './cost-admin.controller';
 import { CostMetrics } from './cost.metrics';
@@ -22,6 +23,7 @@ import { UsageReportService } from './usage/usage-report.service';
     CostService,
     CostMetrics,
     SnapshotCache,
+    BudgetAlerts,
     ReservationSweeper,
     UsageReportService,
   ],

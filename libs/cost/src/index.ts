@@ -1,5 +1,6 @@
 export * from './admission/admission.types';
 export * from './admission/cost.service';
+export * from './admission/settlement-statement';
 export * from './admission/reservation.sweeper';
 export * from './budgets/budget.types';
 export * from './budgets/budget-window';

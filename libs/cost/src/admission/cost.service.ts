@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@parley/auth';
 import { AppConfig, Clock } from '@parley/core';
 import { newId } from '@parley/database';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { budgetWindow } from '../budgets/budget-window';
 import { effectiveBudgets } from '../budgets/budget-rules';
 import { type BudgetRow, toRule } from '../budgets/budgets.service';
@@ -17,6 +17,8 @@ import {
 } from '../cost.errors';
 import { formatUsd, maxOf, minOf, type Nanos, parseUsd, perMillion } from '../money';
 import { type ChatPrice, PricingCatalog, toChatPrice } from '../pricing/pricing.catalog';
+import { BudgetAlerts, type CounterAfter } from './budget-alerts';
+import { type AlongsideWrites, settlementStatement } from './settlement-statement';
 import { SnapshotCache } from './snapshot-cache';
 import type {
   Admission,
@@ -54,6 +56,7 @@ export class CostService {
     private readonly clock: Clock,
     private readonly metrics: CostMetrics,
     private readonly snapshots: SnapshotCache,
+    private readonly alerts: BudgetAlerts,
   ) {}
 
   /** Admission for a chat call that may be answered by any model of `deployments` (the chain). */
@@ -160,7 +163,7 @@ export class CostService {
     alongside?: AlongsideWrites,
   ): Promise<{ cost: Nanos; rows: Record<string, unknown>[] }> {
     const cost = this.costOf(admission, outcome);
-    const statement = this.settlement(admission, outcome, cost, alongside);
+    const statement = settlementStatement(admission, outcome, cost, alongside);
     const [result]: { counters: CounterAfter[] | null; alongside: Record<string, unknown>[] }[] =
       await this.dataSource.query(statement.sql, statement.params);
     this.metrics.recordUsage(
@@ -170,60 +173,10 @@ export class CostService {
       outcome.promptTokens ?? 0,
       outcome.completionTokens ?? 0,
     );
-    await this.alerts(admission, result!.counters ?? []).catch((e: Error) =>
-      this.logger.error(`could not record budget alerts: ${e.message}`),
-    );
+    await this.alerts
+      .afterSettlement(admission.counters, result!.counters ?? [])
+      .catch((e: Error) => this.logger.error(`could not record budget alerts: ${e.message}`));
     return { cost, rows: result!.alongside ?? [] };
-  }
-
-  /** Releases reservations whose request died; returns how many. */
-  async sweep(): Promise<number> {
-    let released = 0;
-    for (;;) {
-      const batch = await this.dataSource.transaction(async (m) => {
-        const expired: {
-          id: string;
-          amount: string;
-          budget_keys: string[];
-          window_ids: string[];
-        }[] = await m.query(
-          `SELECT id, amount_usd::text AS amount, budget_keys, window_ids FROM cost_reservations
-              WHERE status = 'held' AND expires_at < $1
-              ORDER BY expires_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
-          [this.clock.now()],
-        );
-        if (expired.length === 0) return 0;
-        const totals = new Map<string, Nanos>();
-        for (const r of expired)
-          r.budget_keys.forEach((key, i) => {
-            const at = `${key}\n${r.window_ids[i]}`;
-            totals.set(at, (totals.get(at) ?? 0n) + parseUsd(r.amount));
-          });
-        const pairs = [...totals.keys()].sort().map((k) => k.split('\n') as [string, string]);
-        await lockCounters(
-          m,
-          pairs.map((p) => p[0]),
-          pairs.map((p) => p[1]),
-        );
-        await m.query(
-          `UPDATE budget_counters b SET reserved_usd = greatest(0, b.reserved_usd - t.amount)
-             FROM unnest($1::text[], $2::text[], $3::numeric[]) AS t(k, w, amount)
-            WHERE b.budget_key = t.k AND b.window_id = t.w`,
-          [
-            pairs.map((p) => p[0]),
-            pairs.map((p) => p[1]),
-            pairs.map((p) => formatUsd(totals.get(p.join('\n'))!)),
-          ],
-        );
-        await m.query(
-          `UPDATE cost_reservations SET status = 'expired' WHERE id = ANY($1::uuid[])`,
-          [expired.map((r) => r.id)],
-        );
-        return expired.length;
-      });
-      released += batch;
-      if (batch < 500) return released;
-    }
   }
 
   private async reserve(
@@ -290,9 +243,9 @@ export class CostService {
         const counter = counters.find(
           (c) => c.rule.scope === full.scope && c.rule.period === full.period,
         )!;
-        await this.alertOnce(counter, 'exhausted', error.extensions).catch((e: Error) =>
-          this.logger.warn(`could not record budget.exhausted: ${e.message}`),
-        );
+        await this.alerts
+          .once(counter, 'exhausted', error.extensions)
+          .catch((e: Error) => this.logger.warn(`could not record budget.exhausted: ${e.message}`));
         throw error;
       }
       if (!settings.failOpen) {
@@ -390,125 +343,6 @@ export class CostService {
     return new Error('admission refused without a budget over its limit');
   }
 
-  /** The settlement statement: alongside writes, the ledger row, the reservation, the counters. */
-  private settlement(
-    admission: Admission,
-    outcome: UsageOutcome,
-    cost: Nanos,
-    alongside: AlongsideWrites = { ctes: [], params: [] },
-  ): { sql: string; params: unknown[] } {
-    const { counters, subject } = admission;
-    const params = [...alongside.params];
-    const $ = (value: unknown) => `$${params.push(value)}`;
-    const ledger = [
-      newId(),
-      subject.tenantId,
-      subject.userId ?? null,
-      subject.apiKeyId ?? null,
-      admission.requestId,
-      outcome.conversationId ?? null,
-      admission.kind,
-      outcome.provider,
-      outcome.model,
-      outcome.promptTokens ?? 0,
-      outcome.completionTokens ?? 0,
-      outcome.cachedTokens ?? 0,
-      outcome.audioSeconds ?? 0,
-      outcome.characters ?? 0,
-      formatUsd(cost),
-      outcome.latencyMs ?? null,
-      outcome.status,
-      outcome.cacheHit ?? false,
-    ].map($);
-    const ctes = [
-      ...alongside.ctes,
-      `ledger AS (
-         INSERT INTO usage_ledger (id, tenant_id, user_id, api_key_id, request_id, conversation_id,
-           kind, provider, model, prompt_tokens, completion_tokens, cached_tokens, audio_seconds,
-           characters, cost_usd, latency_ms, status, cache_hit)
-         VALUES (${ledger.join(', ')}))`,
-    ];
-    if (counters.length > 0) {
-      ctes.push(
-        `released AS (
-           UPDATE cost_reservations SET status = 'settled'
-            WHERE id = ${$(admission.reservationId)} AND status = 'held' RETURNING amount_usd)`,
-        // The upsert takes the budget rows in key order (the counters are sorted), as admission
-        // does, so the two cannot deadlock.
-        `counters AS (
-           INSERT INTO budget_counters (budget_key, window_id, tenant_id, limit_usd, resets_at, spent_usd)
-           SELECT k, w, t, l, r, ${$(formatUsd(cost))}::numeric
-             FROM unnest(${$(counters.map((c) => c.key))}::text[], ${$(counters.map((c) => c.windowId))}::text[],
-                         ${$(counters.map((c) => c.tenantId))}::uuid[], ${$(counters.map((c) => formatUsd(c.limit)))}::numeric[],
-                         ${$(counters.map((c) => c.resetsAt))}::timestamptz[]) AS x(k, w, t, l, r)
-            ORDER BY k, w
-           ON CONFLICT (budget_key, window_id) DO UPDATE SET
-             spent_usd = budget_counters.spent_usd + EXCLUDED.spent_usd,
-             reserved_usd = budget_counters.reserved_usd - coalesce((SELECT amount_usd FROM released), 0)
-           RETURNING budget_key, window_id, limit_usd::text, spent_usd::text, threshold_alerted, exhausted_alerted)`,
-      );
-    }
-    const sql = `WITH ${ctes.join(',\n')}
-      SELECT ${counters.length > 0 ? '(SELECT json_agg(c) FROM counters c)' : 'NULL'} AS counters,
-             ${alongside.returning ? `(SELECT coalesce(json_agg(a), '[]') FROM ${alongside.returning} a)` : `'[]'::json`} AS alongside`;
-    return { sql, params };
-  }
-
-  /** After a settlement: audits a budget that crossed its alert threshold or ran out, once per window. */
-  private async alerts(admission: Admission, after: CounterAfter[]): Promise<void> {
-    const share = BigInt(Math.round(this.config.cost.alertThreshold * 1000));
-    for (const row of after) {
-      const counter = admission.counters.find(
-        (c) => c.key === row.budget_key && c.windowId === row.window_id,
-      )!;
-      const limit = parseUsd(row.limit_usd);
-      const spent = parseUsd(row.spent_usd);
-      const facts = { limitUsd: row.limit_usd, spentUsd: row.spent_usd };
-      if (!row.threshold_alerted && spent * 1000n >= limit * share)
-        await this.alertOnce(counter, 'threshold', facts);
-      if (!row.exhausted_alerted && spent >= limit)
-        await this.alertOnce(counter, 'exhausted', facts);
-    }
-  }
-
-  /** Writes budget.threshold_crossed or budget.exhausted, once per budget and window. */
-  private alertOnce(
-    counter: WindowCounter,
-    which: 'threshold' | 'exhausted',
-    facts: Record<string, unknown>,
-  ): Promise<void> {
-    const column = which === 'threshold' ? 'threshold_alerted' : 'exhausted_alerted';
-    return this.dataSource.transaction(async (m) => {
-      const first: unknown[] = await m.query(
-        // As a CTE: TypeORM answers a bare UPDATE with [rows, count], a SELECT with its rows.
-        `WITH first AS (
-         UPDATE budget_counters SET ${column} = true
-          WHERE budget_key = $1 AND window_id = $2 AND NOT ${column} RETURNING 1
-       ) SELECT * FROM first`,
-        [counter.key, counter.windowId],
-      );
-      if (first.length === 0) return;
-      await this.audit.record(
-        which === 'threshold' ? 'budget.threshold_crossed' : 'budget.exhausted',
-        {
-          tenantId: counter.tenantId,
-          targetType: 'budget',
-          targetId: counter.key,
-          metadata: {
-            period: counter.rule.period,
-            window: counter.windowId,
-            ...(which === 'threshold' ? { threshold: this.config.cost.alertThreshold } : {}),
-            ...facts,
-          },
-        },
-        m,
-      );
-      this.logger.warn(
-        `budget ${counter.key} ${counter.windowId}: ${which === 'threshold' ? 'alert threshold crossed' : 'exhausted'}`,
-      );
-    });
-  }
-
   /** Overrides, settings and tenant prices in one round trip; config alone if the store is down. */
   private async snapshot(subject: CostSubject, deployments: ChatDeployment[]): Promise<Snapshot> {
     const models = deployments.flatMap((d) => [`${d.provider}/${d.model}`, d.model]);
@@ -570,39 +404,12 @@ export class CostService {
   }
 }
 
-/** Writes that must commit together with a settlement: named CTEs using $1… of `params`. */
-export interface AlongsideWrites {
-  ctes: string[];
-  params: unknown[];
-  /** The CTE whose rows the caller wants back. */
-  returning?: string;
-}
-
-interface CounterAfter {
-  budget_key: string;
-  window_id: string;
-  limit_usd: string;
-  spent_usd: string;
-  threshold_alerted: boolean;
-  exhausted_alerted: boolean;
-}
-
 interface ReserveRow {
   budget_key: string;
   window_id: string;
   spent: string;
   reserved: string;
   ok: boolean;
-}
-
-/** Locks budget rows in one global order (key, then window), so transactions cannot deadlock. */
-function lockCounters(m: EntityManager, keys: string[], windows: string[]): Promise<unknown> {
-  return m.query(
-    `SELECT 1 FROM budget_counters
-      WHERE (budget_key, window_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-      ORDER BY budget_key, window_id FOR UPDATE`,
-    [keys, windows],
-  );
 }
 
 /** Tokens and characters are priced per million; audio per minute (quantity in seconds). */
