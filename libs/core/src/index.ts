@@ -19,3 +19,4 @@ export * from './context/request-context';
 export * from './pagination/cursor';
 export * from './time/clock';
 export { BUDGET_PERIODS, BUDGET_SCOPES, USD_PATTERN } from './config/config.schema';
+export * from './config/config-file';

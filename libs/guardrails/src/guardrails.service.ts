@@ -1,11 +1,8 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '@parley/auth';
-import { AppConfig, ConfigError, ValidationFailedError } from '@parley/core';
+import { AppConfig, ConfigError, readConfigFile, ValidationFailedError } from '@parley/core';
 import { LlmGateway } from '@parley/llm';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { parse } from 'yaml';
 import type { Direction, Finding } from './detectors/finding';
 import { TOXICITY_CATEGORIES } from './detectors/toxicity.detector';
 import { detectOffTopic } from './detectors/off-topic.detector';
@@ -57,8 +54,9 @@ export class GuardrailsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const base = this.read('guardrails.yaml') ?? {};
-    const overlay = this.read(`guardrails.${this.config.app.env}.yaml`) ?? {};
+    const base = readConfigFile(this.config.configDir, 'guardrails.yaml') ?? {};
+    const overlay =
+      readConfigFile(this.config.configDir, `guardrails.${this.config.app.env}.yaml`) ?? {};
     const parsed = policySchema.safeParse(mergePolicy(base, overlay));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -228,16 +226,6 @@ export class GuardrailsService implements OnModuleInit {
       })
       .catch((e: Error) => this.logger.error(`could not audit a guardrail block: ${e.message}`));
     return new GuardrailBlockedError(direction, first.detector, first.type);
-  }
-
-  private read(name: string): unknown {
-    const path = join(this.config.configDir, name);
-    if (!existsSync(path)) return undefined;
-    try {
-      return parse(readFileSync(path, 'utf8'));
-    } catch (error) {
-      throw new ConfigError(name, `is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-    }
   }
 }
 

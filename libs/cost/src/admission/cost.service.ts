@@ -5,7 +5,8 @@ import { newId } from '@parley/database';
 import { DataSource } from 'typeorm';
 import { budgetWindow } from '../budgets/budget-window';
 import { effectiveBudgets } from '../budgets/budget-rules';
-import { type BudgetRow, toRule } from '../budgets/budgets.service';
+import { readOverrides, type OverridesRow } from '../budgets/budget-overrides';
+import { toRule } from '../budgets/budgets.service';
 import { budgetKey, type CostSettings, type CostSubject } from '../budgets/budget.types';
 import { CostMetrics } from '../cost.metrics';
 import {
@@ -28,12 +29,7 @@ import type {
   WindowCounter,
 } from './admission.types';
 
-/** What admission reads in one round trip: overrides, the tenant's settings, its prices. */
-interface Snapshot {
-  budgets: BudgetRow[];
-  settings: { timeZone: string; failOpen: boolean | null } | null;
-  prices: { model: string; input: string; cached: string | null; output: string }[];
-}
+type Snapshot = OverridesRow;
 
 /**
  * Decides before every paid call whether it may happen, and records afterwards what it cost
@@ -350,25 +346,9 @@ export class CostService {
     const cached = this.snapshots.get<Snapshot>(key);
     if (cached) return cached;
     try {
-      const [row]: Snapshot[] = await this.dataSource.query(
-        `SELECT
-           (SELECT coalesce(json_agg(json_build_object('scope', scope, 'scope_id', scope_id,
-              'period', period, 'limit_usd', limit_usd::text,
-              'per_request_limit_usd', per_request_limit_usd::text)), '[]')
-              FROM budgets WHERE scope = 'global' OR (tenant_id = $1 AND scope_id = ANY($2::uuid[]))) AS budgets,
-           (SELECT json_build_object('timeZone', time_zone, 'failOpen', fail_open)
-              FROM cost_settings WHERE tenant_id = $1) AS settings,
-           (SELECT coalesce(json_agg(json_build_object('model', model, 'input', input_per_mtok::text,
-              'cached', cached_input_per_mtok::text, 'output', output_per_mtok::text)), '[]')
-              FROM model_prices WHERE tenant_id = $1 AND model = ANY($3::text[])) AS prices`,
-        [
-          subject.tenantId,
-          [subject.tenantId, subject.userId, subject.apiKeyId].filter(Boolean),
-          models,
-        ],
-      );
+      const row = await readOverrides(this.dataSource, subject, models);
       this.snapshots.set(key, row);
-      return row!;
+      return row;
     } catch (error) {
       this.logger.warn(`budget store unreadable: ${(error as Error).message}`);
       return { budgets: [], settings: null, prices: [] };

@@ -30,3 +30,12 @@ export interface CostSubject {
 /** The counter key of a budget: one per budget, one row per window. */
 export const budgetKey = (rule: Pick<BudgetRule, 'scope' | 'scopeId'>): string =>
   rule.scope === 'global' ? 'global' : `${rule.scope}:${rule.scopeId}`;
+
+/** A budget override as the database returns it. */
+export interface BudgetRow {
+  scope: BudgetScope;
+  scope_id: string | null;
+  period: BudgetPeriod;
+  limit_usd: string;
+  per_request_limit_usd: string | null;
+}

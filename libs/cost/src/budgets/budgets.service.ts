@@ -7,8 +7,10 @@ import { formatUsd, parseUsd } from '../money';
 import { SnapshotCache } from '../admission/snapshot-cache';
 import { budgetWindow, isTimeZone, type BudgetPeriod } from './budget-window';
 import { effectiveBudgets } from './budget-rules';
+import { readOverrides } from './budget-overrides';
 import {
   budgetKey,
+  type BudgetRow,
   type BudgetRule,
   type BudgetScope,
   type CostSettings,
@@ -35,14 +37,6 @@ export interface BudgetStatus {
   remainingUsd: string;
   resetsAt: string;
   source: 'default' | 'override';
-}
-
-export interface BudgetRow {
-  scope: BudgetScope;
-  scope_id: string | null;
-  period: BudgetPeriod;
-  limit_usd: string;
-  per_request_limit_usd: string | null;
 }
 
 export const toRule = (r: BudgetRow): BudgetRule => ({
@@ -172,19 +166,9 @@ export class BudgetsService {
 
   /** The budgets that apply to a subject, with what is spent and reserved in the current windows. */
   async status(subject: CostSubject): Promise<BudgetStatus[]> {
-    const ids = [subject.tenantId, subject.userId, subject.apiKeyId].filter(Boolean);
-    const [row]: { budgets: BudgetRow[]; settings: CostSettings | null }[] =
-      await this.dataSource.query(
-        `SELECT (SELECT coalesce(json_agg(json_build_object('scope', scope, 'scope_id', scope_id,
-                   'period', period, 'limit_usd', limit_usd::text,
-                   'per_request_limit_usd', per_request_limit_usd::text)), '[]')
-                   FROM budgets WHERE scope = 'global' OR (tenant_id = $1 AND scope_id = ANY($2::uuid[]))) AS budgets,
-                (SELECT json_build_object('timeZone', time_zone, 'failOpen', fail_open)
-                   FROM cost_settings WHERE tenant_id = $1) AS settings`,
-        [subject.tenantId, ids],
-      );
-    const timeZone = row?.settings?.timeZone ?? 'UTC';
-    const rules = effectiveBudgets(this.config, subject, row!.budgets.map(toRule));
+    const row = await readOverrides(this.dataSource, subject, []);
+    const timeZone = row.settings?.timeZone ?? 'UTC';
+    const rules = effectiveBudgets(this.config, subject, row.budgets.map(toRule));
     const now = this.clock.now();
     const windows = rules.map((r) =>
       budgetWindow(r.period, now, r.scope === 'global' ? 'UTC' : timeZone),

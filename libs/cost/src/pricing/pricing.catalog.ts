@@ -1,8 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { AppConfig, ConfigError, USD_PATTERN } from '@parley/core';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { AppConfig, ConfigError, readConfigFile, USD_PATTERN } from '@parley/core';
 import { z } from 'zod';
 import { type Nanos, parseUsd } from '../money';
 
@@ -88,14 +85,8 @@ export class PricingCatalog implements OnModuleInit {
   }
 
   private read(name: string): PricingFile | undefined {
-    const path = join(this.config.configDir, name);
-    if (!existsSync(path)) return undefined;
-    let raw: unknown;
-    try {
-      raw = parse(readFileSync(path, 'utf8')) ?? {};
-    } catch (error) {
-      throw new ConfigError(name, `is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-    }
+    const raw = readConfigFile(this.config.configDir, name);
+    if (raw === undefined) return undefined;
     const parsed = pricingSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
