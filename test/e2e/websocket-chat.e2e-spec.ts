@@ -31,6 +31,20 @@ class Socket {
     this.ws.send(JSON.stringify({ event, data }));
   }
 
+  /** Waits until `count` frames of an event have arrived (a turn takes as long as it takes). */
+  async waitForCount(event: string, count: number, timeoutMs = 10_000): Promise<Frame[]> {
+    const started = Date.now();
+    for (;;) {
+      const frames = this.frames.filter((f) => f.event === event);
+      if (frames.length >= count) return frames;
+      if (Date.now() - started > timeoutMs)
+        throw new Error(
+          `${frames.length} of ${count} ${event}; got ${this.frames.map((f) => f.event).join(',')}`,
+        );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   async waitFor(event: string, timeoutMs = 5000): Promise<Frame> {
     const started = Date.now();
     for (;;) {
@@ -212,8 +226,7 @@ describe('rate limits over WebSocket', () => {
     expect(error.data.error).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
     expect(error.data.error.retryAfterSeconds).toBeGreaterThan(0);
     // Two turns ran (2 and 3 of 3); the third message was refused without reaching the model.
-    await new Promise((r) => setTimeout(r, 300));
-    expect(socket.frames.filter((f) => f.event === 'chat.done')).toHaveLength(2);
+    expect(await socket.waitForCount('chat.done', 2)).toHaveLength(2);
     expect(fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(2);
     socket.ws.close();
   });
