@@ -8,6 +8,7 @@ import { Cost1763900006000 } from './1763900006000-Cost';
 import { GuardrailPolicies1763900007000 } from './1763900007000-GuardrailPolicies';
 import { KnowledgeBases1763900008000 } from './1763900008000-KnowledgeBases';
 import { KbPostings1763900009000 } from './1763900009000-KbPostings';
+import { KbVectors1763900010000 } from './1763900010000-KbVectors';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -24,4 +25,5 @@ export const MIGRATIONS = [
   GuardrailPolicies1763900007000,
   KnowledgeBases1763900008000,
   KbPostings1763900009000,
+  KbVectors1763900010000,
 ];

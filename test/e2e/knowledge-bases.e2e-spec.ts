@@ -1,5 +1,6 @@
 import { FakeLlm } from '../support/fake-llm';
 import { createApiKey, Client, createTenant, createUser, type TestUser } from '../support/identity';
+import { createKnowledgeBase, fakeLlmEnv, waitForDocument } from '../support/knowledge-bases';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const HANDBOOK = `# Refunds
@@ -23,22 +24,9 @@ describe('knowledge bases: documents, ingestion and lexical search', () => {
   });
   afterAll(() => t?.close());
 
-  const createKb = async (client: Client = member.client, body: Record<string, unknown> = {}) => {
-    const res = await client.post('/v1/knowledge-bases', {
-      name: `kb-${Math.random().toString(36).slice(2, 8)}`,
-      ...body,
-    });
-    expect(res.status).toBe(201);
-    return res.body as { id: string; version: number };
-  };
-  const ready = async (client: Client, kb: string, doc: string) => {
-    for (let i = 0; i < 100; i++) {
-      const res = await client.get(`/v1/knowledge-bases/${kb}/documents/${doc}`);
-      if (res.body.status === 'ready' || res.body.status === 'failed') return res.body;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('document not ingested in time');
-  };
+  const createKb = (client: Client = member.client, body: Record<string, unknown> = {}) =>
+    createKnowledgeBase(client, body);
+  const ready = waitForDocument;
   const search = (client: Client, kb: string, query: string, topK = 5) =>
     client.post(`/v1/knowledge-bases/${kb}/search`, { query, topK });
 
@@ -157,6 +145,31 @@ describe('knowledge bases: documents, ingestion and lexical search', () => {
     ).toEqual([]);
   });
 
+  it('runs lexical only without an embedding model, saying so', async () => {
+    const kb = await createKb();
+    const hybrid = await search(member.client, kb.id, 'refund');
+    expect(hybrid.status).toBe(200);
+    expect(hybrid.body.mode).toBe('lexical');
+    expect(hybrid.body.notice).toMatch(/lexical only/);
+    const explicit = await member.client.post(`/v1/knowledge-bases/${kb.id}/search`, {
+      query: 'refund',
+      mode: 'lexical',
+    });
+    expect(explicit.body.notice).toBeUndefined();
+    const vector = await member.client.post(`/v1/knowledge-bases/${kb.id}/search`, {
+      query: 'refund',
+      mode: 'vector',
+    });
+    expect(vector.status).toBe(422);
+    expect(vector.body.code).toBe('VECTOR_SEARCH_UNAVAILABLE');
+    expect(vector.body.detail).toMatch(/mode "lexical" or "hybrid"/);
+    const badDiversity = await member.client.post(`/v1/knowledge-bases/${kb.id}/search`, {
+      query: 'refund',
+      diversity: 2,
+    });
+    expect(badDiversity.status).toBe(400);
+  });
+
   it('validates input and checks scopes', async () => {
     const bad = await member.client.post('/v1/knowledge-bases', {
       name: '',
@@ -191,12 +204,7 @@ describe('chat answered from knowledge bases, with citations', () => {
   beforeAll(async () => {
     fake = await FakeLlm.start();
     t = await createTestApp({
-      env: {
-        WORKERS_IN_PROCESS: 'true',
-        LLM_BASE_URL: fake.url,
-        LLM_MODEL: 'fake-model',
-        LLM_API_KEY: 'sk-test',
-      },
+      env: { WORKERS_IN_PROCESS: 'true', ...fakeLlmEnv(fake.url) },
     });
     // No model at all: the extractive responder answers from the passages.
     offline = await createTestApp({ env: { WORKERS_IN_PROCESS: 'true' } });

@@ -18,6 +18,13 @@ export class CallerAbortedError extends Error {
   }
 }
 
+export interface EmbeddingResult {
+  provider: string;
+  model: string;
+  vectors: number[][];
+  promptTokens: number;
+}
+
 type Opened = { iterator: AsyncIterator<ChatCompletionChunk>; pending: ChatCompletionChunk[] };
 
 /**
@@ -50,12 +57,42 @@ export class LlmGateway {
 
   /** Embeddings of texts, in order, from EMBEDDING_MODEL. Throws when none is configured. */
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
-    const target = this.router.embeddingTarget();
+    return (await this.embedWith(undefined, texts, signal)).vectors;
+  }
+
+  /**
+   * Embeddings from `model` (an alias, `provider/model` or model name; EMBEDDING_MODEL when
+   * absent), through the provider's policy: retried on 429/5xx/timeouts, counted by its breaker.
+   * Returns what answered and the tokens it reported (counted here when it reports none).
+   */
+  async embedWith(
+    model: string | undefined,
+    texts: string[],
+    signal?: AbortSignal,
+  ): Promise<EmbeddingResult> {
+    const target = this.router.embeddingTarget(model);
     if (!target) throw new Error('no embedding model is configured (EMBEDDING_MODEL)');
-    const result = await this.providers
-      .get(target.provider)
-      .client.embeddings.create({ model: target.model, input: texts }, { signal });
-    return [...result.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    const provider = this.providers.get(target.provider);
+    const dimensions = this.router.embeddingDimensions;
+    const result = await provider.policy.execute(({ signal: attempt }) =>
+      provider.client.embeddings.create(
+        { model: target.model, input: texts, ...(dimensions ? { dimensions } : {}) },
+        { signal: signal ? AbortSignal.any([attempt, signal]) : attempt },
+      ),
+    );
+    const vectors = [...result.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    if (vectors.length !== texts.length)
+      throw new Error(
+        `${target.provider}/${target.model} returned ${vectors.length} embeddings for ${texts.length} texts`,
+      );
+    return {
+      provider: target.provider,
+      model: target.model,
+      vectors,
+      promptTokens:
+        result.usage?.prompt_tokens ??
+        texts.reduce((n, t) => n + countTextTokens(target.model, t), 0),
+    };
   }
 
   /**

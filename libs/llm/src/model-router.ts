@@ -16,11 +16,19 @@ export class ModelRouter {
     return this.config.llm.resolvedProviders.length > 0;
   }
 
-  /** Where EMBEDDING_MODEL (`provider/model` or a model name) is served, if it is set. */
-  embeddingTarget(): ChainEntry | undefined {
-    const name = this.config.llm.embeddingModel;
+  /**
+   * Where an embedding model (an alias, `provider/model` or model name; EMBEDDING_MODEL when
+   * absent) is served, if one is set. Throws for a name nothing serves.
+   */
+  embeddingTarget(model?: string): ChainEntry | undefined {
+    const name = model ?? this.config.llm.embeddingModel;
     if (!name || !this.hasProviders) return undefined;
     return this.resolve(name)[0];
+  }
+
+  /** The vector size to ask embedding models for (EMBEDDING_DIMENSIONS), if set. */
+  get embeddingDimensions(): number | undefined {
+    return this.config.llm.embeddingDimensions;
   }
 
   /** The name of the first configured provider, if any. */

@@ -9,18 +9,24 @@ import {
   Patch,
   Post,
   Query,
+  Req,
   Res,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBody,
+  ApiExtraModels,
+  ApiConsumes,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal } from '@parley/auth';
-import { CursorQueryDto, type Page } from '@parley/core';
-import type { FastifyReply } from 'fastify';
+import { AppConfig, createValidationPipe, CursorQueryDto, type Page } from '@parley/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parseMetadataField, readUpload } from './documents/document-upload';
 import { DocumentsService, type DocumentView } from './documents/documents.service';
 import {
   AddDocumentDto,
@@ -37,12 +43,15 @@ import {
   KnowledgeBasesService,
   type KnowledgeBaseView,
 } from './knowledge-bases/knowledge-bases.service';
+import { extractDocument } from './extraction/document-extractor';
+import { invalid } from './rag.errors';
 import { SearchService, type SearchResponse } from './search/search.service';
 
 const Id = () => new ParseUUIDPipe();
 
 /** Knowledge bases of your tenant, their documents, and search over them. */
 @ApiTags('knowledge-bases')
+@ApiExtraModels(AddDocumentDto)
 @Authorize({ role: 'member', scope: 'rag:read' })
 @Controller('v1/knowledge-bases')
 export class KnowledgeBasesController {
@@ -51,6 +60,7 @@ export class KnowledgeBasesController {
     private readonly documents: DocumentsService,
     private readonly searcher: SearchService,
     private readonly principal: CurrentPrincipal,
+    private readonly config: AppConfig,
   ) {}
 
   private get tenantId(): string {
@@ -100,17 +110,58 @@ export class KnowledgeBasesController {
   @Authorize({ role: 'member', scope: 'rag:write' })
   @ApiOperation({
     summary:
-      'Add a document as JSON {title, text, metadata}: 202 with status pending while it is ingested; the same content again answers 200 with duplicate: true.',
+      'Add a document: JSON {title, text, metadata}, or a multipart upload with a `file` part (plain text, Markdown, HTML, PDF, JSON or CSV, recognised by content, not by name) and optional `title` and `metadata` (a JSON object) fields. 202 with status pending while it is ingested; the same content again answers 200 with duplicate: true.',
+  })
+  @ApiConsumes('application/json', 'multipart/form-data')
+  @ApiBody({
+    schema: {
+      oneOf: [
+        { $ref: getSchemaPath(AddDocumentDto) },
+        {
+          type: 'object',
+          required: ['file'],
+          properties: {
+            file: { type: 'string', format: 'binary' },
+            title: { type: 'string', description: 'Defaults to the HTML/PDF title or file name.' },
+            metadata: { type: 'string', description: 'A JSON object, e.g. {"source":"wiki"}.' },
+          },
+        },
+      ],
+    },
   })
   @ApiAcceptedResponse({ type: DocumentDto })
   async addDocument(
     @Param('id', Id()) id: string,
-    @Body() body: AddDocumentDto,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DocumentView & { duplicate: boolean }> {
-    const { document, duplicate } = await this.documents.add(this.tenantId, id, body);
+    const input = request.isMultipart()
+      ? await this.fromUpload(request)
+      : ((await bodyPipe.transform(request.body, {
+          type: 'body',
+          metatype: AddDocumentDto,
+        })) as AddDocumentDto);
+    const { document, duplicate } = await this.documents.add(this.tenantId, id, input);
     reply.status(duplicate ? 200 : 202);
     return { ...document, duplicate };
+  }
+
+  /** A multipart upload, its type decided by its content and its text extracted. */
+  private async fromUpload(request: FastifyRequest) {
+    const upload = await readUpload(request, this.config.rag.maxDocumentBytes);
+    const extracted = await extractDocument(upload);
+    const title = (upload.fields.title ?? extracted.title ?? upload.filename ?? '').trim();
+    if (!title || title.length > 500)
+      throw invalid('title', 'give a title of 1 to 500 characters (or upload a file with a name)');
+    return {
+      title,
+      text: extracted.text,
+      contentType: extracted.contentType,
+      metadata: {
+        ...(upload.filename ? { filename: upload.filename } : {}),
+        ...parseMetadataField(upload.fields.metadata),
+      },
+    };
   }
 
   @Get(':id/documents')
@@ -161,14 +212,24 @@ export class KnowledgeBasesController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Search a knowledge base. Lexical (BM25) only so far: `mode` says what ran; results carry the chunk, its document and offsets.',
+      'Search a knowledge base: hybrid (BM25 and vectors fused by reciprocal rank; the default), lexical or vector, with an optional metadata filter and MMR diversity. `mode` says what ran and `notice` why, when that is not what was asked.',
   })
   @ApiOkResponse({ type: SearchResponseDto })
   search(@Param('id', Id()) id: string, @Body() body: SearchDto): Promise<SearchResponse> {
-    return this.searcher.search(this.tenantId, id, {
-      query: body.query,
-      topK: body.topK ?? 5,
-      minScore: body.minScore,
-    });
+    const p = this.principal.get();
+    return this.searcher.search(
+      { tenantId: p.tenantId, userId: p.userId, apiKeyId: p.apiKeyId },
+      id,
+      {
+        query: body.query,
+        topK: body.topK ?? 5,
+        mode: body.mode,
+        filter: body.filter,
+        minScore: body.minScore,
+        diversity: body.diversity,
+      },
+    );
   }
 }
+
+const bodyPipe = createValidationPipe();

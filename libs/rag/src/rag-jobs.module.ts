@@ -1,6 +1,18 @@
 import { Module } from '@nestjs/common';
+import { CostModule } from '@parley/cost';
+import { LlmModule } from '@parley/llm';
+import { vectorStoreProvider } from './adapters/vector-store.provider';
 import { IngestProcessor } from './documents/ingest.processor';
+import { Embedder } from './embedding/embedder.service';
+import { VectorStore } from './ports/vector-store.port';
 
-/** The jobs of retrieval (document ingestion), for the api's in-process workers and apps/worker. */
-@Module({ providers: [IngestProcessor] })
+/**
+ * The jobs of retrieval (document ingestion) with what they need (embeddings, the vector
+ * store), for the api's in-process workers and apps/worker.
+ */
+@Module({
+  imports: [LlmModule, CostModule],
+  providers: [IngestProcessor, Embedder, vectorStoreProvider],
+  exports: [Embedder, VectorStore, LlmModule],
+})
 export class RagJobsModule {}

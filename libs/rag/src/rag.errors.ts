@@ -41,3 +41,14 @@ export class DocumentTooLargeError extends AppError {
 
 export const invalid = (field: string, message: string) =>
   new ValidationFailedError([{ field, messages: [message] }]);
+
+/** Vector search was asked for where it cannot run; says what to configure. */
+export class VectorSearchUnavailableError extends AppError {
+  constructor(reason: string) {
+    super(
+      'VECTOR_SEARCH_UNAVAILABLE',
+      422,
+      `${reason.replace(/; results are lexical only\.$|, so results are lexical only\.$/, '.')} Use mode "lexical" or "hybrid" meanwhile.`,
+    );
+  }
+}

@@ -94,7 +94,11 @@ export class ChatPipeline {
     // Passages from the conversation's knowledge bases, after the system prompt (outside what
     // the prompt-leak check compares with, so quoting a passage is not a leak).
     const context = await this.retrieval.for(
-      conversation.tenantId,
+      {
+        tenantId: conversation.tenantId,
+        userId: input.principal.userId,
+        apiKeyId: input.principal.apiKeyId,
+      },
       conversation.knowledgeBaseIds,
       content,
     );

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@parley/core';
+import type { CostSubject } from '@parley/cost';
 import { countTextTokens, type Passage } from '@parley/llm';
 import { SearchService } from '@parley/rag';
 
@@ -39,13 +40,13 @@ export class RetrievalContext {
   ) {}
 
   async for(
-    tenantId: string,
+    subject: CostSubject,
     knowledgeBaseIds: string[],
     question: string,
   ): Promise<RetrievedContext> {
     if (knowledgeBaseIds.length === 0) return NONE;
     const { passages, versions } = await this.search.retrieve(
-      tenantId,
+      subject,
       knowledgeBaseIds,
       question,
       this.config.rag.topK,

@@ -73,6 +73,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'LLM_API_KEY', path: 'llm.apiKey', secret: true },
   { env: 'LLM_MODEL', path: 'llm.model' },
   { env: 'EMBEDDING_MODEL', path: 'llm.embeddingModel' },
+  { env: 'EMBEDDING_DIMENSIONS', path: 'llm.embeddingDimensions' },
   { env: 'LLM_TIMEOUT_MS', path: 'llm.timeoutMs' },
   { env: 'COST_ALERT_THRESHOLD', path: 'cost.alertThreshold' },
   { env: 'COST_RESERVATION_TIMEOUT_SECONDS', path: 'cost.reservationTimeoutSeconds' },
@@ -86,4 +87,9 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'RAG_MAX_DOCUMENT_BYTES', path: 'rag.maxDocumentBytes' },
   { env: 'RAG_TOP_K', path: 'rag.topK' },
   { env: 'RAG_CONTEXT_TOKENS', path: 'rag.contextTokens' },
+  { env: 'RAG_EMBED_BATCH_SIZE', path: 'rag.embedBatchSize' },
+  { env: 'VECTOR_STORE', path: 'rag.vectorStore' },
+  { env: 'QDRANT_URL', path: 'rag.qdrant.url' },
+  { env: 'QDRANT_API_KEY', path: 'rag.qdrant.apiKey', secret: true },
+  { env: 'QDRANT_COLLECTION_PREFIX', path: 'rag.qdrant.collectionPrefix' },
 ];

@@ -76,6 +76,11 @@ function resolveDerived(
   env: NodeJS.ProcessEnv,
 ): AppConfig {
   const embedded = raw.database.url === undefined;
+  if (raw.rag.vectorStore === 'qdrant' && !raw.rag.qdrant.url)
+    throw new ConfigError(
+      'rag.qdrant.url (env QDRANT_URL)',
+      'VECTOR_STORE is qdrant, so QDRANT_URL must be set (e.g. http://qdrant:6333)',
+    );
   const dataDir = isAbsolute(raw.database.embedded.dataDir)
     ? raw.database.embedded.dataDir
     : resolve(process.cwd(), raw.database.embedded.dataDir);

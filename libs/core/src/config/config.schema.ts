@@ -286,6 +286,25 @@ export const configSchema = z
       /** Passages a chat turn retrieves, and the prompt tokens they may fill. */
       topK: int(1, 50),
       contextTokens: int(50, 100_000),
+      /**
+       * Where chunk vectors live: `auto` is pgvector when the database has the extension, else
+       * none (lexical search only, said at boot and in search responses).
+       */
+      vectorStore: z.enum(['auto', 'pgvector', 'qdrant', 'none'], {
+        error: 'expected auto, pgvector, qdrant or none',
+      }),
+      qdrant: z.strictObject({
+        url: url(['http:', 'https:']),
+        apiKey: optionalString,
+        collectionPrefix: z.string().regex(/^[a-z][a-z0-9_]{0,40}$/, {
+          error: 'expected lower-case letters, digits and underscores',
+        }),
+      }),
+      /** Texts per embedding request during ingestion. */
+      embedBatchSize: int(1, 2048),
+      /** Hybrid search: candidates taken from each ranking, and the RRF constant k. */
+      hybridCandidates: int(10, 1000),
+      rrfK: int(1, 1000),
     }),
     rateLimit: z.strictObject({
       default: rateLimit,
@@ -300,6 +319,16 @@ export const configSchema = z
       apiKey: optionalString,
       model: optionalString,
       embeddingModel: optionalString,
+      /** Asks the embedding model for vectors of this size (models that support `dimensions`). */
+      embeddingDimensions: z.preprocess(
+        (v) => (v === '' || v === null ? undefined : typeof v === 'string' ? Number(v) : v),
+        z
+          .number({ error: 'expected a whole number between 8 and 16000' })
+          .int({ error: 'expected a whole number between 8 and 16000' })
+          .min(8, { error: 'expected a whole number between 8 and 16000' })
+          .max(16_000, { error: 'expected a whole number between 8 and 16000' })
+          .optional(),
+      ),
       providers: z
         .array(
           z.strictObject({

@@ -1,4 +1,5 @@
 import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { WsAdapter } from '@nestjs/platform-ws';
@@ -52,6 +53,16 @@ export async function configureHttpApp(
       },
     });
   }
+  // File uploads (knowledge-base documents): one file per request, parsed only by the routes
+  // that ask for it, so everywhere else a multipart body is refused like any unknown type.
+  await app.register(multipart as never, {
+    limits: {
+      fileSize: config.rag.maxDocumentBytes,
+      files: 1,
+      fields: 10,
+      fieldSize: 64 * 1024,
+    },
+  });
   const allowed = new Set(config.server.corsOrigins);
   app.enableCors({
     // A disallowed origin gets no CORS headers at all, so the browser blocks the response.

@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, decodeCursor, NotFoundError, type Page, toPage } from '@parley/core';
 import { newId } from '@parley/database';
 import { QueueService } from '@parley/queue';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { KnowledgeBasesService } from '../knowledge-bases/knowledge-bases.service';
+import { VectorStore } from '../ports/vector-store.port';
 import { DocumentTooLargeError } from '../rag.errors';
 
 export type DocumentStatus = 'pending' | 'processing' | 'ready' | 'failed';
@@ -69,7 +70,10 @@ export class DocumentsService {
     private readonly config: AppConfig,
     private readonly knowledgeBases: KnowledgeBasesService,
     private readonly queues: QueueService,
+    private readonly vectors: VectorStore,
   ) {}
+
+  private readonly logger = new Logger('Documents');
 
   async add(
     tenantId: string,
@@ -151,6 +155,13 @@ export class DocumentsService {
       if (gone.length === 0) throw new NotFoundError('The document');
       await m.query(REFRESH_STATS, [knowledgeBaseId]);
     });
+    // After the commit: search joins vectors to chunks, so a vector left by a failure here is
+    // never returned; it only wastes space until the knowledge base is deleted.
+    await this.vectors
+      .deleteDocument(tenantId, knowledgeBaseId, id)
+      .catch((e: Error) =>
+        this.logger.warn(`could not delete the vectors of document ${id}: ${e.message}`),
+      );
   }
 
   /** Queues the document for ingestion again (after a failure, or to re-chunk it). */

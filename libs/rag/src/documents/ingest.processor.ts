@@ -1,43 +1,75 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AppError } from '@parley/core';
 import { newId } from '@parley/database';
 import { countTextTokens } from '@parley/llm';
 import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
 import { DataSource } from 'typeorm';
-import { chunkText } from '../chunking/chunker';
+import { type Chunk, chunkText } from '../chunking/chunker';
+import { Embedder } from '../embedding/embedder.service';
+import { VectorStore } from '../ports/vector-store.port';
 import { REFRESH_STATS } from './documents.service';
 
 /** Tokens are counted as the common embedding models do (cl100k). */
 const countTokens = (text: string) => countTextTokens('text-embedding-3-small', text);
 
+interface ClaimedDocument {
+  id: string;
+  tenant_id: string;
+  knowledge_base_id: string;
+  content: string;
+  language: string;
+  chunk_tokens: number;
+  chunk_overlap: number;
+  embedding_model: string | null;
+  embedding_dimensions: number | null;
+}
+
+/** A reason the document itself cannot be ingested: retrying would not help. */
+class DocumentRejected extends Error {}
+
 /**
- * Ingests one document: chunks it and writes the chunks with their text-search vectors, in
- * one transaction that replaces any earlier chunks (so a retried or repeated job is harmless).
- * A document that cannot be ingested is marked `failed` with the reason; a database error is
- * thrown, and BullMQ retries with backoff.
+ * Ingests one document: chunks it, writes the chunks with their text-search postings (replacing
+ * any earlier ones, so a retried job is harmless), embeds them (cached by content, metered by the
+ * cost service) and writes the vectors; only then is the document `ready` and the knowledge
+ * base's version moved on. A document that cannot be ingested (no text, budget exhausted, model
+ * not priced) is marked `failed` with the reason; anything else is thrown so BullMQ retries
+ * with backoff, and on the last attempt the document is marked `failed` with what went wrong.
  */
 @Injectable()
 @QueueProcessor('rag')
 export class IngestProcessor implements JobProcessor<'rag'> {
   private readonly logger = new Logger('Ingest');
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly embedder: Embedder,
+    private readonly vectors: VectorStore,
+  ) {}
 
   async process(job: QueueJob<'rag'>): Promise<QueueResults['rag']> {
     const { documentId } = job.data;
-    const [doc]: {
-      id: string;
-      tenant_id: string;
-      knowledge_base_id: string;
-      content: string;
-      language: string;
-      chunk_tokens: number;
-      chunk_overlap: number;
-    }[] = await this.dataSource.query(
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    try {
+      return await this.ingest(documentId);
+    } catch (error) {
+      const rejected = error instanceof DocumentRejected || error instanceof AppError;
+      if (!rejected && !lastAttempt) throw error;
+      const reason = rejected
+        ? (error as Error).message
+        : `Ingestion failed after ${job.attemptsMade + 1} attempts: ${(error as Error).message}. Re-ingest the document to try again.`;
+      await this.fail(documentId, reason);
+      return { status: 'failed', chunks: 0 };
+    }
+  }
+
+  private async ingest(documentId: string): Promise<QueueResults['rag']> {
+    const [doc]: ClaimedDocument[] = await this.dataSource.query(
       `WITH claimed AS (
          UPDATE kb_documents SET status = 'processing', updated_at = now() WHERE id = $1
          RETURNING id, tenant_id, knowledge_base_id, content
        )
-       SELECT c.*, kb.language, kb.chunk_tokens, kb.chunk_overlap
+       SELECT c.*, kb.language, kb.chunk_tokens, kb.chunk_overlap, kb.embedding_model,
+              kb.embedding_dimensions
          FROM claimed c JOIN knowledge_bases kb ON kb.id = c.knowledge_base_id`,
       [documentId],
     );
@@ -47,40 +79,10 @@ export class IngestProcessor implements JobProcessor<'rag'> {
       overlapTokens: doc.chunk_overlap,
       countTokens,
     });
-    if (chunks.length === 0) {
-      await this.fail(documentId, 'The document has no text to index.');
-      return { status: 'failed', chunks: 0 };
-    }
+    if (chunks.length === 0) throw new DocumentRejected('The document has no text to index.');
+    const ids = await this.writeChunks(doc, chunks);
+    await this.writeVectors(doc, chunks, ids);
     await this.dataSource.transaction(async (m) => {
-      await m.query('DELETE FROM kb_chunks WHERE document_id = $1', [documentId]);
-      await m.query(
-        `INSERT INTO kb_chunks (id, tenant_id, knowledge_base_id, document_id, ordinal, start_offset,
-           end_offset, heading, text, tokens, tsv, length)
-         SELECT x.id, $8, $9, $10, x.ordinal, x.s, x.e, x.heading, x.text, x.tokens, v.tsv,
-                (SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0) FROM unnest(v.tsv) u)
-           FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::int[])
-                  AS x(id, ordinal, s, e, heading, text, tokens),
-                LATERAL (SELECT to_tsvector($11::regconfig, x.text) AS tsv) v`,
-        [
-          chunks.map(() => newId()),
-          chunks.map((c) => c.ordinal),
-          chunks.map((c) => c.start),
-          chunks.map((c) => c.end),
-          chunks.map((c) => c.heading ?? null),
-          chunks.map((c) => c.text),
-          chunks.map((c) => c.tokens),
-          doc.tenant_id,
-          doc.knowledge_base_id,
-          documentId,
-          doc.language,
-        ],
-      );
-      await m.query(
-        `INSERT INTO kb_postings (knowledge_base_id, lexeme, chunk_id, tf, length)
-         SELECT c.knowledge_base_id, u.lexeme, c.id, coalesce(array_length(u.positions, 1), 1), c.length
-           FROM kb_chunks c, unnest(c.tsv) u WHERE c.document_id = $1`,
-        [documentId],
-      );
       await m.query(
         `UPDATE kb_documents SET status = 'ready', error = NULL, chunk_count = $2, updated_at = now() WHERE id = $1`,
         [documentId, chunks.length],
@@ -91,10 +93,103 @@ export class IngestProcessor implements JobProcessor<'rag'> {
     return { status: 'ready', chunks: chunks.length };
   }
 
-  private async fail(documentId: string, error: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE kb_documents SET status = 'failed', error = $2, chunk_count = 0, updated_at = now() WHERE id = $1`,
-      [documentId, error],
+  /** Replaces the document's chunks and postings in one transaction; returns the new chunk ids. */
+  private async writeChunks(doc: ClaimedDocument, chunks: Chunk[]): Promise<string[]> {
+    const ids = chunks.map(() => newId());
+    await this.dataSource.transaction(async (m) => {
+      await m.query('DELETE FROM kb_chunks WHERE document_id = $1', [doc.id]);
+      await m.query(
+        `INSERT INTO kb_chunks (id, tenant_id, knowledge_base_id, document_id, ordinal, start_offset,
+           end_offset, heading, text, tokens, tsv, length)
+         SELECT x.id, $8, $9, $10, x.ordinal, x.s, x.e, x.heading, x.text, x.tokens, v.tsv,
+                (SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0) FROM unnest(v.tsv) u)
+           FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::int[])
+                  AS x(id, ordinal, s, e, heading, text, tokens),
+                LATERAL (SELECT to_tsvector($11::regconfig, x.text) AS tsv) v`,
+        [
+          ids,
+          chunks.map((c) => c.ordinal),
+          chunks.map((c) => c.start),
+          chunks.map((c) => c.end),
+          chunks.map((c) => c.heading ?? null),
+          chunks.map((c) => c.text),
+          chunks.map((c) => c.tokens),
+          doc.tenant_id,
+          doc.knowledge_base_id,
+          doc.id,
+          doc.language,
+        ],
+      );
+      await m.query(
+        `INSERT INTO kb_postings (knowledge_base_id, lexeme, chunk_id, tf, length)
+         SELECT c.knowledge_base_id, u.lexeme, c.id, coalesce(array_length(u.positions, 1), 1), c.length
+           FROM kb_chunks c, unnest(c.tsv) u WHERE c.document_id = $1`,
+        [doc.id],
+      );
+    });
+    return ids;
+  }
+
+  /**
+   * Embeds the chunks and replaces the document's vectors. Skipped when there is no vector store
+   * or no embedding model (retrieval is then lexical only). A knowledge base keeps one vector
+   * size: the first ingestion fixes it, and a model that later answers with another size fails
+   * the document instead of mixing sizes that cannot be compared.
+   */
+  private async writeVectors(doc: ClaimedDocument, chunks: Chunk[], ids: string[]): Promise<void> {
+    const model = this.embedder.modelFor(doc.embedding_model);
+    if (this.vectors.name === 'none' || !model) return;
+    const vectors = await this.embedder.embed(
+      { tenantId: doc.tenant_id },
+      model,
+      chunks.map((c) =>
+        c.heading && !c.text.includes(c.heading) ? `${c.heading}\n${c.text}` : c.text,
+      ),
     );
+    const size = vectors[0]!.length;
+    if (doc.embedding_dimensions !== null && doc.embedding_dimensions !== size)
+      throw new DocumentRejected(
+        `The embedding model answered with ${size}-dimension vectors, but this knowledge base holds ${doc.embedding_dimensions}-dimension vectors. Create a new knowledge base for the new model.`,
+      );
+    if (doc.embedding_dimensions === null)
+      await this.dataSource.query(
+        `UPDATE knowledge_bases SET embedding_dimensions = $2 WHERE id = $1 AND embedding_dimensions IS NULL`,
+        [doc.knowledge_base_id, size],
+      );
+    await this.vectors.deleteDocument(doc.tenant_id, doc.knowledge_base_id, doc.id);
+    await this.vectors.upsert(
+      ids.map((chunkId, i) => ({
+        chunkId,
+        tenantId: doc.tenant_id,
+        knowledgeBaseId: doc.knowledge_base_id,
+        documentId: doc.id,
+        vector: vectors[i]!,
+      })),
+    );
+  }
+
+  /** Marks the document failed and removes what a partial run wrote, so nothing half-indexed is searchable. */
+  private async fail(documentId: string, error: string): Promise<void> {
+    const [doc]: { tenant_id: string; knowledge_base_id: string }[] =
+      await this.dataSource.transaction(async (m) => {
+        const rows: { tenant_id: string; knowledge_base_id: string }[] = await m.query(
+          `UPDATE kb_documents SET status = 'failed', error = $2, chunk_count = 0, updated_at = now()
+            WHERE id = $1 RETURNING tenant_id, knowledge_base_id`,
+          [documentId, error],
+        );
+        const removed: unknown[] = await m.query(
+          `WITH gone AS (DELETE FROM kb_chunks WHERE document_id = $1 RETURNING 1) SELECT * FROM gone`,
+          [documentId],
+        );
+        if (rows[0] && removed.length > 0)
+          await m.query(REFRESH_STATS, [rows[0].knowledge_base_id]);
+        return rows;
+      });
+    if (doc)
+      await this.vectors
+        .deleteDocument(doc.tenant_id, doc.knowledge_base_id, documentId)
+        .catch((e: Error) =>
+          this.logger.warn(`could not delete vectors of ${documentId}: ${e.message}`),
+        );
   }
 }

@@ -57,6 +57,17 @@ export class CreateKnowledgeBaseDto {
   @Min(0)
   @Max(4096)
   chunkOverlap?: number;
+
+  @ApiPropertyOptional({
+    example: 'text-embedding-3-small',
+    description:
+      'Embedding model (alias, `provider/model` or model name) for vector and hybrid search; EMBEDDING_MODEL when absent.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  embeddingModel?: string;
 }
 
 export class UpdateKnowledgeBaseDto {
@@ -81,6 +92,18 @@ export class KnowledgeBaseDto {
   @ApiProperty({ enum: TEXT_SEARCH_LANGUAGES }) language: string;
   @ApiProperty() chunkTokens: number;
   @ApiProperty() chunkOverlap: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Its own embedding model; null means EMBEDDING_MODEL.',
+  })
+  embeddingModel: string | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Vector size, fixed by the first embedded document.',
+  })
+  embeddingDimensions: number | null;
   @ApiProperty({ description: 'Changes whenever the content changes.' }) version: number;
   @ApiProperty() chunkCount: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
@@ -154,16 +177,42 @@ export class SearchDto {
 
   @ApiPropertyOptional({
     enum: ['hybrid', 'lexical', 'vector'],
-    description: 'Only lexical search exists so far; the response says which mode ran.',
+    default: 'hybrid',
+    description:
+      'hybrid fuses BM25 and vector rankings by reciprocal rank; it runs as lexical (and says why in `notice`) where there is no vector store or embedding model. vector there is a 422.',
   })
   @IsOptional()
   @IsIn(['hybrid', 'lexical', 'vector'])
-  mode?: string;
+  mode?: 'hybrid' | 'lexical' | 'vector';
 
-  @ApiPropertyOptional({ description: 'Drop results scoring below this.' })
+  @ApiPropertyOptional({
+    type: Object,
+    example: { lang: 'en', product: 'jackets' },
+    description: 'Only documents whose metadata contains all these key/values (JSON containment).',
+  })
+  @IsOptional()
+  @IsObject()
+  filter?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    description:
+      'Drop results scoring below this (BM25 for lexical, cosine for vector, RRF for hybrid).',
+  })
   @IsOptional()
   @IsNumber()
   minScore?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    description:
+      'Maximal marginal relevance λ: 1 (or absent) ranks by relevance only; lower values skip passages that repeat ones already chosen.',
+  })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  diversity?: number;
 }
 
 export class SearchResultDto {
@@ -175,10 +224,24 @@ export class SearchResultDto {
   @ApiProperty({ description: 'Character offset of the chunk in its document.' }) start: number;
   @ApiProperty() end: number;
   @ApiProperty() text: string;
-  @ApiProperty({ description: 'BM25 score.' }) score: number;
+  @ApiProperty({
+    description:
+      'BM25 (lexical), cosine similarity (vector) or reciprocal-rank-fusion score (hybrid).',
+  })
+  score: number;
+  @ApiPropertyOptional({
+    type: Object,
+    example: { lexical: 1, vector: 3 },
+    description: 'Hybrid only: 1-based rank in each ranking (absent where not found).',
+  })
+  ranks?: { lexical?: number; vector?: number };
 }
 
 export class SearchResponseDto {
-  @ApiProperty({ enum: ['lexical'] }) mode: string;
+  @ApiProperty({ enum: ['hybrid', 'lexical', 'vector'], description: 'The mode that ran.' })
+  mode: string;
+  @ApiProperty({ enum: ['pgvector', 'qdrant', 'none'] }) vectorStore: string;
+  @ApiPropertyOptional({ description: 'Why the mode that ran is not the one asked for.' })
+  notice?: string;
   @ApiProperty({ type: [SearchResultDto] }) results: SearchResultDto[];
 }

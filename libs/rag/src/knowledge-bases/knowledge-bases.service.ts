@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, decodeCursor, NotFoundError, type Page, toPage } from '@parley/core';
 import { newId } from '@parley/database';
+import { ModelRouter } from '@parley/llm';
 import { DataSource } from 'typeorm';
+import { VectorStore } from '../ports/vector-store.port';
 import { invalid, KnowledgeBaseNameTakenError } from '../rag.errors';
 
 export interface KnowledgeBaseView {
@@ -11,6 +13,10 @@ export interface KnowledgeBaseView {
   language: string;
   chunkTokens: number;
   chunkOverlap: number;
+  /** The embedding model (alias or `provider/model`); null means EMBEDDING_MODEL. */
+  embeddingModel: string | null;
+  /** The size of its vectors, fixed by the first document embedded; null before that. */
+  embeddingDimensions: number | null;
   /** Changes whenever the content changes (the chat response cache keys on it). */
   version: number;
   chunkCount: number;
@@ -25,6 +31,8 @@ interface Row {
   language: string;
   chunk_tokens: number;
   chunk_overlap: number;
+  embedding_model: string | null;
+  embedding_dimensions: number | null;
   version: number;
   chunk_count: number;
   created_at: Date;
@@ -32,7 +40,7 @@ interface Row {
 }
 
 const COLUMNS =
-  'id, name, description, language, chunk_tokens, chunk_overlap, version, chunk_count, created_at, updated_at';
+  'id, name, description, language, chunk_tokens, chunk_overlap, embedding_model, embedding_dimensions, version, chunk_count, created_at, updated_at';
 
 const toView = (r: Row): KnowledgeBaseView => ({
   id: r.id,
@@ -41,6 +49,8 @@ const toView = (r: Row): KnowledgeBaseView => ({
   language: r.language,
   chunkTokens: r.chunk_tokens,
   chunkOverlap: r.chunk_overlap,
+  embeddingModel: r.embedding_model,
+  embeddingDimensions: r.embedding_dimensions,
   version: r.version,
   chunkCount: r.chunk_count,
   createdAt: new Date(r.created_at).toISOString(),
@@ -53,6 +63,8 @@ export class KnowledgeBasesService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly vectors: VectorStore,
+    private readonly router: ModelRouter,
   ) {}
 
   async create(
@@ -63,16 +75,19 @@ export class KnowledgeBasesService {
       language?: string;
       chunkTokens?: number;
       chunkOverlap?: number;
+      embeddingModel?: string;
     },
   ): Promise<KnowledgeBaseView> {
+    // An unknown model name is refused now (UNKNOWN_MODEL), not at the first ingestion.
+    if (input.embeddingModel !== undefined) this.router.embeddingTarget(input.embeddingModel);
     const chunkTokens = input.chunkTokens ?? this.config.rag.chunkTokens;
     const chunkOverlap =
       input.chunkOverlap ?? Math.min(this.config.rag.chunkOverlap, Math.floor(chunkTokens / 2));
     if (chunkOverlap >= chunkTokens)
       throw invalid('chunkOverlap', 'chunkOverlap must be smaller than chunkTokens');
     const rows: Row[] = await this.dataSource.query(
-      `INSERT INTO knowledge_bases (id, tenant_id, name, description, language, chunk_tokens, chunk_overlap)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO knowledge_bases (id, tenant_id, name, description, language, chunk_tokens, chunk_overlap, embedding_model)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (tenant_id, name) DO NOTHING
        RETURNING ${COLUMNS}`,
       [
@@ -83,6 +98,7 @@ export class KnowledgeBasesService {
         input.language ?? 'english',
         chunkTokens,
         chunkOverlap,
+        input.embeddingModel ?? null,
       ],
     );
     if (rows.length === 0) throw new KnowledgeBaseNameTakenError(input.name);
@@ -142,5 +158,11 @@ export class KnowledgeBasesService {
       [id, tenantId],
     );
     if (rows.length === 0) throw new NotFoundError('The knowledge base');
+    // Search joins vectors to chunks, so vectors left by a failure here are never returned.
+    await this.vectors
+      .deleteKnowledgeBase(tenantId, id)
+      .catch((e: Error) =>
+        new Logger('KnowledgeBases').warn(`could not delete the vectors of ${id}: ${e.message}`),
+      );
   }
 }

@@ -1,6 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@parley/core';
+import type { CostSubject } from '@parley/cost';
 import { DataSource } from 'typeorm';
-import { KnowledgeBasesService } from '../knowledge-bases/knowledge-bases.service';
+import { Embedder } from '../embedding/embedder.service';
+import {
+  KnowledgeBasesService,
+  type KnowledgeBaseView,
+} from '../knowledge-bases/knowledge-bases.service';
+import { VectorStore } from '../ports/vector-store.port';
+import { VectorSearchUnavailableError } from '../rag.errors';
+import { maximalMarginalRelevance, type Ranked, reciprocalRankFusion } from './fusion';
+import { rankLexically } from './lexical-ranker';
+
+export type SearchMode = 'hybrid' | 'lexical' | 'vector';
 
 export interface SearchResult {
   chunkId: string;
@@ -11,96 +23,210 @@ export interface SearchResult {
   start: number;
   end: number;
   text: string;
+  /** BM25 (lexical), cosine similarity (vector), or the fused RRF score (hybrid). */
   score: number;
+  /** 1-based ranks in the lexical and vector rankings (hybrid only; absent where not found). */
+  ranks?: { lexical?: number; vector?: number };
 }
 
 export interface SearchResponse {
-  /** The mode that actually ran: lexical until vector search lands. */
-  mode: 'lexical';
+  /** The mode that actually ran. */
+  mode: SearchMode;
+  vectorStore: string;
+  /** Why the mode that ran is not the one asked for, when it is not. */
+  notice?: string;
   results: SearchResult[];
 }
 
-/** BM25 parameters of the classic settings for short documents (as in Anserini). */
-const K1 = 0.9;
-const B = 0.4;
+export interface SearchInput {
+  query: string;
+  topK: number;
+  mode?: SearchMode;
+  /** Only chunks of documents whose metadata contains all of these key/values. */
+  filter?: Record<string, unknown>;
+  minScore?: number;
+  /** MMR λ in [0, 1]: 1 is plain relevance; lower trades relevance for variety. */
+  diversity?: number;
+}
+
+const round = (n: number) => Math.round(n * 1_000_000) / 1_000_000;
 
 /**
- * Lexical search with BM25 computed in SQL: the query's lexemes (stemmed and stop-worded in
- * the knowledge base's language, as the chunks were), read from the postings table (term
- * frequency and chunk length per lexeme and chunk), with document frequencies counted from the
- * same postings and the knowledge base's average chunk length. (`ts_rank` has no inverse
- * document frequency.)
+ * Search over one knowledge base (and the chat's retrieval over several): lexical BM25, vector
+ * (cosine, through the VectorStore), or hybrid, which fuses both rankings by reciprocal rank and
+ * may then diversify them by MMR. Without a vector store or an embedding model, hybrid runs as
+ * lexical and says so; asking for vector search then is an error that says what to configure.
  */
 @Injectable()
 export class SearchService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly knowledgeBases: KnowledgeBasesService,
+    private readonly embedder: Embedder,
+    private readonly vectors: VectorStore,
+    private readonly config: AppConfig,
   ) {}
 
   /**
-   * The passages for a chat turn: the best chunks of several knowledge bases (merged by score)
-   * and a fingerprint of their versions, for the response cache.
+   * The passages for a chat turn: the best chunks of several knowledge bases (each ranked in
+   * the best mode it supports, merged by reciprocal rank) and a fingerprint of their versions,
+   * for the response cache.
    */
   async retrieve(
-    tenantId: string,
+    subject: CostSubject,
     knowledgeBaseIds: string[],
     query: string,
     topK: number,
   ): Promise<{ passages: (SearchResult & { knowledgeBaseId: string })[]; versions: string }> {
     const found = await Promise.all(
-      knowledgeBaseIds.map(async (id) => ({
-        id,
-        version: (await this.knowledgeBases.get(tenantId, id)).version,
-        results: (await this.search(tenantId, id, { query, topK })).results,
-      })),
+      knowledgeBaseIds.map(async (id) => {
+        const kb = await this.knowledgeBases.get(subject.tenantId, id);
+        const { results } = await this.searchIn(subject, kb, { query, topK });
+        return { kb, results };
+      }),
     );
-    const passages = found
-      .flatMap((f) => f.results.map((r) => ({ ...r, knowledgeBaseId: f.id })))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, topK);
-    return { passages, versions: found.map((f) => `${f.id}@${f.version}`).join(',') };
+    const byId = new Map(
+      found.flatMap((f) => f.results.map((r) => [r.chunkId, { ...r, knowledgeBaseId: f.kb.id }])),
+    );
+    const merged = reciprocalRankFusion(
+      found.map((f) => f.results.map((r) => ({ id: r.chunkId, score: r.score }))),
+      this.config.rag.rrfK,
+    );
+    return {
+      passages: merged.slice(0, topK).map((m) => byId.get(m.id)!),
+      versions: found.map((f) => `${f.kb.id}@${f.kb.version}`).join(','),
+    };
   }
 
   async search(
+    subject: CostSubject,
+    knowledgeBaseId: string,
+    input: SearchInput,
+  ): Promise<SearchResponse> {
+    const kb = await this.knowledgeBases.get(subject.tenantId, knowledgeBaseId);
+    return this.searchIn(subject, kb, input);
+  }
+
+  private async searchIn(
+    subject: CostSubject,
+    kb: KnowledgeBaseView,
+    input: SearchInput,
+  ): Promise<SearchResponse> {
+    const requested = input.mode ?? 'hybrid';
+    const unavailable = this.whyNoVectors(kb);
+    if (requested === 'vector' && unavailable) throw new VectorSearchUnavailableError(unavailable);
+    const mode: SearchMode = unavailable ? 'lexical' : requested;
+    const diversify = input.diversity !== undefined && input.diversity < 1;
+    // Fusion and MMR choose among more candidates than they return.
+    const candidates =
+      mode === 'hybrid' || diversify
+        ? Math.max(input.topK * (diversify ? 4 : 1), this.config.rag.hybridCandidates)
+        : input.topK;
+
+    const [lexical, vector] = await Promise.all([
+      mode === 'vector'
+        ? undefined
+        : rankLexically(this.dataSource, {
+            tenantId: subject.tenantId,
+            knowledgeBaseId: kb.id,
+            language: kb.language,
+            query: input.query,
+            limit: candidates,
+            filter: input.filter,
+          }),
+      mode === 'lexical' ? undefined : this.rankByVector(subject, kb, input, candidates),
+    ]);
+
+    let ranked: (Ranked & { ranks?: SearchResult['ranks'] })[];
+    if (mode === 'hybrid') {
+      ranked = reciprocalRankFusion([lexical!, vector!], this.config.rag.rrfK).map((f) => ({
+        id: f.id,
+        score: f.score,
+        ranks: { lexical: f.ranks[0], vector: f.ranks[1] },
+      }));
+    } else ranked = (lexical ?? vector)!;
+
+    let results = await this.hydrate(subject.tenantId, kb.id, ranked);
+    if (input.minScore !== undefined) results = results.filter((r) => r.score >= input.minScore!);
+    results = diversify
+      ? maximalMarginalRelevance(results, input.topK, input.diversity!)
+      : results.slice(0, input.topK);
+    return {
+      mode,
+      vectorStore: this.vectors.name,
+      ...(unavailable && requested !== 'lexical' ? { notice: unavailable } : {}),
+      results: results.map((r) => ({ ...r, score: round(r.score) })),
+    };
+  }
+
+  /** Why this knowledge base cannot be searched by vector, or undefined when it can. */
+  private whyNoVectors(kb: KnowledgeBaseView): string | undefined {
+    if (this.vectors.name === 'none')
+      return 'Vector search is off on this server (no vector store: set VECTOR_STORE, or use a database with pgvector); results are lexical only.';
+    if (!this.embedder.modelFor(kb.embeddingModel))
+      return 'No embedding model is configured (EMBEDDING_MODEL), so results are lexical only.';
+    if (kb.embeddingDimensions === null)
+      return 'This knowledge base has no embedded documents yet, so results are lexical only.';
+    return undefined;
+  }
+
+  private async rankByVector(
+    subject: CostSubject,
+    kb: KnowledgeBaseView,
+    input: SearchInput,
+    limit: number,
+  ): Promise<Ranked[]> {
+    const documentIds = input.filter
+      ? await this.documentsMatching(kb.id, input.filter)
+      : undefined;
+    if (documentIds?.length === 0) return [];
+    const vector = await this.embedder.embedQuery(
+      subject,
+      this.embedder.modelFor(kb.embeddingModel)!,
+      input.query,
+    );
+    const hits = await this.vectors.search({
+      tenantId: subject.tenantId,
+      knowledgeBaseId: kb.id,
+      vector,
+      topK: limit,
+      documentIds,
+    });
+    return hits.map((h) => ({ id: h.chunkId, score: h.score }));
+  }
+
+  private async documentsMatching(
+    knowledgeBaseId: string,
+    filter: Record<string, unknown>,
+  ): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM kb_documents WHERE knowledge_base_id = $1 AND metadata @> $2::jsonb`,
+      [knowledgeBaseId, JSON.stringify(filter)],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * The chunks behind ranked ids, in rank order. Read from Postgres (the source of truth), scoped
+   * by tenant and knowledge base, so a stale vector of a deleted chunk never surfaces.
+   */
+  private async hydrate(
     tenantId: string,
     knowledgeBaseId: string,
-    input: { query: string; topK: number; minScore?: number },
-  ): Promise<SearchResponse> {
-    const kb = await this.knowledgeBases.get(tenantId, knowledgeBaseId);
-    const rows: (Omit<SearchResult, 'score'> & { score: number })[] = await this.dataSource.query(
-      `WITH terms AS (
-         SELECT DISTINCT u.lexeme FROM unnest(to_tsvector($3::regconfig, $4)) u
-       ), stats AS (
-         SELECT chunk_count::float8 AS n,
-                CASE WHEN chunk_count > 0 THEN total_length::float8 / chunk_count ELSE 1 END AS avgdl
-           FROM knowledge_bases WHERE id = $1 AND tenant_id = $2
-       ), postings AS (
-         SELECT p.lexeme, p.chunk_id, p.tf::float8 AS tf, p.length
-           FROM kb_postings p
-          WHERE p.knowledge_base_id = $1 AND p.lexeme IN (SELECT lexeme FROM terms)
-       ), df AS (
-         SELECT lexeme, count(*)::float8 AS df FROM postings GROUP BY lexeme
-       ), scored AS (
-         SELECT p.chunk_id AS id, sum(
-                  ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
-                  * p.tf * ($5::float8 + 1) / (p.tf + $5::float8 * (1 - $6::float8 + $6::float8 * p.length / s.avgdl))
-                ) AS score
-           FROM postings p JOIN df USING (lexeme) CROSS JOIN stats s
-          GROUP BY p.chunk_id
-          ORDER BY score DESC
-          LIMIT $7
-       )
-       SELECT c.id AS "chunkId", c.document_id AS "documentId", d.title, d.metadata, c.ordinal,
-              c.start_offset AS start, c.end_offset AS "end", c.text, s.score
-         FROM scored s JOIN kb_chunks c ON c.id = s.id JOIN kb_documents d ON d.id = c.document_id
-        WHERE c.tenant_id = $2
-        ORDER BY s.score DESC, c.id`,
-      [knowledgeBaseId, tenantId, kb.language, input.query, K1, B, input.topK],
+    ranked: (Ranked & { ranks?: SearchResult['ranks'] })[],
+  ): Promise<SearchResult[]> {
+    if (ranked.length === 0) return [];
+    const rows: Omit<SearchResult, 'score' | 'ranks'>[] = await this.dataSource.query(
+      `SELECT c.id AS "chunkId", c.document_id AS "documentId", d.title, d.metadata, c.ordinal,
+              c.start_offset AS start, c.end_offset AS "end", c.text
+         FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
+        WHERE c.id = ANY($1::uuid[]) AND c.tenant_id = $2 AND c.knowledge_base_id = $3`,
+      [ranked.map((r) => r.id), tenantId, knowledgeBaseId],
     );
-    const results = rows
-      .map((r) => ({ ...r, score: Math.round(Number(r.score) * 10_000) / 10_000 }))
-      .filter((r) => input.minScore === undefined || r.score >= input.minScore);
-    return { mode: 'lexical', results };
+    const byId = new Map(rows.map((r) => [r.chunkId, r]));
+    return ranked.flatMap((r) => {
+      const row = byId.get(r.id);
+      return row ? [{ ...row, score: r.score, ...(r.ranks ? { ranks: r.ranks } : {}) }] : [];
+    });
   }
 }
