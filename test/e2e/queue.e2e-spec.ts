@@ -1,5 +1,7 @@
 import { QueueService } from '@parley/queue';
 import { describeWhen, redisConfigured, servicesMode } from '../support/skip';
+import { createTenant, createUser } from '../support/identity';
+import { createKnowledgeBase, waitForDocument } from '../support/knowledge-bases';
 import { spawnDist } from '../support/spawned-process';
 import { createTestApp, testEnv, type TestApp } from '../support/test-app';
 
@@ -72,6 +74,22 @@ describeWhen(servicesMode, 'a separate worker process needs a shared database (s
       const job = await queues.add('system', { kind: 'ping', sentAt: 'now' });
       const result = (await waitForResult(queues, job.id!)) as { processedBy: number };
       expect(result.processedBy).toBe(worker.child.pid);
+    });
+
+    it('ingests the knowledge-base documents the api queues, and serves no API routes', async () => {
+      const member = await createUser(await createTenant(t.app));
+      const kb = await createKnowledgeBase(member.client);
+      const added = await member.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+        title: 'Opening hours',
+        text: 'The shop opens at nine on Saturdays.',
+      });
+      expect(added.status).toBe(202);
+      const doc = await waitForDocument(member.client, kb.id, added.body.id);
+      expect(doc).toMatchObject({ status: 'ready', chunkCount: 1 });
+      const port = await worker.listening;
+      // Cost and identity run inside the worker's jobs, but their routes stay on the api.
+      for (const path of ['/v1/usage', '/v1/admin/budgets', '/v1/auth/login'])
+        expect((await fetch(`http://127.0.0.1:${port}${path}`)).status).toBe(404);
     });
 
     it('exits 0 on SIGTERM', async () => {

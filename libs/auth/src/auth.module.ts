@@ -6,7 +6,7 @@ import { TenantsService } from './admin/tenants.service';
 import { UsersService } from './admin/users.service';
 import { ApiKeyUsageTracker } from './api-keys/api-key-usage.tracker';
 import { ApiKeyService } from './api-keys/api-key.service';
-import { AuditService } from './audit/audit.service';
+import { AuditModule } from './audit/audit.module';
 import { BootstrapService } from './bootstrap/bootstrap.service';
 import { AdminController, TenantsController } from './controllers/admin.controller';
 import { ApiKeysController } from './controllers/api-keys.controller';
@@ -17,7 +17,6 @@ import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { TenantEntity } from './entities/tenant.entity';
 import { UserEntity } from './entities/user.entity';
 import { AuthGuard } from './guards/auth.guard';
-import { CurrentPrincipal } from './guards/current-principal';
 import { PrincipalResolver } from './guards/principal.resolver';
 import { PasswordHasher } from './passwords/password.hasher';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
@@ -42,6 +41,7 @@ import { WebSocketHandshake } from './websocket/handshake';
     ]),
     JwtModule.register({}),
     RateLimitModule,
+    AuditModule,
   ],
   controllers: [AuthController, ApiKeysController, AdminController, TenantsController],
   providers: [
@@ -52,11 +52,9 @@ import { WebSocketHandshake } from './websocket/handshake';
     AuthSecrets,
     AccessTokenService,
     PasswordHasher,
-    CurrentPrincipal,
     PrincipalResolver,
     ApiKeyService,
     ApiKeyUsageTracker,
-    AuditService,
     UsersService,
     TenantsService,
     AuthService,
@@ -65,12 +63,6 @@ import { WebSocketHandshake } from './websocket/handshake';
     BootstrapService,
     WebSocketHandshake,
   ],
-  exports: [
-    CurrentPrincipal,
-    AuditService,
-    WebSocketHandshake,
-    PrincipalResolver,
-    MessageRateLimiter,
-  ],
+  exports: [AuditModule, WebSocketHandshake, PrincipalResolver, MessageRateLimiter],
 })
 export class AuthModule {}

@@ -2,6 +2,7 @@ export * from './auth.constants';
 export * from './auth.errors';
 export * from './auth.module';
 export * from './audit/audit.actions';
+export * from './audit/audit.module';
 export * from './audit/audit.service';
 export * from './guards/authorize.decorator';
 export * from './guards/current-principal';

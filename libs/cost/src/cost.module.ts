@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '@parley/auth';
+import { AuditModule, AuthModule } from '@parley/auth';
 import { CostService } from './admission/cost.service';
 import { ReservationSweeper } from './admission/reservation.sweeper';
 import { SnapshotCache } from './admission/snapshot-cache';
@@ -12,21 +12,37 @@ import { PricingService } from './pricing/pricing.service';
 import { UsageController } from './usage/usage.controller';
 import { UsageReportService } from './usage/usage-report.service';
 
-/** Pricing, budgets with reservations, the usage ledger and its reports. */
+/**
+ * Admission, settlement and pricing without any routes: what a worker needs to meter the paid
+ * calls its jobs make (embeddings while ingesting).
+ */
 @Module({
-  imports: [AuthModule],
-  controllers: [UsageController, CostAdminController],
+  imports: [AuditModule],
   providers: [
     PricingCatalog,
-    PricingService,
     BudgetsService,
     CostService,
     CostMetrics,
     SnapshotCache,
     BudgetAlerts,
     ReservationSweeper,
-    UsageReportService,
   ],
-  exports: [CostService, CostMetrics, ReservationSweeper],
+  exports: [
+    PricingCatalog,
+    BudgetsService,
+    CostService,
+    CostMetrics,
+    ReservationSweeper,
+    SnapshotCache,
+  ],
+})
+export class CostCoreModule {}
+
+/** Pricing, budgets with reservations, the usage ledger and its reports, with their routes. */
+@Module({
+  imports: [AuthModule, CostCoreModule],
+  controllers: [UsageController, CostAdminController],
+  providers: [PricingService, UsageReportService],
+  exports: [CostCoreModule],
 })
 export class CostModule {}

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CostModule } from '@parley/cost';
+import { CostCoreModule } from '@parley/cost';
 import { LlmModule } from '@parley/llm';
 import { vectorStoreProvider } from './adapters/vector-store.provider';
 import { IngestProcessor } from './documents/ingest.processor';
@@ -11,7 +11,7 @@ import { VectorStore } from './ports/vector-store.port';
  * store), for the api's in-process workers and apps/worker.
  */
 @Module({
-  imports: [LlmModule, CostModule],
+  imports: [LlmModule, CostCoreModule],
   providers: [IngestProcessor, Embedder, vectorStoreProvider],
   exports: [Embedder, VectorStore, LlmModule],
 })

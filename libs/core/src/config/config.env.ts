@@ -92,4 +92,6 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'QDRANT_URL', path: 'rag.qdrant.url' },
   { env: 'QDRANT_API_KEY', path: 'rag.qdrant.apiKey', secret: true },
   { env: 'QDRANT_COLLECTION_PREFIX', path: 'rag.qdrant.collectionPrefix' },
+  { env: 'RAG_HYBRID_CANDIDATES', path: 'rag.hybridCandidates' },
+  { env: 'RAG_RRF_K', path: 'rag.rrfK' },
 ];

@@ -79,7 +79,11 @@ export class PricingCatalog implements OnModuleInit {
     kind: 'embedding' | 'speech_to_text' | 'text_to_speech',
     model: string,
   ): UnitPrice | undefined {
-    if (kind === 'embedding') return opt(this.file.embeddings[model]?.perMTok);
+    // An unlisted embedding model is priced like the input tokens of an unlisted chat model.
+    if (kind === 'embedding')
+      return opt(
+        this.file.embeddings[model]?.perMTok ?? this.config.cost.unknownModelPrice.inputPerMTok,
+      );
     if (kind === 'speech_to_text') return opt(this.file.speechToText[model]?.perMinute);
     return opt(this.file.textToSpeech[model]?.perMChars);
   }

@@ -21,11 +21,36 @@ function dimsOf(vector: number[]): number {
 }
 
 /**
+ * The nearest chunks of one tenant's knowledge base, in one statement. The function's own SET
+ * clause turns on pgvector's iterative index scan (≥ 0.8) for this call only, so the scope
+ * filters cannot starve the result list, without a transaction (which on the embedded PGlite
+ * would hold its single session across round trips). The vector size is spliced in as a number:
+ * it is part of the per-size index expression.
+ */
+const NEAREST_CHUNKS_FUNCTION = `
+  CREATE OR REPLACE FUNCTION parley_nearest_chunks(
+    q text, d integer, t uuid, k uuid, docs uuid[], n integer, ef integer
+  ) RETURNS TABLE (chunk_id uuid, distance float8)
+  LANGUAGE plpgsql
+  SET hnsw.iterative_scan = 'relaxed_order'
+  AS $fn$
+  BEGIN
+    PERFORM set_config('hnsw.ef_search', ef::text, true);
+    RETURN QUERY EXECUTE format(
+      'SELECT v.chunk_id, (v.embedding::vector(%1$s) <=> $1::vector(%1$s))::float8
+         FROM kb_vectors v
+        WHERE v.dims = %1$s AND v.tenant_id = $2 AND v.knowledge_base_id = $3
+          AND ($4::uuid[] IS NULL OR v.document_id = ANY($4))
+        ORDER BY v.embedding::vector(%1$s) <=> $1::vector(%1$s)
+        LIMIT $5', d::integer)
+      USING q, t, k, docs, n;
+  END
+  $fn$`;
+
+/**
  * Chunk vectors in pgvector, in the same database as the chunks. Vectors of every size share one
  * table (`dims` says which) with a partial HNSW index (cosine) per size, created the first time
- * that size is written, so a migration never has to know the embedding model. Searches run with
- * pgvector's iterative index scan, so the tenant and knowledge-base filters cannot starve the
- * result list the way a plain filtered HNSW scan does.
+ * that size is written, so a migration never has to know the embedding model.
  */
 export class PgvectorStore extends VectorStore {
   readonly name = 'pgvector';
@@ -62,6 +87,8 @@ export class PgvectorStore extends VectorStore {
     await this.once(
       `CREATE INDEX IF NOT EXISTS kb_vectors_scope ON kb_vectors (knowledge_base_id, tenant_id, document_id)`,
     );
+    await this.dataSource.query(`SELECT '[1]'::vector`); // loads the library, so its settings exist
+    await this.once(NEAREST_CHUNKS_FUNCTION);
   }
 
   async upsert(points: VectorPoint[]): Promise<void> {
@@ -89,34 +116,22 @@ export class PgvectorStore extends VectorStore {
   }
 
   async search(query: VectorQuery): Promise<VectorHit[]> {
-    const d = dimsOf(query.vector);
-    return this.dataSource.transaction(async (m) => {
-      // Keep scanning the index until topK rows pass the filters (pgvector ≥ 0.8).
-      await m.query(
-        `SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
-                set_config('hnsw.ef_search', $1, true)`,
-        [String(Math.min(1000, Math.max(40, query.topK * 2)))],
-      );
-      const rows: { chunk_id: string; distance: number }[] = await m.query(
-        `SELECT chunk_id, embedding::vector(${d}) <=> $1::vector(${d}) AS distance
-           FROM kb_vectors
-          WHERE dims = ${d} AND tenant_id = $2 AND knowledge_base_id = $3
-            AND ($4::uuid[] IS NULL OR document_id = ANY($4))
-          ORDER BY embedding::vector(${d}) <=> $1::vector(${d})
-          LIMIT $5`,
-        [
-          literal(query.vector),
-          query.tenantId,
-          query.knowledgeBaseId,
-          query.documentIds ?? null,
-          query.topK,
-        ],
-      );
-      // relaxed_order may return neighbours slightly out of order.
-      return rows
-        .map((r) => ({ chunkId: r.chunk_id, score: 1 - Number(r.distance) }))
-        .sort((a, b) => b.score - a.score);
-    });
+    const rows: { chunk_id: string; distance: number }[] = await this.dataSource.query(
+      `SELECT chunk_id, distance FROM parley_nearest_chunks($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        literal(query.vector),
+        dimsOf(query.vector),
+        query.tenantId,
+        query.knowledgeBaseId,
+        query.documentIds ?? null,
+        query.topK,
+        Math.min(1000, Math.max(40, query.topK * 2)),
+      ],
+    );
+    // relaxed_order may return neighbours slightly out of order.
+    return rows
+      .map((r) => ({ chunkId: r.chunk_id, score: 1 - Number(r.distance) }))
+      .sort((a, b) => b.score - a.score);
   }
 
   async deleteDocument(
@@ -162,7 +177,9 @@ export class PgvectorStore extends VectorStore {
       await this.dataSource.query(sql);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code !== '23505' && code !== '42P07' && code !== '42710') throw error;
+      // Unique violations and "already exists" from a concurrent CREATE; XX000 is "tuple
+      // concurrently updated" from two CREATE OR REPLACE FUNCTIONs at once.
+      if (!['23505', '42P07', '42710', 'XX000'].includes(code ?? '')) throw error;
     }
   }
 }

@@ -13,7 +13,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
  * content hash per tenant and model (the `embedding_cache` table), so re-ingesting a document or
  * ingesting a chunk that exists elsewhere costs nothing; only misses are sent, in batches, each
  * batch admitted against the budgets and settled to the tokens the provider reports. Query
- * vectors are also kept in a small in-process LRU, so a repeated question skips the database too.
+ * vectors are kept only in a small in-process LRU, so a repeated question costs nothing.
  */
 @Injectable()
 export class Embedder {
@@ -75,7 +75,13 @@ export class Embedder {
     const key = `${subject.tenantId}\u0000${model}\u0000${text}`;
     const hit = this.recentQueries.get(key);
     if (hit) return hit;
-    const [vector] = await this.embed(subject, model, [text]);
+    // Queries skip the database cache: a repeat is caught here, and most questions are new.
+    const [vector] = await this.paidEmbedding(
+      subject,
+      model,
+      this.router.embeddingTarget(model)!.model,
+      [text],
+    );
     this.recentQueries.set(key, vector!);
     return vector!;
   }

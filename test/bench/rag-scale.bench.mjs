@@ -1,0 +1,237 @@
+// Retrieval at scale: ingests N synthetic chunks (100,000 by default) into one knowledge base
+// through the API of a built server (embedded mode with PGlite's pgvector, or --services), with
+// embeddings from the fake upstream (EMBEDDING_DIMENSIONS, 384 by default), then measures search
+// latency for lexical, vector and hybrid at 1 and 16 concurrent clients. Prints JSON.
+//   node scripts/build.mjs && node test/bench/rag-scale.bench.mjs [--chunks 100000] [--dims 384] [--services]
+//
+// The text is synthetic: words drawn from a Zipf distribution over a 30,000-word made-up
+// vocabulary, one ~45-word paragraph per chunk, 100 paragraphs per document. Queries take four
+// words of a random chunk, skipping the 50 most frequent words (which play the part that stop
+// words play in real text, and which Postgres would drop from a real query).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { root, startServer, withServicesDatabase } from './support.mjs';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const CHUNKS = Number(arg('chunks', '100000'));
+const DIMS = Number(arg('dims', '384'));
+const SERVICES = process.argv.includes('--services');
+const PER_DOC = 100;
+const WORDS_PER_CHUNK = 45;
+const VOCABULARY = 30_000;
+const ADMIN = { email: 'bench@parley.test', password: 'bench-password-not-secret' };
+const { FakeLlm } = await import(join(root, 'dist/test/support/fake-llm/index.js'));
+
+/** A seeded generator, so every run ingests the same corpus. */
+function mulberry32(seed) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = mulberry32(7);
+const SYLLABLES = 'ka lo mi ne ru sa te vo zi pa do fe gu hi ja ko li mu na po'.split(' ');
+const vocabulary = Array.from({ length: VOCABULARY }, (_, i) => {
+  let w = '';
+  for (let n = i + 1; n > 0; n = Math.floor(n / SYLLABLES.length))
+    w += SYLLABLES[n % SYLLABLES.length];
+  return `${w}x`; // a letter no stemmer strips, so lexemes stay distinct
+});
+// Zipf (s = 1): cumulative weights for sampling by binary search.
+const cumulative = [];
+vocabulary.reduce((sum, _, i) => (cumulative[i] = sum + 1 / (i + 1)), 0);
+const total = cumulative[cumulative.length - 1];
+const zipfWord = () => {
+  const x = random() * total;
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cumulative[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+};
+const paragraph = () =>
+  `${Array.from({ length: WORDS_PER_CHUNK }, () => vocabulary[zipfWord()]).join(' ')}.`;
+
+const percentile = (sorted, p) =>
+  +sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))].toFixed(1);
+
+async function parley(env) {
+  const fake = await FakeLlm.start();
+  const server = startServer({
+    BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    RATE_LIMIT_DEFAULT: '1000000/60',
+    RATE_LIMIT_AUTH: '1000000/60',
+    WORKERS_IN_PROCESS: 'true',
+    LLM_BASE_URL: fake.url,
+    LLM_MODEL: 'fake-model',
+    LLM_API_KEY: 'sk-bench',
+    EMBEDDING_MODEL: 'fake-embedding',
+    EMBEDDING_DIMENSIONS: String(DIMS),
+    // fake-embedding is not in config/pricing.yaml: price it, so every call is metered.
+    COST_UNKNOWN_MODEL_INPUT_PER_MTOK: '0.02',
+    COST_UNKNOWN_MODEL_OUTPUT_PER_MTOK: '0.02',
+    RAG_MAX_DOCUMENT_BYTES: String(16 * 1024 * 1024),
+    BODY_LIMIT_BYTES: String(16 * 1024 * 1024),
+    ...env,
+  });
+  const base = `http://127.0.0.1:${await server.listening}`;
+  try {
+    const json = async (r) => {
+      const body = await r.json();
+      if (r.status >= 400) throw new Error(`${r.status}: ${JSON.stringify(body)}`);
+      return body;
+    };
+    const { accessToken } = await fetch(`${base}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ADMIN),
+    }).then(json);
+    const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+    const call = (method, path, body) =>
+      fetch(`${base}${path}`, { method, headers, body: body && JSON.stringify(body) }).then(json);
+    // The bench tenant embeds far more than the default daily budget allows.
+    const me = await call('GET', '/v1/auth/me');
+    await call('PUT', '/v1/admin/budgets', {
+      budgets: [{ scope: 'tenant', scopeId: me.tenantId, period: 'day', limitUsd: '100000' }],
+    });
+    // One paragraph per chunk: ~110 tokens each (made-up words take 2-3 tokens), in chunks of 150.
+    const kb = await call('POST', '/v1/knowledge-bases', {
+      name: 'scale',
+      language: 'simple',
+      chunkTokens: 150,
+      chunkOverlap: 0,
+    });
+
+    const documents = Math.ceil(CHUNKS / PER_DOC);
+    const samples = [];
+    const t0 = performance.now();
+    for (let d = 0; d < documents; d += 8) {
+      await Promise.all(
+        Array.from({ length: Math.min(8, documents - d) }, (_, j) => {
+          const paragraphs = Array.from({ length: PER_DOC }, paragraph);
+          if ((d + j) % 10 === 0) samples.push(paragraphs[(d + j) % PER_DOC]);
+          return call('POST', `/v1/knowledge-bases/${kb.id}/documents`, {
+            title: `Document ${d + j}`,
+            text: paragraphs.join('\n\n'),
+            metadata: { n: d + j },
+          });
+        }),
+      );
+    }
+    const uploadSeconds = (performance.now() - t0) / 1000;
+    let status;
+    for (;;) {
+      status = await call('GET', `/v1/knowledge-bases/${kb.id}`);
+      const pending = await pendingCount();
+      if (pending === 0) break;
+      process.stderr.write(`ingested ${status.chunkCount} chunks (${pending} documents to go)\n`);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+    const ingestSeconds = (performance.now() - t0) / 1000;
+    const embeddingCalls = fake.requests.filter((r) => r.path.endsWith('/embeddings'));
+    const embeddingSeconds =
+      embeddingCalls.reduce((s, r) => s + ((r.finishedAt ?? r.receivedAt) - r.receivedAt), 0) /
+      1000;
+
+    async function pendingCount() {
+      let n = 0;
+      let cursor = '';
+      do {
+        const page = await call(
+          'GET',
+          `/v1/knowledge-bases/${kb.id}/documents?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        n += page.items.filter((d) => d.status === 'pending' || d.status === 'processing').length;
+        const failed = page.items.find((d) => d.status === 'failed');
+        if (failed) throw new Error(`document ${failed.title} failed: ${failed.error}`);
+        cursor = page.nextCursor ?? '';
+      } while (cursor);
+      return n;
+    }
+
+    // Queries: four words of a sampled chunk, outside the 50 most frequent.
+    const frequent = new Set(vocabulary.slice(0, 50));
+    const queries = Array.from({ length: 400 }, (_, i) => {
+      const words = samples[i % samples.length]
+        .replace('.', '')
+        .split(' ')
+        .filter((w) => !frequent.has(w));
+      return Array.from({ length: 4 }, () => words[Math.floor(random() * words.length)]).join(' ');
+    });
+
+    const measure = async (mode, clients, perClient) => {
+      const latencies = [];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          for (let i = 0; i < perClient; i++) {
+            const query = queries[next++ % queries.length];
+            const s0 = performance.now();
+            const res = await call('POST', `/v1/knowledge-bases/${kb.id}/search`, {
+              query,
+              topK: 10,
+              mode,
+            });
+            latencies.push(performance.now() - s0);
+            if (res.mode !== mode) throw new Error(`asked for ${mode}, ran ${res.mode}`);
+          }
+        }),
+      );
+      latencies.sort((a, b) => a - b);
+      return { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) };
+    };
+    const search = {};
+    for (const mode of ['lexical', 'vector', 'hybrid']) {
+      await measure(mode, 4, 5); // warm-up: caches, plans, the query-embedding LRU stays cold below
+      search[mode] = {
+        '1 client': await measure(mode, 1, 60),
+        '16 clients': await measure(mode, 16, 20),
+      };
+    }
+    return {
+      chunks: status.chunkCount,
+      documents,
+      dimensions: DIMS,
+      vectorStore: (
+        await call('POST', `/v1/knowledge-bases/${kb.id}/search`, { query: 'x', mode: 'vector' })
+      ).vectorStore,
+      ingest: {
+        uploadSeconds: +uploadSeconds.toFixed(1),
+        seconds: +ingestSeconds.toFixed(1),
+        chunksPerSecond: +(status.chunkCount / ingestSeconds).toFixed(1),
+        fakeEmbeddingSeconds: +embeddingSeconds.toFixed(1),
+        chunksPerSecondExcludingEmbedding: +(
+          status.chunkCount / Math.max(0.001, ingestSeconds - embeddingSeconds)
+        ).toFixed(1),
+      },
+      searchMs: search,
+    };
+  } finally {
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+    await fake.close();
+  }
+}
+
+let result;
+if (SERVICES) result = await withServicesDatabase((env) => parley(env));
+else {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  try {
+    result = await parley({ PGLITE_DATA_DIR: join(dir, 'pglite') });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+console.log(JSON.stringify({ mode: SERVICES ? 'services' : 'embedded', ...result }, null, 2));
