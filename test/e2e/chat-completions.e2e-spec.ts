@@ -1,6 +1,7 @@
 import OpenAI, { APIError } from 'openai';
 import { FakeLlm } from '../support/fake-llm';
 import { Client, createApiKey, createTenant, type TestTenant } from '../support/identity';
+import { openAiClientFor } from '../support/openai-client';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const REPLY = 'Your booking for two nights is confirmed.';
@@ -17,12 +18,10 @@ describe('POST /v1/chat/completions with the official openai client', () => {
     t = await createTestApp({
       env: { LLM_BASE_URL: fake.url, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-upstream' },
     });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
     tenant = await createTenant(t.app);
     const { key } = await createApiKey(tenant.admin.client, ['chat']);
     bot = new Client(t.app, key);
-    const port = (t.app.getHttpServer().address() as { port: number }).port;
-    client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: key, maxRetries: 0 });
+    client = await openAiClientFor(t, key);
   });
   afterAll(async () => {
     await t?.close();

@@ -1,10 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BrokenCircuitError } from 'cockatiel';
 import { APIError, APIUserAbortError } from 'openai';
-import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
 import { extractiveAnswer } from './extractive-responder';
 import { LlmRequestRejectedError, LlmStreamInterruptedError } from './llm.errors';
-import type { ChatRequest, ChatStreamEvent, FinishReason, TokenUsage } from './llm.types';
+import type {
+  ChatMessage,
+  ChatRequest,
+  ChatStreamEvent,
+  FinishReason,
+  TokenUsage,
+} from './llm.types';
 import { type ChainEntry, ModelRouter } from './model-router';
 import { isTransient } from './provider-policy';
 import { ProviderRegistry } from './provider-registry';
@@ -157,7 +166,8 @@ export class LlmGateway {
         const stream = await provider.client.chat.completions.create(
           {
             model: entry.model,
-            messages: request.messages,
+            messages: request.messages.map(toOpenAiMessage),
+            ...toolParams(request),
             stream: true,
             stream_options: { include_usage: true },
             ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
@@ -173,7 +183,13 @@ export class LlmGateway {
           if (next.done) break;
           pending.push(next.value);
           const choice = next.value.choices[0];
-          if (choice?.delta?.content || choice?.finish_reason || next.value.usage) break;
+          if (
+            choice?.delta?.content ||
+            choice?.delta?.tool_calls?.length ||
+            choice?.finish_reason ||
+            next.value.usage
+          )
+            break;
         }
         return { iterator, pending };
       } catch (error) {
@@ -200,13 +216,17 @@ export class LlmGateway {
         text += choice.delta.content;
         yield { type: 'delta', text: choice.delta.content };
       }
-      if (choice?.finish_reason)
-        finishReason =
-          choice.finish_reason === 'length'
-            ? 'length'
-            : choice.finish_reason === 'content_filter'
-              ? 'content_filter'
-              : 'stop';
+      for (const call of choice?.delta?.tool_calls ?? []) {
+        text += call.function?.arguments ?? '';
+        yield {
+          type: 'tool_call',
+          index: call.index,
+          ...(call.id ? { id: call.id } : {}),
+          ...(call.function?.name ? { name: call.function.name } : {}),
+          arguments: call.function?.arguments ?? '',
+        };
+      }
+      if (choice?.finish_reason) finishReason = toFinishReason(choice.finish_reason);
       if (chunk.usage)
         usage = {
           promptTokens: chunk.usage.prompt_tokens,
@@ -234,4 +254,55 @@ export class LlmGateway {
     };
     yield { type: 'done', finishReason, usage };
   }
+}
+
+const toFinishReason = (reason: string): FinishReason =>
+  reason === 'length' || reason === 'content_filter' || reason === 'tool_calls'
+    ? reason
+    : reason === 'function_call'
+      ? 'tool_calls'
+      : 'stop';
+
+/** Parley's message as OpenAI's chat API takes it (tool calls and tool results included). */
+function toOpenAiMessage(m: ChatMessage): ChatCompletionMessageParam {
+  if (m.role === 'tool')
+    return { role: 'tool', tool_call_id: m.toolCallId ?? '', content: m.content };
+  if (m.role === 'assistant' && m.toolCalls?.length)
+    return {
+      role: 'assistant',
+      content: m.content || null,
+      tool_calls: m.toolCalls.map((c) => ({
+        id: c.id,
+        type: 'function' as const,
+        function: { name: c.name, arguments: c.arguments },
+      })),
+    };
+  return { role: m.role, content: m.content } as ChatCompletionMessageParam;
+}
+
+function toolParams(request: ChatRequest) {
+  if (!request.tools?.length) return {};
+  const choice = request.toolChoice;
+  return {
+    tools: request.tools.map((t) => ({
+      type: 'function' as const,
+      function: {
+        name: t.name,
+        ...(t.description !== undefined ? { description: t.description } : {}),
+        ...(t.parameters !== undefined ? { parameters: t.parameters } : {}),
+        ...(t.strict !== undefined ? { strict: t.strict } : {}),
+      },
+    })),
+    ...(choice === undefined
+      ? {}
+      : {
+          tool_choice:
+            typeof choice === 'string'
+              ? choice
+              : { type: 'function' as const, function: { name: choice.name } },
+        }),
+    ...(request.parallelToolCalls !== undefined
+      ? { parallel_tool_calls: request.parallelToolCalls }
+      : {}),
+  };
 }

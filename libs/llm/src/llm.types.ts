@@ -1,9 +1,31 @@
-export type ChatRole = 'system' | 'user' | 'assistant';
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
+
+/** A function call the model asked for; `arguments` is the JSON text the model wrote. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
 
 export interface ChatMessage {
   role: ChatRole;
   content: string;
+  /** On an assistant message: the calls it asked for. */
+  toolCalls?: ToolCall[];
+  /** On a tool message: the call it answers. */
+  toolCallId?: string;
 }
+
+/** A function the model may call (OpenAI's `tools[].function`). */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments. */
+  parameters?: Record<string, unknown>;
+  strict?: boolean;
+}
+
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
 
 /** A retrieved passage the answer may draw on; the extractive responder quotes these. */
 export interface Passage {
@@ -21,6 +43,9 @@ export interface ChatRequest {
   /** An opaque end-user id passed to the provider for abuse monitoring. */
   user?: string;
   passages?: Passage[];
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
 }
 
 export interface TokenUsage {
@@ -30,7 +55,8 @@ export interface TokenUsage {
   cachedPromptTokens?: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'content_filter' | 'aborted' | 'error';
+export type FinishReason =
+  'stop' | 'length' | 'content_filter' | 'tool_calls' | 'aborted' | 'error';
 
 /** What answered: the provider and model actually used after fallbacks. */
 export interface Responder {
@@ -43,6 +69,11 @@ export interface Responder {
 export type ChatStreamEvent =
   | { type: 'start'; responder: Responder }
   | { type: 'delta'; text: string }
+  /**
+   * A piece of a tool call, as streamed: the first piece of call `index` carries its id and
+   * name, later ones more of its arguments.
+   */
+  | { type: 'tool_call'; index: number; id?: string; name?: string; arguments: string }
   | { type: 'done'; finishReason: FinishReason; usage: TokenUsage };
 
 export interface ChatResult extends Responder {

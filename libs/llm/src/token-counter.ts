@@ -1,6 +1,6 @@
 import { countTokens as cl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens as o200k } from 'gpt-tokenizer/encoding/o200k_base';
-import type { ChatMessage } from './llm.types';
+import type { ChatMessage, ToolDefinition } from './llm.types';
 
 /**
  * Token counts by model family with gpt-tokenizer: o200k_base for the GPT-4o/4.1/5 and o-series
@@ -21,9 +21,21 @@ const REPLY_PRIMING = 3;
 
 export function countMessageTokens(model: string, messages: ChatMessage[]): number {
   return messages.reduce(
-    (sum, m) => sum + PER_MESSAGE + countTextTokens(model, m.content),
+    (sum, m) =>
+      sum +
+      PER_MESSAGE +
+      countTextTokens(model, m.content) +
+      (m.toolCalls ?? []).reduce(
+        (n, c) => n + PER_MESSAGE + countTextTokens(model, `${c.name}${c.arguments}`),
+        0,
+      ),
     REPLY_PRIMING,
   );
+}
+
+/** Tool definitions count as prompt text (the provider renders them into the prompt). */
+export function countToolTokens(model: string, tools: ToolDefinition[] | undefined): number {
+  return tools?.length ? countTextTokens(model, JSON.stringify(tools)) : 0;
 }
 
 export function tokenizerFamily(model: string): 'o200k' | 'cl100k' | 'estimate' {

@@ -17,7 +17,7 @@ import {
   usage,
   type ChatIdentity,
 } from './fake-llm.responses';
-import type { ResolvedOptions } from './fake-llm.scenarios';
+import type { ResolvedOptions, ScriptedToolCall } from './fake-llm.scenarios';
 import { countTokens, limitTokens, promptTokens, textParts, tokenize } from './fake-llm.tokens';
 
 export const DEFAULT_TRANSCRIPTION = 'fake transcription';
@@ -38,6 +38,7 @@ export interface EndpointContext {
   /** destroys the socket on purpose (not counted as a client abort) */
   drop(): void;
   takeReply(model: string | undefined): string | undefined;
+  takeToolCalls(model: string | undefined): ScriptedToolCall[] | undefined;
   seenModels(): string[];
 }
 
@@ -52,6 +53,8 @@ export const chatCompletions: Endpoint = async (ctx) => {
   if (typeof body?.model !== 'string') return badRequest(ctx, 'you must provide a model parameter');
   if (!Array.isArray(body.messages)) return badRequest(ctx, "'messages' is a required property");
 
+  const scriptedCalls = ctx.takeToolCalls(body.model);
+  if (scriptedCalls) return toolCallReply(ctx, scriptedCalls);
   const reply = ctx.takeReply(body.model) ?? ctx.options.reply;
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const { pieces, truncated } = limitTokens(tokenize(reply), maxTokens);
@@ -112,6 +115,85 @@ export const chatCompletions: Endpoint = async (ctx) => {
   tail += sseData('[DONE]');
   res.end(tail);
 };
+
+/** A reply that calls tools: ids `call_<seq>_<n>`, finish_reason `tool_calls`. */
+async function toolCallReply(ctx: EndpointContext, scripted: ScriptedToolCall[]): Promise<void> {
+  const { body, res } = ctx;
+  if (!Array.isArray(body.tools) || body.tools.length === 0)
+    return badRequest(ctx, 'the fake was scripted to call tools, but the request sent no tools');
+  const calls = scripted.map((c, i) => ({
+    id: `call_${ctx.seq}_${i}`,
+    type: 'function' as const,
+    function: {
+      name: c.name,
+      arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments),
+    },
+  }));
+  const tokens = usage(
+    promptTokens(body.messages),
+    calls.reduce((n, c) => n + countTokens(c.function.arguments) + 1, 0),
+  );
+  const who: ChatIdentity = {
+    id: `chatcmpl-fake-${ctx.seq}`,
+    created: nowSeconds(),
+    model: body.model,
+  };
+  if (!(await delay(ctx.options.ttftMs, ctx.signal))) return;
+  if (body.stream !== true) {
+    const completion = chatCompletion(who, '', 'tool_calls', tokens);
+    const message = completion.choices[0]!.message as Record<string, unknown>;
+    message.content = null;
+    message.tool_calls = calls;
+    return sendJson(res, 200, completion);
+  }
+  const includeUsage = body.stream_options?.include_usage === true;
+  const perChunkUsage = includeUsage ? null : undefined;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  let out = sseData(
+    chatChunk(
+      who,
+      { delta: { role: 'assistant', content: null }, finishReason: null },
+      perChunkUsage,
+    ),
+  );
+  calls.forEach((c, index) => {
+    const half = Math.ceil(c.function.arguments.length / 2);
+    out += sseData(
+      chatChunk(
+        who,
+        {
+          delta: {
+            tool_calls: [
+              {
+                index,
+                id: c.id,
+                type: 'function',
+                function: { name: c.function.name, arguments: c.function.arguments.slice(0, half) },
+              },
+            ],
+          },
+          finishReason: null,
+        },
+        perChunkUsage,
+      ),
+    );
+    out += sseData(
+      chatChunk(
+        who,
+        {
+          delta: {
+            tool_calls: [{ index, function: { arguments: c.function.arguments.slice(half) } }],
+          },
+          finishReason: null,
+        },
+        perChunkUsage,
+      ),
+    );
+  });
+  out += sseData(chatChunk(who, { delta: {}, finishReason: 'tool_calls' }, perChunkUsage));
+  if (includeUsage) out += sseData(chatChunk(who, null, tokens));
+  res.end(out + sseData('[DONE]'));
+}
 
 /** Strings pass through; token-id arrays (which the real API accepts) become their text. */
 function inputTexts(input: unknown): string[] | undefined {

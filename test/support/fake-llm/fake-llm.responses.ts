@@ -1,7 +1,7 @@
 /** Response bodies in the shapes the OpenAI API returns. Pure functions, no I/O. */
 import type { ModerationResult } from './fake-llm.moderation';
 
-export type FinishReason = 'stop' | 'length';
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
 export interface Usage {
   prompt_tokens: number;

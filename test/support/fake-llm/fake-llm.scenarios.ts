@@ -24,6 +24,12 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   usage: null,
 };
 
+/** A tool call the fake model makes; `arguments` is JSON text (an object is stringified). */
+export interface ScriptedToolCall {
+  name: string;
+  arguments: string | Record<string, unknown>;
+}
+
 export type Fault =
   | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: unknown }
   | { kind: 'hang' }

@@ -26,6 +26,7 @@ import {
   type FakeLlmOptions,
   type RecordedRequest,
   type ResolvedOptions,
+  type ScriptedToolCall,
 } from './fake-llm.scenarios';
 
 const ROUTES: Record<string, Endpoint> = {
@@ -47,6 +48,7 @@ export class FakeLlm {
   private options: ResolvedOptions;
   private readonly faults = new ScriptQueue<Fault>();
   private readonly replies = new ScriptQueue<string>();
+  private readonly toolCalls = new ScriptQueue<ScriptedToolCall[]>();
   private readonly seenModels = new Set<string>();
   private readonly sockets = new Set<Socket>();
   private readonly inFlight = new Set<AbortController>();
@@ -102,6 +104,14 @@ export class FakeLlm {
     this.replies.push(text, opts);
   }
 
+  /**
+   * Scripts the next chat reply(ies) to `model` (or any model) as tool calls instead of text:
+   * finish_reason `tool_calls`, and in a stream each call's arguments arrive in two pieces.
+   */
+  toolCallsNext(calls: ScriptedToolCall[], opts: { model?: string; times?: number } = {}): void {
+    this.toolCalls.push(calls, opts);
+  }
+
   async waitForRequest(
     pred: (r: RecordedRequest) => boolean = () => true,
     timeoutMs = 5000,
@@ -127,6 +137,7 @@ export class FakeLlm {
   reset(): void {
     this.faults.clear();
     this.replies.clear();
+    this.toolCalls.clear();
     this.requests.length = 0;
     this.seenModels.clear();
     this.options = this.startOptions;
@@ -246,6 +257,7 @@ export class FakeLlm {
       dropAfterChunks,
       drop,
       takeReply: (m) => this.replies.take(m),
+      takeToolCalls: (m) => this.toolCalls.take(m),
       seenModels: () => [...this.seenModels],
     };
     await endpoint(ctx);

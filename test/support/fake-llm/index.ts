@@ -1,2 +1,7 @@
 export { FakeLlm } from './fake-llm.server';
-export type { Fault, FakeLlmOptions, RecordedRequest } from './fake-llm.scenarios';
+export type {
+  Fault,
+  FakeLlmOptions,
+  RecordedRequest,
+  ScriptedToolCall,
+} from './fake-llm.scenarios';

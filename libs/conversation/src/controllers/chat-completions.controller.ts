@@ -6,9 +6,12 @@ import { CostService, type UsageOutcome } from '@parley/cost';
 import {
   CallerAbortedError,
   type ChatMessage,
+  type ChatRequest,
   LlmGateway,
   type Responder,
   type TokenUsage,
+  type ToolCall,
+  type ToolChoice,
 } from '@parley/llm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConversationsService } from '../conversations.service';
@@ -25,6 +28,7 @@ import { IdempotencyService } from '../idempotency/idempotency.service';
 type Event =
   | { type: 'start'; responder: Responder }
   | { type: 'delta'; text: string }
+  | { type: 'tool_call'; index: number; id?: string; name?: string; arguments: string }
   | { type: 'done'; usage: TokenUsage; finishReason: string };
 
 /**
@@ -101,12 +105,14 @@ export class ChatCompletionsController {
       text: '',
       finish: 'stop',
       usage: { promptTokens: 0, completionTokens: 0 },
+      toolCalls: [] as ToolCall[],
     };
     const tracked = async function* (this: ChatCompletionsController): AsyncGenerator<Event> {
       try {
         for await (const e of events) {
           if (e.type === 'start') answer.model = e.responder.model;
           else if (e.type === 'delta') answer.text += e.text;
+          else if (e.type === 'tool_call') addToolCallPiece(answer.toolCalls, e);
           else {
             answer.finish = openAiFinish(e.finishReason);
             answer.usage = e.usage;
@@ -146,6 +152,21 @@ export class ChatCompletionsController {
         const e = step.value;
         if (e.type === 'start') write(chunk({ role: 'assistant', content: '' }, null));
         else if (e.type === 'delta') write(chunk({ content: e.text }, null));
+        else if (e.type === 'tool_call')
+          write(
+            chunk(
+              {
+                tool_calls: [
+                  {
+                    index: e.index,
+                    ...(e.id ? { id: e.id, type: 'function' } : {}),
+                    function: { ...(e.name ? { name: e.name } : {}), arguments: e.arguments },
+                  },
+                ],
+              },
+              null,
+            ),
+          );
         else {
           write(chunk({}, openAiFinish(e.finishReason)));
           if (includeUsage) write({ ...chunk({}, null), choices: [], usage: usageOf(e.usage) });
@@ -172,11 +193,13 @@ export class ChatCompletionsController {
       body.max_completion_tokens ?? body.max_tokens ?? this.config.conversation.defaultMaxTokens;
     const conversationId = body.metadata?.conversation_id;
     const principal = this.principal.get();
+    const tools = toTools(body);
     if (!conversationId) {
-      // The same guardrails as a conversation turn: every user message is checked (and
-      // redacted), the first system message carries the leak canary, the answer is checked.
+      // The same guardrails as a conversation turn: every user message and every tool result
+      // (untrusted text too) is checked and redacted, the first system message carries the
+      // leak canary, the answer is checked.
       const system = messages.find((m) => m.role === 'system');
-      const users = messages.filter((m) => m.role === 'user');
+      const users = messages.filter((m) => m.role === 'user' || m.role === 'tool');
       const guard = await this.guards.begin(
         principal.tenantId,
         users.map((m) => m.content),
@@ -185,7 +208,7 @@ export class ChatCompletionsController {
       const sent = messages.map((m) =>
         m === system
           ? { ...m, content: guard.system! }
-          : m.role === 'user'
+          : m.role === 'user' || m.role === 'tool'
             ? { ...m, content: guard.texts[users.indexOf(m)]! }
             : m,
       );
@@ -195,6 +218,7 @@ export class ChatCompletionsController {
         body.model,
         sent,
         maxTokens,
+        { tools: tools?.tools },
       );
       const { llm, cost, metering, logger } = this;
       const started = Date.now();
@@ -211,12 +235,14 @@ export class ChatCompletionsController {
               maxTokens,
               temperature: body.temperature,
               user: body.user,
+              ...tools,
             },
             AbortSignal.any([signal, guard.abort.signal]),
           );
           for await (const e of guard.guard(upstream)) {
             if (e.type === 'start') responder = e.responder;
             else if (e.type === 'delta') text += e.text;
+            else if (e.type === 'tool_call') text += e.arguments;
             else usage = e.usage;
             yield e;
           }
@@ -240,6 +266,15 @@ export class ChatCompletionsController {
         }
       })();
     }
+    if (tools)
+      throw new ValidationFailedError([
+        {
+          field: 'tools',
+          messages: [
+            'tools cannot be combined with metadata.conversation_id: send the whole exchange without it to run your own tools',
+          ],
+        },
+      ]);
     const { conversation, history } = await this.conversations.getForTurn(
       principal,
       String(conversationId),
@@ -280,6 +315,8 @@ export class ChatCompletionsController {
 }
 
 function toChatMessage(m: ChatCompletionMessageDto, index: number): ChatMessage {
+  const invalid = (field: string, message: string) =>
+    new ValidationFailedError([{ field: `messages.${index}.${field}`, messages: [message] }]);
   let content: string;
   if (typeof m.content === 'string') content = m.content;
   else if (
@@ -289,15 +326,81 @@ function toChatMessage(m: ChatCompletionMessageDto, index: number): ChatMessage 
     content = m.content
       .map((p) => (p.type === 'text' && typeof p.text === 'string' ? p.text : ''))
       .join('');
+  } else if ((m.content === null || m.content === undefined) && m.tool_calls?.length) {
+    content = ''; // an assistant message that only calls tools
   } else {
+    throw invalid('content', 'content must be a string or an array of {type, text} parts');
+  }
+  if (m.tool_calls?.length && m.role !== 'assistant')
+    throw invalid('tool_calls', 'only assistant messages carry tool_calls');
+  if (m.role === 'tool') {
+    if (!m.tool_call_id)
+      throw invalid('tool_call_id', 'a tool message needs the tool_call_id of the call it answers');
+    return { role: 'tool', content, toolCallId: m.tool_call_id };
+  }
+  if (m.role === 'assistant' && m.tool_calls?.length)
+    return {
+      role: 'assistant',
+      content,
+      toolCalls: m.tool_calls.map((c) => ({
+        id: c.id,
+        name: c.function.name,
+        arguments: c.function.arguments,
+      })),
+    };
+  return { role: m.role === 'developer' ? 'system' : m.role, content };
+}
+
+/** The client's own tools for the gateway, or undefined when it sent none. */
+function toTools(
+  body: ChatCompletionRequestDto,
+): Pick<ChatRequest, 'tools' | 'toolChoice' | 'parallelToolCalls'> | undefined {
+  const choice = body.tool_choice;
+  if (!body.tools?.length) {
+    if (choice !== undefined && choice !== 'none' && choice !== 'auto')
+      throw new ValidationFailedError([
+        { field: 'tool_choice', messages: ['tool_choice names a tool, but tools is empty'] },
+      ]);
+    return undefined;
+  }
+  const tools = body.tools.map((t) => ({ ...t.function }));
+  const names = new Set(tools.map((t) => t.name));
+  if (names.size !== tools.length)
+    throw new ValidationFailedError([
+      { field: 'tools', messages: ['each tool needs a name of its own'] },
+    ]);
+  let toolChoice: ToolChoice | undefined;
+  if (choice === undefined || choice === 'none' || choice === 'auto' || choice === 'required')
+    toolChoice = choice;
+  else if (
+    typeof choice === 'object' &&
+    choice !== null &&
+    choice.type === 'function' &&
+    typeof choice.function?.name === 'string' &&
+    names.has(choice.function.name)
+  )
+    toolChoice = { name: choice.function.name };
+  else
     throw new ValidationFailedError([
       {
-        field: `messages.${index}.content`,
-        messages: ['content must be a string or an array of {type, text} parts'],
+        field: 'tool_choice',
+        messages: [
+          'tool_choice must be "none", "auto", "required" or {"type": "function", "function": {"name": <one of tools>}}',
+        ],
       },
     ]);
-  }
-  return { role: m.role === 'developer' ? 'system' : m.role, content };
+  return { tools, toolChoice, parallelToolCalls: body.parallel_tool_calls };
+}
+
+/** Adds one streamed piece to the calls it belongs to (by index). */
+function addToolCallPiece(
+  calls: ToolCall[],
+  piece: { index: number; id?: string; name?: string; arguments: string },
+): void {
+  const call = (calls[piece.index] ??= { id: '', name: '', arguments: '' });
+  if (piece.id) call.id = piece.id;
+  if (piece.name) call.name += piece.name;
+  call.arguments += piece.arguments;
 }
 
 interface Completion {
@@ -307,7 +410,16 @@ interface Completion {
   model: string;
   choices: {
     index: number;
-    message: { role: 'assistant'; content: string; refusal: null };
+    message: {
+      role: 'assistant';
+      content: string | null;
+      refusal: null;
+      tool_calls?: {
+        id: string;
+        type: 'function';
+        function: { name: string; arguments: string };
+      }[];
+    };
     finish_reason: string;
     logprobs: null;
   }[];
@@ -322,7 +434,9 @@ function toCompletion(a: {
   text: string;
   finish: string;
   usage: TokenUsage;
+  toolCalls: ToolCall[];
 }): Completion {
+  const calls = a.toolCalls.filter(Boolean);
   return {
     id: a.id,
     object: 'chat.completion',
@@ -331,7 +445,21 @@ function toCompletion(a: {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: a.text, refusal: null },
+        message: {
+          role: 'assistant',
+          // OpenAI sends null content on a message that only calls tools.
+          content: a.text === '' && calls.length > 0 ? null : a.text,
+          refusal: null,
+          ...(calls.length > 0
+            ? {
+                tool_calls: calls.map((c) => ({
+                  id: c.id,
+                  type: 'function' as const,
+                  function: { name: c.name, arguments: c.arguments },
+                })),
+              }
+            : {}),
+        },
         finish_reason: a.finish,
         logprobs: null,
       },
@@ -347,7 +475,16 @@ async function* replayCompletion(c: Completion): AsyncGenerator<Event> {
     type: 'start',
     responder: { provider: 'parley', model: c.model, extractive: c.model === 'parley-extractive' },
   };
-  yield { type: 'delta', text: c.choices[0]!.message.content };
+  const message = c.choices[0]!.message;
+  if (message.content) yield { type: 'delta', text: message.content };
+  for (const [index, call] of (message.tool_calls ?? []).entries())
+    yield {
+      type: 'tool_call',
+      index,
+      id: call.id,
+      name: call.function.name,
+      arguments: call.function.arguments,
+    };
   yield {
     type: 'done',
     finishReason: c.choices[0]!.finish_reason,
@@ -356,7 +493,7 @@ async function* replayCompletion(c: Completion): AsyncGenerator<Event> {
 }
 
 const openAiFinish = (reason: string): string =>
-  reason === 'length' || reason === 'content_filter' ? reason : 'stop';
+  reason === 'length' || reason === 'content_filter' || reason === 'tool_calls' ? reason : 'stop';
 
 const usageOf = (u: TokenUsage) => ({
   prompt_tokens: u.promptTokens,

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   Allow,
+  ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsBoolean,
@@ -11,28 +12,101 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  Matches,
   Max,
   MaxLength,
   Min,
+  MinLength,
   ValidateNested,
   Equals,
 } from 'class-validator';
 
-export class ChatCompletionMessageDto {
-  @ApiProperty({ enum: ['system', 'developer', 'user', 'assistant'] })
-  @IsIn(['system', 'developer', 'user', 'assistant'], {
-    message: 'role must be system, developer, user or assistant (tool calls are not supported yet)',
-  })
-  role: 'system' | 'developer' | 'user' | 'assistant';
+const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const FUNCTION_NAME_MESSAGE = 'a function name is 1 to 64 letters, digits, _ or -';
 
-  @ApiProperty({
-    description: 'Text, or an array of parts of which the `text` ones are used.',
+export class ToolCallFunctionDto {
+  @ApiProperty()
+  @IsString()
+  @Matches(FUNCTION_NAME, { message: FUNCTION_NAME_MESSAGE })
+  name: string;
+  @ApiProperty({ description: 'The arguments as JSON text.' })
+  @IsString()
+  @MaxLength(100_000)
+  arguments: string;
+}
+
+export class ToolCallDto {
+  @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) id: string;
+  @ApiProperty({ enum: ['function'] })
+  @Equals('function', { message: "type must be 'function'" })
+  type: 'function';
+  @ApiProperty({ type: ToolCallFunctionDto })
+  @ValidateNested()
+  @Type(() => ToolCallFunctionDto)
+  function: ToolCallFunctionDto;
+}
+
+export class ChatCompletionMessageDto {
+  @ApiProperty({ enum: ['system', 'developer', 'user', 'assistant', 'tool'] })
+  @IsIn(['system', 'developer', 'user', 'assistant', 'tool'], {
+    message: 'role must be system, developer, user, assistant or tool',
+  })
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+
+  @ApiPropertyOptional({
+    description:
+      'Text, or an array of parts of which the `text` ones are used; null on an assistant message that only calls tools.',
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }],
+    nullable: true,
   })
   @Allow()
-  content: string | { type: string; text?: string }[];
+  content?: string | { type: string; text?: string }[] | null;
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) name?: string;
+
+  @ApiPropertyOptional({ type: [ToolCallDto], description: 'On assistant messages.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(128)
+  @ValidateNested({ each: true })
+  @Type(() => ToolCallDto)
+  tool_calls?: ToolCallDto[];
+
+  // Sent back by clients that echo an assistant message as they received it; accepted, unused.
+  @IsOptional() @Allow() refusal?: string | null;
+  @IsOptional() @Allow() annotations?: unknown[];
+  @IsOptional() @Allow() audio?: unknown;
+  @IsOptional() @Allow() function_call?: unknown;
+
+  @ApiPropertyOptional({ description: 'On tool messages: the call this result answers.' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  tool_call_id?: string;
+}
+
+export class FunctionDefinitionDto {
+  @ApiProperty()
+  @IsString()
+  @Matches(FUNCTION_NAME, { message: FUNCTION_NAME_MESSAGE })
+  name: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(4096) description?: string;
+  @ApiPropertyOptional({ type: Object, description: 'JSON Schema of the arguments.' })
+  @IsOptional()
+  @IsObject()
+  parameters?: Record<string, unknown>;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() strict?: boolean;
+}
+
+export class ToolDto {
+  @ApiProperty({ enum: ['function'] })
+  @Equals('function', { message: "type must be 'function'" })
+  type: 'function';
+  @ApiProperty({ type: FunctionDefinitionDto })
+  @ValidateNested()
+  @Type(() => FunctionDefinitionDto)
+  function: FunctionDefinitionDto;
 }
 
 export class StreamOptionsDto {
@@ -55,6 +129,28 @@ export class ChatCompletionRequestDto {
   @ValidateNested({ each: true })
   @Type(() => ChatCompletionMessageDto)
   messages: ChatCompletionMessageDto[];
+
+  @ApiPropertyOptional({
+    type: [ToolDto],
+    description:
+      'Your own functions, passed to the model unchanged; its tool_calls come back to you to run (send the results as role "tool" messages).',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(128)
+  @ValidateNested({ each: true })
+  @Type(() => ToolDto)
+  tools?: ToolDto[];
+
+  @ApiPropertyOptional({
+    description: '"none", "auto", "required", or {"type": "function", "function": {"name": …}}.',
+    oneOf: [{ type: 'string', enum: ['none', 'auto', 'required'] }, { type: 'object' }],
+  })
+  @IsOptional()
+  @Allow()
+  tool_choice?: 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() parallel_tool_calls?: boolean;
 
   @ApiPropertyOptional() @IsOptional() @IsBoolean() stream?: boolean;
   @ApiPropertyOptional({ type: StreamOptionsDto })

@@ -3,7 +3,9 @@ import type { Principal } from '@parley/auth';
 import { type Admission, CostService, type UsageOutcome } from '@parley/cost';
 import {
   type ChatMessage,
+  type ToolDefinition,
   countMessageTokens,
+  countToolTokens,
   countTextTokens,
   LlmGateway,
   type Responder,
@@ -42,16 +44,20 @@ export class ChatMetering {
     model: string,
     messages: ChatMessage[],
     maxOutputTokens: number,
-    /** The prompt's tokens as already counted for `model` (the memory window does). */
-    counted?: number,
+    options: {
+      /** The prompt's tokens as already counted for `model` (the memory window does). */
+      counted?: number;
+      /** Tool definitions sent with the prompt (they are prompt tokens too). */
+      tools?: ToolDefinition[];
+    } = {},
   ): Promise<Admission> {
     // Counted once per tokenizer family, not once per model of the chain.
     const counts = new Map<string, number>();
-    if (counted !== undefined) counts.set(tokenizerFamily(model), counted);
+    if (options.counted !== undefined) counts.set(tokenizerFamily(model), options.counted);
     const count = (m: string) => {
       const family = tokenizerFamily(m);
       if (!counts.has(family)) counts.set(family, countMessageTokens(m, messages));
-      return counts.get(family)!;
+      return counts.get(family)! + countToolTokens(m, options.tools);
     };
     return this.cost.admitChat({
       subject: subjectOf(principal),

@@ -158,7 +158,7 @@ export class ChatPipeline {
       model,
       window.messages,
       maxTokens,
-      window.tokens,
+      { counted: window.tokens },
     );
     let firstTokenMs: number | null = null;
     let responder: Responder | undefined;
@@ -205,10 +205,11 @@ export class ChatPipeline {
           firstTokenMs ??= Date.now() - started;
           text += event.text;
           yield event;
-        } else {
+        } else if (event.type === 'done') {
           usage = event.usage;
           finishReason = event.finishReason;
         }
+        // A conversation turn sends no tools, so the model cannot call any here.
       }
     } catch (error) {
       // Before the model answered, no message is stored: the request simply failed, and its

@@ -123,7 +123,8 @@ export class TurnGuard {
     event: ChatStreamEvent,
     output: OutputGuard | undefined,
   ): Generator<ChatStreamEvent> {
-    if (!output || event.type === 'start') {
+    // Tool calls are the client's to run (and its tool results come back as checked input).
+    if (!output || event.type === 'start' || event.type === 'tool_call') {
       yield event;
       return;
     }
