@@ -20,10 +20,14 @@ export class KbVectors1763900010000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, model, content_hash)
       )`);
+    // Which model (provider/model@size) and vector size the knowledge base was embedded with:
+    // fixed by its first embedded document, so vectors of two models are never mixed.
     await q.query(`ALTER TABLE knowledge_bases ADD COLUMN embedding_dimensions integer`);
+    await q.query(`ALTER TABLE knowledge_bases ADD COLUMN embedding_signature text`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE knowledge_bases DROP COLUMN embedding_signature');
     await q.query('ALTER TABLE knowledge_bases DROP COLUMN embedding_dimensions');
     await q.query('DROP TABLE embedding_cache');
   }

@@ -186,6 +186,23 @@ describe('knowledge-base documents uploaded as files', () => {
     });
     expect(badMeta.status).toBe(400);
     expect(JSON.stringify(badMeta.body)).toContain('metadata must be a JSON object');
+    // A multipart body busboy cannot read is a 400, not a 500.
+    for (const body of [
+      { type: 'multipart/form-data', payload: 'no boundary here' },
+      {
+        type: 'multipart/form-data; boundary=x',
+        payload:
+          '--x\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\ncut sho',
+      },
+    ]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/v1/knowledge-bases/${kb}/documents`,
+        payload: body.payload,
+        headers: { 'content-type': body.type, authorization: `Bearer ${member.client.credential}` },
+      });
+      expect({ type: body.type, status: res.statusCode }).toEqual({ type: body.type, status: 400 });
+    }
     // The JSON form is still validated as before.
     const json = await member.client.post(`/v1/knowledge-bases/${kb}/documents`, {
       title: 'x',

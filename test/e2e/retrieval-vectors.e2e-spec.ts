@@ -12,6 +12,7 @@ import {
 import { createKnowledgeBase, fakeLlmEnv, waitForDocument } from '../support/knowledge-bases';
 import { NO_PGVECTOR_REASON, pgvectorAvailable } from '../support/pgvector';
 import { describeWhen } from '../support/skip';
+import { createTestDatabase } from '../support/test-database';
 import { createTestApp, ROOT, type TestApp } from '../support/test-app';
 
 /** A small corpus where the lexical and vector rankings of one question differ. */
@@ -249,6 +250,39 @@ describeWhen(pgvectorAvailable(), `vector and hybrid retrieval: ${NO_PGVECTOR_RE
       }
     });
 
+    it('refuses to re-ingest a document while it is being ingested, and cleans up after a delete mid-ingestion', async () => {
+      const kb = await createKb();
+      fake.reset();
+      // The first embedding call hangs until its per-attempt timeout; the retry answers.
+      fake.failNext({ kind: 'hang' }, { model: 'fake-embedding' });
+      const added = await member.client.post(`/v1/knowledge-bases/${kb}/documents`, {
+        title: 'Slow',
+        text: `Embedding this takes a while. ${Math.random()}`,
+      });
+      for (let i = 0; i < 50; i++) {
+        const doc = await member.client.get(`/v1/knowledge-bases/${kb}/documents/${added.body.id}`);
+        if (doc.body.status === 'processing') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const busy = await member.client.post(
+        `/v1/knowledge-bases/${kb}/documents/${added.body.id}/reingest`,
+      );
+      expect(busy.status).toBe(409);
+      expect(busy.body.detail).toMatch(/being ingested/);
+      // Deleted while its embedding call hangs: once the job finishes, no vector is left behind.
+      expect(
+        (await member.client.delete(`/v1/knowledge-bases/${kb}/documents/${added.body.id}`)).status,
+      ).toBe(204);
+      await fake.waitForRequest(
+        (r) => r.path.endsWith('/embeddings') && r.finishedAt !== undefined,
+        10_000,
+      );
+      for (let i = 0; i < 50 && (await store.count(tenant.id, kb)) > 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await store.count(tenant.id, kb)).toBe(0);
+    });
+
     it('answers chat from hybrid retrieval with citations', async () => {
       const kb = await createKb();
       for (const doc of CORPUS) await addDoc(kb, doc);
@@ -264,6 +298,93 @@ describeWhen(pgvectorAvailable(), `vector and hybrid retrieval: ${NO_PGVECTOR_RE
       expect(JSON.stringify(chat.body.messages)).toContain('[1] Refunds');
       // The question itself was embedded for the vector half of retrieval.
       expect(embeddedTexts()).toContain('When are refunds paid after the parcel arrives?');
+    });
+
+    it('answers lexically when the embedding model fails, and says so', async () => {
+      const kb = await createKb();
+      await addDoc(kb, CORPUS[0]!);
+      fake.reset();
+      fake.failNext({ kind: 'status', status: 500 }, { model: 'fake-embedding', times: 50 });
+      const hybrid = await search(kb, { query: `refunds paid ${Math.random()}` });
+      expect(hybrid.status).toBe(200);
+      expect(hybrid.body).toMatchObject({
+        mode: 'lexical',
+        notice: expect.stringMatching(/failed/),
+      });
+      expect(hybrid.body.results[0].title).toBe('Refunds');
+      const vector = await search(kb, { query: `refunds ${Math.random()}`, mode: 'vector' });
+      expect(vector.status).toBe(503);
+      expect(vector.body.code).toBe('VECTOR_SEARCH_FAILED');
+      // Chat still answers, from the lexical passages.
+      const conv = await member.client.post('/v1/conversations', { knowledgeBaseIds: [kb] });
+      const turn = await member.client.post(`/v1/conversations/${conv.body.id}/messages`, {
+        content: `When are refunds paid? ${Math.random()}`,
+      });
+      expect(turn.status).toBe(201);
+      expect(turn.body.assistantMessage.citations[0].title).toBe('Refunds');
+      fake.reset();
+      // Let the provider's breaker close again for whatever runs next.
+      await new Promise((r) => setTimeout(r, 1100));
+    });
+
+    it('treats an empty filter as none and refuses NUL in filters', async () => {
+      const kb = await createKb();
+      await addDoc(kb, CORPUS[2]!);
+      const all = await search(kb, { query: 'warranty', filter: {} });
+      expect(all.body.results).toHaveLength(1);
+      const nul = await search(kb, { query: 'warranty', filter: { k: 'a\u0000b' } });
+      expect(nul.status).toBe(400);
+      expect(JSON.stringify(nul.body)).toContain('NUL');
+    });
+  },
+);
+
+describeWhen(pgvectorAvailable(), `embedding model pinning: ${NO_PGVECTOR_REASON}`)(
+  'a knowledge base keeps the embedding model it was built with',
+  () => {
+    it('refuses to mix vectors of another model, and searches lexically meanwhile', async () => {
+      const fake = await FakeLlm.start();
+      const database = await createTestDatabase();
+      const boot = (model: string) =>
+        createTestApp({
+          database,
+          env: { WORKERS_IN_PROCESS: 'true', ...fakeLlmEnv(fake.url, { EMBEDDING_MODEL: model }) },
+        });
+      try {
+        let t = await boot('fake-embedding');
+        const tenant = await createTenant(t.app);
+        const kb = await createKnowledgeBase(tenant.admin.client);
+        const doc = await tenant.admin.client.post(
+          `/v1/knowledge-bases/${kb.id}/documents`,
+          CORPUS[0],
+        );
+        expect((await waitForDocument(tenant.admin.client, kb.id, doc.body.id)).status).toBe(
+          'ready',
+        );
+        expect((await tenant.admin.client.get(`/v1/knowledge-bases/${kb.id}`)).body).toMatchObject({
+          embeddingSignature: 'env/fake-embedding',
+          embeddingDimensions: 64,
+        });
+        await t.close();
+
+        // The operator switches EMBEDDING_MODEL: the old vectors are not comparable any more.
+        t = await boot('fake-embedding-2');
+        const client = new Client(
+          t.app,
+          (await login(t.app, tenant.admin.email, tenant.admin.password, tenant.name)).accessToken,
+        );
+        const res = await client.post(`/v1/knowledge-bases/${kb.id}/search`, { query: 'refunds' });
+        expect(res.body).toMatchObject({ mode: 'lexical' });
+        expect(res.body.notice).toContain('embedded with env/fake-embedding');
+        const added = await client.post(`/v1/knowledge-bases/${kb.id}/documents`, CORPUS[1]);
+        const failed = await waitForDocument(client, kb.id, added.body.id);
+        expect(failed).toMatchObject({ status: 'failed' });
+        expect(failed.error).toMatch(/cannot be mixed/);
+        await t.close();
+      } finally {
+        await database.drop();
+        await fake.close();
+      }
     });
   },
 );

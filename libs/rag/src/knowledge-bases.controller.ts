@@ -150,7 +150,9 @@ export class KnowledgeBasesController {
   private async fromUpload(request: FastifyRequest) {
     const upload = await readUpload(request, this.config.rag.maxDocumentBytes);
     const extracted = await extractDocument(upload);
-    const title = (upload.fields.title ?? extracted.title ?? upload.filename ?? '').trim();
+    const title = [upload.fields.title, extracted.title, upload.filename]
+      .map((t) => t?.trim())
+      .find(Boolean);
     if (!title || title.length > 500)
       throw invalid('title', 'give a title of 1 to 500 characters (or upload a file with a name)');
     return {

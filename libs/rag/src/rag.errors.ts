@@ -52,3 +52,26 @@ export class VectorSearchUnavailableError extends AppError {
     );
   }
 }
+
+/** A re-ingest asked for while the document is being ingested. */
+export class DocumentBusyError extends AppError {
+  constructor() {
+    super(
+      'CONFLICT',
+      409,
+      'The document is being ingested right now; re-ingest it once its status is ready or failed.',
+    );
+  }
+}
+
+/** The embedding model or the vector store failed while a vector search needed it. */
+export class VectorSearchFailedError extends AppError {
+  constructor() {
+    super(
+      'VECTOR_SEARCH_FAILED',
+      503,
+      'The embedding model or the vector store did not answer, so vector search could not run. Try again shortly, or use mode "hybrid" (which falls back to lexical) or "lexical".',
+      { logLevel: 'warn' },
+    );
+  }
+}

@@ -53,8 +53,8 @@ export async function configureHttpApp(
       },
     });
   }
-  // File uploads (knowledge-base documents): one file per request, parsed only by the routes
-  // that ask for it, so everywhere else a multipart body is refused like any unknown type.
+  // File uploads (knowledge-base documents): one file per request. Only routes that read the
+  // parts accept them; elsewhere a multipart body fails validation like an empty one.
   await app.register(multipart as never, {
     limits: {
       fileSize: config.rag.maxDocumentBytes,

@@ -8,6 +8,7 @@ import {
 } from '../ports/vector-store.port';
 
 const BATCH = 500;
+const HNSW_MAX_DIMENSIONS = 2000;
 
 /** `[0.1,0.2,…]`, pgvector's text form. */
 const literal = (v: number[]) => `[${v.join(',')}]`;
@@ -74,7 +75,22 @@ export class PgvectorStore extends VectorStore {
       throw new Error(
         'VECTOR_STORE is pgvector, but this PostgreSQL server has no pgvector extension. Install it on the server (e.g. the postgresql-<version>-pgvector package), or set VECTOR_STORE=qdrant with QDRANT_URL, or VECTOR_STORE=none for lexical search only.',
       );
-    await this.once(`CREATE EXTENSION IF NOT EXISTS vector`);
+    try {
+      await this.once(`CREATE EXTENSION IF NOT EXISTS vector`);
+    } catch (error) {
+      throw new Error(
+        `pgvector is available on this PostgreSQL server, but it could not be enabled (${(error as Error).message}). Have an administrator run CREATE EXTENSION vector in this database, or set VECTOR_STORE=qdrant or none.`,
+        { cause: error },
+      );
+    }
+    const [{ version }]: { version: string }[] = await this.dataSource.query(
+      `SELECT extversion AS version FROM pg_extension WHERE extname = 'vector'`,
+    );
+    const [major, minor] = version.split('.').map(Number);
+    if (major! === 0 && minor! < 8)
+      throw new Error(
+        `pgvector ${version} is too old: Parley needs 0.8 or newer (iterative index scans keep tenant-filtered searches complete). Run ALTER EXTENSION vector UPDATE after upgrading the package, or set VECTOR_STORE=qdrant or none.`,
+      );
     await this.once(`
       CREATE TABLE IF NOT EXISTS kb_vectors (
         chunk_id uuid PRIMARY KEY,
@@ -88,7 +104,13 @@ export class PgvectorStore extends VectorStore {
       `CREATE INDEX IF NOT EXISTS kb_vectors_scope ON kb_vectors (knowledge_base_id, tenant_id, document_id)`,
     );
     await this.dataSource.query(`SELECT '[1]'::vector`); // loads the library, so its settings exist
-    await this.once(NEAREST_CHUNKS_FUNCTION);
+    try {
+      await this.dataSource.query(NEAREST_CHUNKS_FUNCTION);
+    } catch (error) {
+      // Two instances replacing the function at once: "tuple concurrently updated". Once more.
+      if ((error as { code?: string }).code !== 'XX000') throw error;
+      await this.dataSource.query(NEAREST_CHUNKS_FUNCTION);
+    }
   }
 
   async upsert(points: VectorPoint[]): Promise<void> {
@@ -163,6 +185,15 @@ export class PgvectorStore extends VectorStore {
   /** The HNSW index for one vector size, built (or extended) by the ingestion job, never at boot. */
   private async ensureIndex(d: number): Promise<void> {
     if (this.indexed.has(d)) return;
+    if (d > HNSW_MAX_DIMENSIONS) {
+      // pgvector's HNSW takes at most 2000 dimensions of `vector`: such vectors are searched
+      // exactly (slower on large knowledge bases; EMBEDDING_DIMENSIONS can ask for fewer).
+      this.logger.warn(
+        `${d}-dimension vectors are beyond HNSW's ${HNSW_MAX_DIMENSIONS}: they are searched without an index; set EMBEDDING_DIMENSIONS to ${HNSW_MAX_DIMENSIONS} or fewer for indexed search`,
+      );
+      this.indexed.add(d);
+      return;
+    }
     await this.once(
       `CREATE INDEX IF NOT EXISTS kb_vectors_hnsw_${d} ON kb_vectors
          USING hnsw ((embedding::vector(${d})) vector_cosine_ops) WHERE dims = ${d}`,
@@ -177,9 +208,8 @@ export class PgvectorStore extends VectorStore {
       await this.dataSource.query(sql);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      // Unique violations and "already exists" from a concurrent CREATE; XX000 is "tuple
-      // concurrently updated" from two CREATE OR REPLACE FUNCTIONs at once.
-      if (!['23505', '42P07', '42710', 'XX000'].includes(code ?? '')) throw error;
+      // Unique violations and "already exists" from a concurrent CREATE.
+      if (!['23505', '42P07', '42710'].includes(code ?? '')) throw error;
     }
   }
 }

@@ -17,6 +17,7 @@ export interface QdrantVectorStoreOptions {
 /** 256 × 1536 floats is ~4 MB of JSON, well under Qdrant's 32 MB default request limit. */
 const UPSERT_BATCH = 256;
 /** Boot must not hang for the client's default 300 s when the server does not answer. */
+const REQUEST_TIMEOUT_MS = 10_000;
 const INIT_TIMEOUT_MS = 10_000;
 const INDEXED_FIELDS = ['tenant_id', 'knowledge_base_id', 'document_id'] as const;
 
@@ -47,7 +48,13 @@ export class QdrantVectorStore extends VectorStore {
     // one place that talks to the server at boot and reports failure.
     this.client =
       client ??
-      new QdrantClient({ url: options.url, apiKey: options.apiKey, checkCompatibility: false });
+      new QdrantClient({
+        url: options.url,
+        apiKey: options.apiKey,
+        checkCompatibility: false,
+        // A hung Qdrant fails a search in seconds (and hybrid answers lexically), not minutes.
+        timeout: REQUEST_TIMEOUT_MS,
+      });
   }
 
   async init(): Promise<void> {
@@ -70,6 +77,13 @@ export class QdrantVectorStore extends VectorStore {
     } finally {
       clearTimeout(timer);
     }
+    // The Query API (1.10) and tenant-optimised payload indexes (1.11) are used.
+    const { version } = await this.client.versionInfo();
+    const [major, minor] = version.split('.').map(Number);
+    if (major! < 1 || (major === 1 && minor! < 11))
+      throw new Error(
+        `Qdrant at ${this.safeUrl()} is version ${version}; Parley needs 1.11 or newer. Upgrade Qdrant, or set VECTOR_STORE=pgvector.`,
+      );
   }
 
   async upsert(points: VectorPoint[]): Promise<void> {

@@ -29,6 +29,7 @@ export const vectorStoreProvider: Provider = {
   inject: [AppConfig, DataSource],
   useFactory: async (config: AppConfig, dataSource: DataSource): Promise<VectorStore> => {
     const { vectorStore, qdrant } = config.rag;
+    const logger = new Logger('VectorStore');
     let store: VectorStore;
     if (vectorStore === 'qdrant')
       store = new QdrantVectorStore({
@@ -36,14 +37,23 @@ export const vectorStoreProvider: Provider = {
         apiKey: qdrant.apiKey,
         collectionPrefix: qdrant.collectionPrefix,
       });
-    else if (
-      vectorStore === 'pgvector' ||
-      (vectorStore === 'auto' && (await PgvectorStore.available(dataSource)))
-    )
-      store = new PgvectorStore(dataSource);
-    else {
+    else if (vectorStore === 'pgvector') store = new PgvectorStore(dataSource);
+    else if (vectorStore === 'auto' && (await PgvectorStore.available(dataSource))) {
+      // auto: pgvector when it works here; anything in the way (rights, an old version) is
+      // said once and retrieval stays lexical, instead of stopping boot.
+      const pgvector = new PgvectorStore(dataSource);
+      try {
+        await pgvector.init();
+        return pgvector;
+      } catch (error) {
+        logger.warn(
+          `${(error as Error).message} Retrieval is lexical only (VECTOR_STORE is auto).`,
+        );
+        return new NoVectorStore();
+      }
+    } else {
       if (vectorStore === 'auto')
-        new Logger('VectorStore').warn(
+        logger.warn(
           'This database has no pgvector and VECTOR_STORE is auto: retrieval is lexical only. Install pgvector or set VECTOR_STORE=qdrant for vector and hybrid search.',
         );
       store = new NoVectorStore();

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { AppError } from '@parley/core';
 import { DocumentTooLargeError, invalid } from '../rag.errors';
 
 export interface Upload {
@@ -25,17 +26,23 @@ export async function readUpload(request: FastifyRequest, limit: number): Promis
           filename: part.filename || undefined,
           declaredType: part.mimetype || undefined,
         };
-      } else fields[part.fieldname] = String(part.value);
+      } else {
+        if (part.valueTruncated)
+          throw invalid(part.fieldname, `the ${part.fieldname} field is longer than 64 KiB`);
+        // A field sent as application/json arrives parsed; keep its JSON text.
+        fields[part.fieldname] =
+          typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
+      }
     }
   } catch (error) {
+    if (error instanceof AppError) throw error;
     const code = (error as { code?: string }).code;
     if (code === 'FST_REQ_FILE_TOO_LARGE') throw new DocumentTooLargeError(limit);
     if (code === 'FST_FILES_LIMIT') throw invalid('file', 'send exactly one file per request');
     if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT')
       throw invalid('fields', 'too many form fields; send file, and optionally title and metadata');
-    if (code?.startsWith('FST_'))
-      throw invalid('file', `the multipart body could not be read (${(error as Error).message})`);
-    throw error;
+    // Anything else is a body busboy could not parse (no boundary, cut short, …).
+    throw invalid('file', `the multipart body could not be read (${(error as Error).message})`);
   }
   if (!file) throw invalid('file', 'a multipart upload needs a file part named "file"');
   return { ...file, fields };

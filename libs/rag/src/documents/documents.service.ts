@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { KnowledgeBasesService } from '../knowledge-bases/knowledge-bases.service';
 import { VectorStore } from '../ports/vector-store.port';
-import { DocumentTooLargeError } from '../rag.errors';
+import { DocumentBusyError, DocumentTooLargeError, invalid } from '../rag.errors';
 
 export type DocumentStatus = 'pending' | 'processing' | 'ready' | 'failed';
 
@@ -86,6 +86,10 @@ export class DocumentsService {
     },
   ): Promise<{ document: DocumentView; duplicate: boolean }> {
     await this.knowledgeBases.get(tenantId, knowledgeBaseId);
+    // PostgreSQL text cannot hold NUL; in a document it carries no meaning, so it is dropped.
+    input = { ...input, text: input.text.replaceAll('\u0000', '') };
+    if (input.metadata && JSON.stringify(input.metadata).includes('\\u0000'))
+      throw invalid('metadata', 'metadata must not contain NUL characters');
     const size = Buffer.byteLength(input.text, 'utf8');
     if (size > this.config.rag.maxDocumentBytes)
       throw new DocumentTooLargeError(this.config.rag.maxDocumentBytes);
@@ -166,14 +170,20 @@ export class DocumentsService {
 
   /** Queues the document for ingestion again (after a failure, or to re-chunk it). */
   async reingest(tenantId: string, knowledgeBaseId: string, id: string): Promise<DocumentView> {
+    // Only a finished document is queued again: two jobs on one document would interleave.
     const rows: Row[] = await this.dataSource.query(
       `WITH again AS (
          UPDATE kb_documents SET status = 'pending', error = NULL, updated_at = now()
-          WHERE id = $1 AND knowledge_base_id = $2 AND tenant_id = $3 RETURNING ${COLUMNS}
+          WHERE id = $1 AND knowledge_base_id = $2 AND tenant_id = $3 AND status IN ('ready', 'failed')
+          RETURNING ${COLUMNS}
        ) SELECT * FROM again`,
       [id, knowledgeBaseId, tenantId],
     );
-    if (rows.length === 0) throw new NotFoundError('The document');
+    if (rows.length === 0) {
+      const current = await this.get(tenantId, knowledgeBaseId, id); // 404 when it is not there
+      if (current.status === 'pending') return current; // already queued
+      throw new DocumentBusyError();
+    }
     await this.enqueue(id);
     return toView(rows[0]!);
   }

@@ -22,6 +22,7 @@ interface ClaimedDocument {
   chunk_overlap: number;
   embedding_model: string | null;
   embedding_dimensions: number | null;
+  embedding_signature: string | null;
 }
 
 /** A reason the document itself cannot be ingested: retrying would not help. */
@@ -69,7 +70,7 @@ export class IngestProcessor implements JobProcessor<'rag'> {
          RETURNING id, tenant_id, knowledge_base_id, content
        )
        SELECT c.*, kb.language, kb.chunk_tokens, kb.chunk_overlap, kb.embedding_model,
-              kb.embedding_dimensions
+              kb.embedding_dimensions, kb.embedding_signature
          FROM claimed c JOIN knowledge_bases kb ON kb.id = c.knowledge_base_id`,
       [documentId],
     );
@@ -80,15 +81,25 @@ export class IngestProcessor implements JobProcessor<'rag'> {
       countTokens,
     });
     if (chunks.length === 0) throw new DocumentRejected('The document has no text to index.');
+    // Embedded before anything is replaced: a failed embedding never leaves new chunks without
+    // vectors in search.
+    const vectors = await this.embed(doc, chunks);
     const ids = await this.writeChunks(doc, chunks);
-    await this.writeVectors(doc, chunks, ids);
-    await this.dataSource.transaction(async (m) => {
-      await m.query(
-        `UPDATE kb_documents SET status = 'ready', error = NULL, chunk_count = $2, updated_at = now() WHERE id = $1`,
+    if (vectors) await this.writeVectors(doc, ids, vectors);
+    const stillThere = await this.dataSource.transaction(async (m) => {
+      const rows: unknown[] = await m.query(
+        `UPDATE kb_documents SET status = 'ready', error = NULL, chunk_count = $2, updated_at = now()
+          WHERE id = $1 RETURNING 1`,
         [documentId, chunks.length],
       );
-      await m.query(REFRESH_STATS, [doc.knowledge_base_id]);
+      if (rows.length > 0) await m.query(REFRESH_STATS, [doc.knowledge_base_id]);
+      return rows.length > 0;
     });
+    if (!stillThere) {
+      // Deleted while it was being ingested: take back the vectors just written.
+      await this.vectors.deleteDocument(doc.tenant_id, doc.knowledge_base_id, documentId);
+      return { status: 'failed', chunks: 0 };
+    }
     this.logger.log(`document ${documentId}: ${chunks.length} chunks`);
     return { status: 'ready', chunks: chunks.length };
   }
@@ -131,14 +142,23 @@ export class IngestProcessor implements JobProcessor<'rag'> {
   }
 
   /**
-   * Embeds the chunks and replaces the document's vectors. Skipped when there is no vector store
-   * or no embedding model (retrieval is then lexical only). A knowledge base keeps one vector
-   * size: the first ingestion fixes it, and a model that later answers with another size fails
-   * the document instead of mixing sizes that cannot be compared.
+   * The chunks' vectors, or undefined when there is no vector store or embedding model
+   * (retrieval is then lexical only). A knowledge base keeps the model and vector size its first
+   * document was embedded with: vectors of another model are not comparable, so a model that
+   * changed since fails the document with what to do instead.
    */
-  private async writeVectors(doc: ClaimedDocument, chunks: Chunk[], ids: string[]): Promise<void> {
+  private async embed(doc: ClaimedDocument, chunks: Chunk[]): Promise<number[][] | undefined> {
     const model = this.embedder.modelFor(doc.embedding_model);
-    if (this.vectors.name === 'none' || !model) return;
+    if (this.vectors.name === 'none' || !model) return undefined;
+    const signature = this.embedder.signature(model);
+    if (!signature)
+      throw new DocumentRejected(
+        `The embedding model "${model}" of this knowledge base is not configured any more; configure it again, or create a knowledge base with another model.`,
+      );
+    if (doc.embedding_signature !== null && doc.embedding_signature !== signature)
+      throw new DocumentRejected(
+        `This knowledge base was embedded with ${doc.embedding_signature}, but the embedding model is now ${signature}; their vectors cannot be mixed. Create a new knowledge base for the new model.`,
+      );
     const vectors = await this.embedder.embed(
       { tenantId: doc.tenant_id },
       model,
@@ -147,15 +167,25 @@ export class IngestProcessor implements JobProcessor<'rag'> {
       ),
     );
     const size = vectors[0]!.length;
-    if (doc.embedding_dimensions !== null && doc.embedding_dimensions !== size)
+    if (vectors.some((v) => v.length !== size) || (doc.embedding_dimensions ?? size) !== size)
       throw new DocumentRejected(
-        `The embedding model answered with ${size}-dimension vectors, but this knowledge base holds ${doc.embedding_dimensions}-dimension vectors. Create a new knowledge base for the new model.`,
+        `The embedding model answered with vectors of ${[...new Set(vectors.map((v) => v.length))].join(' and ')} dimensions, but this knowledge base holds ${doc.embedding_dimensions ?? size}-dimension vectors.`,
       );
-    if (doc.embedding_dimensions === null)
+    if (doc.embedding_signature === null)
       await this.dataSource.query(
-        `UPDATE knowledge_bases SET embedding_dimensions = $2 WHERE id = $1 AND embedding_dimensions IS NULL`,
-        [doc.knowledge_base_id, size],
+        `UPDATE knowledge_bases SET embedding_dimensions = $2, embedding_signature = $3
+          WHERE id = $1 AND embedding_signature IS NULL`,
+        [doc.knowledge_base_id, size, signature],
       );
+    return vectors;
+  }
+
+  /** Replaces the document's vectors with those of its new chunks. */
+  private async writeVectors(
+    doc: ClaimedDocument,
+    ids: string[],
+    vectors: number[][],
+  ): Promise<void> {
     await this.vectors.deleteDocument(doc.tenant_id, doc.knowledge_base_id, doc.id);
     await this.vectors.upsert(
       ids.map((chunkId, i) => ({

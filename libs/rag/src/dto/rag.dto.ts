@@ -104,6 +104,12 @@ export class KnowledgeBaseDto {
     description: 'Vector size, fixed by the first embedded document.',
   })
   embeddingDimensions: number | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The provider/model its vectors came from, fixed by the first embedded document.',
+  })
+  embeddingSignature: string | null;
   @ApiProperty({ description: 'Changes whenever the content changes.' }) version: number;
   @ApiProperty() chunkCount: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;

@@ -17,7 +17,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
  */
 @Injectable()
 export class Embedder {
-  private readonly recentQueries = new LRUCache<string, number[]>({ max: 2000 });
+  private readonly recentQueries = new LRUCache<string, Promise<number[]>>({ max: 2000 });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -36,16 +36,27 @@ export class Embedder {
     return knowledgeBaseModel ?? this.config.llm.embeddingModel;
   }
 
-  /** Checks a model name can embed (for knowledge-base settings); throws UNKNOWN_MODEL. */
-  check(model: string): void {
-    this.router.embeddingTarget(model);
+  /**
+   * What `model` resolves to now, as `provider/model` (plus `@size` with EMBEDDING_DIMENSIONS):
+   * the cache key of its vectors, and what a knowledge base is pinned to. Undefined when the
+   * name no longer resolves (removed from the configuration).
+   */
+  signature(model: string): string | undefined {
+    try {
+      const target = this.router.embeddingTarget(model);
+      if (!target) return undefined;
+      const d = this.router.embeddingDimensions;
+      return `${target.provider}/${target.model}${d ? `@${d}` : ''}`;
+    } catch {
+      return undefined;
+    }
   }
 
   async embed(subject: CostSubject, model: string, texts: string[]): Promise<number[][]> {
     const target = this.router.embeddingTarget(model)!;
-    const cacheModel = `${target.provider}/${target.model}${this.dimensionsSuffix()}`;
+    const signature = this.signature(model)!;
     const hashes = texts.map(sha256);
-    const found = await this.cached(subject.tenantId, cacheModel, hashes);
+    const found = await this.cached(subject.tenantId, signature, hashes);
     const missing = new Map<string, string>(); // hash hex → text, each distinct text once
     texts.forEach((text, i) => {
       const hex = hashes[i]!.toString('hex');
@@ -63,7 +74,7 @@ export class Embedder {
       batch.forEach(([hex], j) => found.set(hex, vectors[j]!));
       await this.remember(
         subject.tenantId,
-        cacheModel,
+        signature,
         batch.map(([hex]) => hex),
         vectors,
       );
@@ -71,19 +82,21 @@ export class Embedder {
     return hashes.map((h) => found.get(h.toString('hex'))!);
   }
 
-  async embedQuery(subject: CostSubject, model: string, text: string): Promise<number[]> {
-    const key = `${subject.tenantId}\u0000${model}\u0000${text}`;
-    const hit = this.recentQueries.get(key);
-    if (hit) return hit;
-    // Queries skip the database cache: a repeat is caught here, and most questions are new.
-    const [vector] = await this.paidEmbedding(
-      subject,
-      model,
-      this.router.embeddingTarget(model)!.model,
-      [text],
-    );
-    this.recentQueries.set(key, vector!);
-    return vector!;
+  /**
+   * A query's vector. Queries skip the database cache: a repeat is caught by the in-process LRU
+   * (which also holds calls in flight, so one question searched over several knowledge bases is
+   * embedded and paid for once), and most questions are new.
+   */
+  embedQuery(subject: CostSubject, model: string, text: string): Promise<number[]> {
+    const key = `${subject.tenantId}\u0000${this.signature(model)}\u0000${text}`;
+    let vector = this.recentQueries.get(key);
+    if (!vector) {
+      const priced = this.router.embeddingTarget(model)!.model;
+      vector = this.paidEmbedding(subject, model, priced, [text]).then(([v]) => v!);
+      this.recentQueries.set(key, vector);
+      vector.catch(() => this.recentQueries.delete(key));
+    }
+    return vector;
   }
 
   /** One embedding request, reserved before and settled after like any paid call. */
@@ -99,19 +112,20 @@ export class Embedder {
       model: pricedModel,
       quantity: texts.reduce((n, t) => n + countTextTokens(pricedModel, t), 0),
     });
+    let result;
     try {
-      const result = await this.llm.embedWith(model, texts);
-      await this.cost.settle(admission, {
-        provider: result.provider,
-        model: result.model,
-        promptTokens: result.promptTokens,
-        status: 'complete',
-      });
-      return result.vectors;
+      result = await this.llm.embedWith(model, texts);
     } catch (error) {
       await this.cost.settle(admission, { provider: null, model: pricedModel, status: 'failed' });
       throw error;
     }
+    await this.cost.settle(admission, {
+      provider: result.provider,
+      model: result.model,
+      promptTokens: result.promptTokens,
+      status: 'complete',
+    });
+    return result.vectors;
   }
 
   private async cached(
@@ -140,10 +154,5 @@ export class Embedder {
        ON CONFLICT DO NOTHING`,
       [tenantId, model, hexes, vectors.map((v) => `{${v.join(',')}}`)],
     );
-  }
-
-  private dimensionsSuffix(): string {
-    const d = this.router.embeddingDimensions;
-    return d ? `@${d}` : '';
   }
 }

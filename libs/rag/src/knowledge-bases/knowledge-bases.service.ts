@@ -17,6 +17,8 @@ export interface KnowledgeBaseView {
   embeddingModel: string | null;
   /** The size of its vectors, fixed by the first document embedded; null before that. */
   embeddingDimensions: number | null;
+  /** The `provider/model` its vectors came from, fixed with the size. */
+  embeddingSignature: string | null;
   /** Changes whenever the content changes (the chat response cache keys on it). */
   version: number;
   chunkCount: number;
@@ -33,6 +35,7 @@ interface Row {
   chunk_overlap: number;
   embedding_model: string | null;
   embedding_dimensions: number | null;
+  embedding_signature: string | null;
   version: number;
   chunk_count: number;
   created_at: Date;
@@ -40,7 +43,7 @@ interface Row {
 }
 
 const COLUMNS =
-  'id, name, description, language, chunk_tokens, chunk_overlap, embedding_model, embedding_dimensions, version, chunk_count, created_at, updated_at';
+  'id, name, description, language, chunk_tokens, chunk_overlap, embedding_model, embedding_dimensions, embedding_signature, version, chunk_count, created_at, updated_at';
 
 const toView = (r: Row): KnowledgeBaseView => ({
   id: r.id,
@@ -51,6 +54,7 @@ const toView = (r: Row): KnowledgeBaseView => ({
   chunkOverlap: r.chunk_overlap,
   embeddingModel: r.embedding_model,
   embeddingDimensions: r.embedding_dimensions,
+  embeddingSignature: r.embedding_signature,
   version: r.version,
   chunkCount: r.chunk_count,
   createdAt: new Date(r.created_at).toISOString(),

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@parley/core';
 import type { CostSubject } from '@parley/cost';
 import { DataSource } from 'typeorm';
@@ -8,7 +8,7 @@ import {
   type KnowledgeBaseView,
 } from '../knowledge-bases/knowledge-bases.service';
 import { VectorStore } from '../ports/vector-store.port';
-import { VectorSearchUnavailableError } from '../rag.errors';
+import { invalid, VectorSearchFailedError, VectorSearchUnavailableError } from '../rag.errors';
 import { maximalMarginalRelevance, type Ranked, reciprocalRankFusion } from './fusion';
 import { rankLexically } from './lexical-ranker';
 
@@ -59,6 +59,8 @@ const round = (n: number) => Math.round(n * 1_000_000) / 1_000_000;
  */
 @Injectable()
 export class SearchService {
+  private readonly logger = new Logger('Search');
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly knowledgeBases: KnowledgeBasesService,
@@ -113,9 +115,14 @@ export class SearchService {
     input: SearchInput,
   ): Promise<SearchResponse> {
     const requested = input.mode ?? 'hybrid';
-    const unavailable = this.whyNoVectors(kb);
+    // An empty filter is no filter; NUL cannot be compared by PostgreSQL's jsonb.
+    if (input.filter && Object.keys(input.filter).length === 0)
+      input = { ...input, filter: undefined };
+    if (input.filter && JSON.stringify(input.filter).includes('\\u0000'))
+      throw invalid('filter', 'filter values must not contain NUL characters');
+    let unavailable = this.whyNoVectors(kb);
     if (requested === 'vector' && unavailable) throw new VectorSearchUnavailableError(unavailable);
-    const mode: SearchMode = unavailable ? 'lexical' : requested;
+    let mode: SearchMode = unavailable ? 'lexical' : requested;
     const diversify = input.diversity !== undefined && input.diversity < 1;
     // Fusion and MMR choose among more candidates than they return.
     const candidates =
@@ -123,6 +130,18 @@ export class SearchService {
         ? Math.max(input.topK * (diversify ? 4 : 1), this.config.rag.hybridCandidates)
         : input.topK;
 
+    const vectorRanking =
+      mode === 'lexical'
+        ? undefined
+        : this.rankByVector(subject, kb, input, candidates).catch((error: Error) => {
+            // The embedding model or the store failed: hybrid (and chat) carry on lexically.
+            this.logger.warn(`vector search failed, answering lexically: ${error.message}`);
+            if (mode === 'vector') throw new VectorSearchFailedError();
+            mode = 'lexical';
+            unavailable =
+              'Vector search failed just now (the embedding model or vector store did not answer); results are lexical only.';
+            return undefined;
+          });
     const [lexical, vector] = await Promise.all([
       mode === 'vector'
         ? undefined
@@ -134,7 +153,7 @@ export class SearchService {
             limit: candidates,
             filter: input.filter,
           }),
-      mode === 'lexical' ? undefined : this.rankByVector(subject, kb, input, candidates),
+      vectorRanking,
     ]);
 
     let ranked: (Ranked & { ranks?: SearchResult['ranks'] })[];
@@ -163,10 +182,16 @@ export class SearchService {
   private whyNoVectors(kb: KnowledgeBaseView): string | undefined {
     if (this.vectors.name === 'none')
       return 'Vector search is off on this server (no vector store: set VECTOR_STORE, or use a database with pgvector); results are lexical only.';
-    if (!this.embedder.modelFor(kb.embeddingModel))
+    const model = this.embedder.modelFor(kb.embeddingModel);
+    if (!model)
       return 'No embedding model is configured (EMBEDDING_MODEL), so results are lexical only.';
-    if (kb.embeddingDimensions === null)
+    const signature = this.embedder.signature(model);
+    if (!signature)
+      return `The embedding model "${model}" of this knowledge base is not configured any more, so results are lexical only.`;
+    if (kb.embeddingSignature === null)
       return 'This knowledge base has no embedded documents yet, so results are lexical only.';
+    if (kb.embeddingSignature !== signature)
+      return `This knowledge base was embedded with ${kb.embeddingSignature}, but the embedding model is now ${signature}, so results are lexical only. Create a new knowledge base for the new model.`;
     return undefined;
   }
 
