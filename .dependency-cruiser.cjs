@@ -15,7 +15,9 @@ const ALLOWED = {
   cost: [...PLATFORM, 'auth'],
   guardrails: [...PLATFORM, 'llm', 'auth'],
   rag: [...PLATFORM, 'llm', 'cost', 'auth'],
-  conversation: [...PLATFORM, 'rag', 'guardrails', 'cost', 'llm', 'auth'],
+  // Agents' tools: run by the chat pipeline, so below conversation; may search knowledge bases.
+  tools: [...PLATFORM, 'rag', 'guardrails', 'cost', 'llm', 'auth'],
+  conversation: [...PLATFORM, 'tools', 'rag', 'guardrails', 'cost', 'llm', 'auth'],
   audio: [...PLATFORM, 'conversation', 'cost', 'llm', 'auth'],
 };
 

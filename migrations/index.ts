@@ -9,6 +9,7 @@ import { GuardrailPolicies1763900007000 } from './1763900007000-GuardrailPolicie
 import { KnowledgeBases1763900008000 } from './1763900008000-KnowledgeBases';
 import { KbPostings1763900009000 } from './1763900009000-KbPostings';
 import { KbVectors1763900010000 } from './1763900010000-KbVectors';
+import { Tools1763900011000 } from './1763900011000-Tools';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -26,4 +27,5 @@ export const MIGRATIONS = [
   KnowledgeBases1763900008000,
   KbPostings1763900009000,
   KbVectors1763900010000,
+  Tools1763900011000,
 ];

@@ -72,6 +72,12 @@ async function parley(env) {
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     RATE_LIMIT_DEFAULT: '1000000/60',
     RATE_LIMIT_AUTH: '1000000/60',
+    // Ingesting 100,000 chunks into PGlite outlasts the default 15-minute access token.
+    JWT_ACCESS_TTL_SECONDS: '86400',
+    // PGLITE_SHARED_BUFFERS (e.g. 1GB) from the caller's environment, to compare cache sizes.
+    ...(process.env.PGLITE_SHARED_BUFFERS
+      ? { PGLITE_SHARED_BUFFERS: process.env.PGLITE_SHARED_BUFFERS }
+      : {}),
     WORKERS_IN_PROCESS: 'true',
     LLM_BASE_URL: fake.url,
     LLM_MODEL: 'fake-model',

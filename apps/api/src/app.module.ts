@@ -3,6 +3,7 @@ import { AuthModule } from '@parley/auth';
 import { ConversationModule } from '@parley/conversation';
 import { CostModule } from '@parley/cost';
 import { RagModule } from '@parley/rag';
+import { ToolsModule } from '@parley/tools';
 import { type AppConfig, CoreModule } from '@parley/core';
 import { DatabaseModule } from '@parley/database';
 import { MIGRATIONS } from '@parley/migrations';
@@ -21,6 +22,7 @@ export class AppModule {
         AuthModule,
         CostModule,
         RagModule,
+        ToolsModule,
         ConversationModule,
         ...extra,
       ],

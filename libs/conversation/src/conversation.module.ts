@@ -16,7 +16,6 @@ import { ChatMetering } from './pipeline/chat-metering';
 import { TurnGuards } from './pipeline/turn-guard';
 import { RetrievalContext } from './pipeline/retrieval-context';
 import { IdempotencyService } from './idempotency/idempotency.service';
-import { MessageCipher } from './encryption/message-cipher';
 import { ResponseCache } from './cache/response-cache';
 import { PromptTemplates } from './templates/prompt-templates.service';
 
@@ -38,7 +37,6 @@ import { PromptTemplates } from './templates/prompt-templates.service';
     TurnGuards,
     RetrievalContext,
     IdempotencyService,
-    MessageCipher,
     ChatGateway,
     PromptTemplates,
     ResponseCache,

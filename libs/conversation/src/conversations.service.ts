@@ -4,6 +4,7 @@ import { type Principal } from '@parley/auth';
 import {
   AppConfig,
   decodeCursor,
+  KeyRingCipher,
   NotFoundError,
   type Page,
   toPage,
@@ -15,7 +16,6 @@ import { KnowledgeBasesService } from '@parley/rag';
 import { type FindOptionsWhere, IsNull, LessThan, MoreThan, type Repository } from 'typeorm';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
-import { MessageCipher } from './encryption/message-cipher';
 import { PromptTemplates } from './templates/prompt-templates.service';
 import {
   toConversationView,
@@ -53,7 +53,7 @@ export class ConversationsService {
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
     private readonly router: ModelRouter,
     private readonly config: AppConfig,
-    private readonly cipher: MessageCipher,
+    private readonly cipher: KeyRingCipher,
     private readonly templates: PromptTemplates,
     private readonly knowledgeBases: KnowledgeBasesService,
   ) {}

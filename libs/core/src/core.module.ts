@@ -8,6 +8,7 @@ import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
 import { RequestContextModule } from './context/request-context.module';
 import { Clock } from './time/clock';
+import { KeyRingCipher } from './crypto/key-ring-cipher';
 
 /** Configuration, logging, request context, the problem filter, health and Redis: what every process needs. */
 @Global()
@@ -23,8 +24,8 @@ export class CoreModule {
         HealthModule,
         RedisModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, Clock],
-      exports: [Clock],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, Clock, KeyRingCipher],
+      exports: [Clock, KeyRingCipher],
     };
   }
 }

@@ -3,6 +3,7 @@ export * from './config/config.env';
 export * from './config/config.loader';
 export * from './config/config.module';
 export * from './core.module';
+export * from './crypto/key-ring-cipher';
 export * from './errors';
 export * from './health/readiness.registry';
 export * from './http/http-app';

@@ -13,6 +13,11 @@ export interface EmbeddedPostgresOptions {
   lockWaitMs: number;
   /** Concurrent client connections the socket server multiplexes onto PGlite's one session. */
   maxConnections?: number;
+  /**
+   * PostgreSQL's buffer cache (`128MB`, `1GB`). PGlite reads pages through the WASM file
+   * system, so a knowledge base whose vectors and index outgrow it is searched from disk.
+   */
+  sharedBuffers?: string;
 }
 
 const LOCK_STALE_MS = 10_000;
@@ -35,7 +40,13 @@ export class EmbeddedPostgres {
     mkdirSync(options.dataDir, { recursive: true });
     const releaseLock = await lockDataDir(options.dataDir, options.lockWaitMs);
     try {
-      const db = await PGlite.create({ dataDir: options.dataDir, extensions: { vector } });
+      const db = await PGlite.create({
+        dataDir: options.dataDir,
+        extensions: { vector },
+        ...(options.sharedBuffers
+          ? { postgresqlconf: [`shared_buffers = '${options.sharedBuffers}'`] }
+          : {}),
+      });
       const server = new PGLiteSocketServer({
         db,
         host: '127.0.0.1',

@@ -16,6 +16,10 @@ export interface ChatMessage {
   toolCallId?: string;
 }
 
+/** What OpenAI accepts as a function name, so every provider does too. */
+export const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+export const TOOL_NAME_RULE = 'a function name is 1 to 64 letters, digits, _ or -';
+
 /** A function the model may call (OpenAI's `tools[].function`). */
 export interface ToolDefinition {
   name: string;

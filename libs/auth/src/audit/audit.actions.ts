@@ -22,6 +22,12 @@ export const AUDIT_ACTIONS = [
   'cost.settings_updated',
   'guardrail.blocked',
   'guardrail.policy_updated',
+  'tool.created',
+  'tool.updated',
+  'tool.deleted',
+  'tool.settings_updated',
+  'tool.call_approved',
+  'tool.call_rejected',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

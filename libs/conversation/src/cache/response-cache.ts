@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig, RedisConnection } from '@parley/core';
+import { AppConfig, KeyRingCipher, RedisConnection } from '@parley/core';
 import type { FinishReason, Responder, TokenUsage } from '@parley/llm';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
-import { MessageCipher } from '../encryption/message-cipher';
 
 export interface CachedAnswer {
   responder: Responder;
@@ -36,7 +35,7 @@ export class ResponseCache {
   constructor(
     private readonly config: AppConfig,
     private readonly redis: RedisConnection,
-    private readonly cipher: MessageCipher,
+    private readonly cipher: KeyRingCipher,
   ) {
     const { maxEntries, ttlSeconds } = config.conversation.responseCache;
     if (!redis.client) this.memory = new LRUCache({ max: maxEntries, ttl: ttlSeconds * 1000 });

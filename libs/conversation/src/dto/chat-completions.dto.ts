@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TOOL_NAME_PATTERN, TOOL_NAME_RULE } from '@parley/llm';
 import { Type } from 'class-transformer';
 import {
   Allow,
@@ -21,8 +22,8 @@ import {
   Equals,
 } from 'class-validator';
 
-const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-const FUNCTION_NAME_MESSAGE = 'a function name is 1 to 64 letters, digits, _ or -';
+const FUNCTION_NAME = TOOL_NAME_PATTERN;
+const FUNCTION_NAME_MESSAGE = TOOL_NAME_RULE;
 
 export class ToolCallFunctionDto {
   @ApiProperty()

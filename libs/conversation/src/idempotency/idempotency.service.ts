@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@parley/auth';
-import { AppError } from '@parley/core';
+import { AppError, KeyRingCipher } from '@parley/core';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { MessageCipher } from '../encryption/message-cipher';
 
 const TTL_HOURS = 24;
 const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -40,7 +39,7 @@ export class IdempotencyKeyReusedError extends AppError {
 export class IdempotencyService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly cipher: MessageCipher,
+    private readonly cipher: KeyRingCipher,
   ) {}
 
   async claim<T>(

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '@parley/auth';
-import { AppConfig } from '@parley/core';
+import { AppConfig, KeyRingCipher } from '@parley/core';
 import { newId } from '@parley/database';
 import {
   CallerAbortedError,
@@ -17,7 +17,6 @@ import { toMessageView, type MessageView } from '../conversation.views';
 import { ConversationEntity } from '../entities/conversation.entity';
 import { MessageEntity, type MessageStatus } from '../entities/message.entity';
 import { buildMemoryWindow } from './memory-window';
-import { MessageCipher } from '../encryption/message-cipher';
 import type { RenderedPrompt } from '../templates/prompt-template';
 import { PromptTemplates } from '../templates/prompt-templates.service';
 import { ResponseCache } from '../cache/response-cache';
@@ -60,7 +59,7 @@ export class ChatPipeline {
   constructor(
     private readonly llm: LlmGateway,
     private readonly config: AppConfig,
-    private readonly cipher: MessageCipher,
+    private readonly cipher: KeyRingCipher,
     private readonly templates: PromptTemplates,
     private readonly cache: ResponseCache,
     private readonly metering: ChatMetering,

@@ -30,6 +30,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'DATABASE_MIGRATE_ON_BOOT', path: 'database.migrateOnBoot' },
   { env: 'PGLITE_DATA_DIR', path: 'database.embedded.dataDir' },
   { env: 'PGLITE_LOCK_WAIT_MS', path: 'database.embedded.lockWaitMs' },
+  { env: 'PGLITE_SHARED_BUFFERS', path: 'database.embedded.sharedBuffers' },
   { env: 'REDIS_URL', path: 'redis.url', secret: true },
   { env: 'REDIS_KEY_PREFIX', path: 'redis.keyPrefix' },
   { env: 'WORKERS_IN_PROCESS', path: 'queue.workersInProcess' },
@@ -94,4 +95,5 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'QDRANT_COLLECTION_PREFIX', path: 'rag.qdrant.collectionPrefix' },
   { env: 'RAG_HYBRID_CANDIDATES', path: 'rag.hybridCandidates' },
   { env: 'RAG_RRF_K', path: 'rag.rrfK' },
+  { env: 'TOOLS_ALLOW_PRIVATE_NETWORKS', path: 'tools.allowPrivateNetworks' },
 ];

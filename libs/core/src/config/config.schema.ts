@@ -163,6 +163,10 @@ export const configSchema = z
       embedded: z.strictObject({
         dataDir: z.string().min(1),
         lockWaitMs: int(0, 600_000),
+        /** PostgreSQL's buffer cache in the embedded PGlite, e.g. 128MB or 1GB. */
+        sharedBuffers: z
+          .string()
+          .regex(/^[0-9]{1,6}(kB|MB|GB)$/, { error: 'expected a size such as 128MB or 1GB' }),
       }),
     }),
     redis: z.strictObject({
@@ -305,6 +309,13 @@ export const configSchema = z
       /** Hybrid search: candidates taken from each ranking, and the RRF constant k. */
       hybridCandidates: int(10, 1000),
       rrfK: int(1, 1000),
+    }),
+    tools: z.strictObject({
+      /**
+       * Let HTTP tools reach private, loopback and link-local addresses (an on-premises API).
+       * Off, every address a tool's host resolves to must be public (SSRF protection).
+       */
+      allowPrivateNetworks: bool,
     }),
     rateLimit: z.strictObject({
       default: rateLimit,

@@ -1,17 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig, AppError } from '@parley/core';
+import { AppConfig } from '../config/app-config';
+import { AppError } from '../errors/app-error';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const PREFIX = 'enc:v1:';
 
 /**
- * Message content at rest: AES-256-GCM with a fresh 96-bit IV per message, stored as
+ * Data at rest (message content, tool secrets): AES-256-GCM with a fresh 96-bit IV per message, stored as
  * `enc:v1:<kid>:<iv>:<tag>:<ciphertext>` (base64url). The first configured key encrypts; every
- * configured key decrypts, so keys rotate without rewriting old messages. Without keys, content
- * is stored as it is, and already encrypted content cannot be read.
+ * configured key decrypts, so keys rotate without rewriting old messages. Without keys (the
+ * MESSAGE_ENCRYPTION_KEYS ring), text is stored as it is, and already encrypted text cannot be
+ * read; callers whose data must never be stored in clear check `canEncrypt`.
  */
 @Injectable()
-export class MessageCipher {
+export class KeyRingCipher {
   private readonly keys: Map<string, Buffer>;
   private readonly current?: { kid: string; key: Buffer };
 
@@ -19,6 +21,11 @@ export class MessageCipher {
     const ring = config.security.messageEncryptionKeys;
     this.keys = new Map(ring.map((k) => [k.kid, Buffer.from(k.key, 'base64')]));
     if (ring[0]) this.current = { kid: ring[0].kid, key: Buffer.from(ring[0].key, 'base64') };
+  }
+
+  /** Whether a key is configured, so `seal` really encrypts. */
+  get canEncrypt(): boolean {
+    return this.current !== undefined;
   }
 
   seal(text: string): string {
@@ -38,7 +45,7 @@ export class MessageCipher {
       throw new AppError(
         'MESSAGE_KEY_UNAVAILABLE',
         500,
-        'A stored message is encrypted with a key this server does not have.',
+        'Stored data is encrypted with a key this server does not have (MESSAGE_ENCRYPTION_KEYS).',
         {
           logLevel: 'error',
         },

@@ -1,12 +1,12 @@
 import type { AppConfig } from '@parley/core';
 import { randomBytes } from 'node:crypto';
-import { MessageCipher } from './message-cipher';
+import { KeyRingCipher } from './key-ring-cipher';
 
 const key = () => randomBytes(32).toString('base64');
 const cipherWith = (keys: { kid: string; key: string }[]) =>
-  new MessageCipher({ security: { messageEncryptionKeys: keys } } as unknown as AppConfig);
+  new KeyRingCipher({ security: { messageEncryptionKeys: keys } } as unknown as AppConfig);
 
-describe('MessageCipher', () => {
+describe('KeyRingCipher', () => {
   const k1 = { kid: 'k1', key: key() };
   const k2 = { kid: 'k2', key: key() };
 

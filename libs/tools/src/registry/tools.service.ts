@@ -1,0 +1,347 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '@parley/auth';
+import {
+  AppError,
+  decodeCursor,
+  KeyRingCipher,
+  NotFoundError,
+  type Page,
+  toPage,
+  ValidationFailedError,
+} from '@parley/core';
+import { newId } from '@parley/database';
+import { DataSource } from 'typeorm';
+import { checkHostAllowed } from '../outbound/outbound-policy';
+import { BUILT_IN_TOOL_NAMES } from './built-in-tools';
+import { compileArgumentSchema } from './tool-schema';
+
+export type ToolRisk = 'low' | 'high';
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export interface HttpToolSettings {
+  method: HttpMethod;
+  /** `https://api.example.com/claims/{claimId}`: placeholders name arguments, never the host. */
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface ToolView {
+  id: string;
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+  kind: 'http';
+  http: HttpToolSettings & { secretHeaderNames: string[] };
+  risk: ToolRisk;
+  /** Safe to retry after a failure (a read, or a write with its own idempotency). */
+  idempotent: boolean;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ToolInput {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+  http: { method: HttpMethod; url: string; headers?: Record<string, string> };
+  /** Header values kept sealed at rest and never returned (API keys, bearer tokens). */
+  secretHeaders?: Record<string, string>;
+  risk?: ToolRisk;
+  idempotent?: boolean;
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  enabled?: boolean;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+  kind: 'http';
+  http: HttpToolSettings;
+  secret_headers: string | null;
+  risk: ToolRisk;
+  idempotent: boolean;
+  timeout_ms: number;
+  max_response_bytes: number;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS =
+  'id, name, description, parameters, kind, http, secret_headers, risk, idempotent, timeout_ms, max_response_bytes, enabled, created_at, updated_at';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
+
+const invalid = (field: string, message: string) =>
+  new ValidationFailedError([{ field, messages: [message] }]);
+
+/**
+ * The tools a tenant defines for its agents, and the hosts their calls may reach. A tool's
+ * argument schema is compiled when it is saved (a broken schema is a 400 then, not a failure at
+ * the first call); its URL may name arguments in its path and query, never in its host; its
+ * secret headers are sealed with the server's key ring and never returned.
+ */
+@Injectable()
+export class ToolsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cipher: KeyRingCipher,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(tenantId: string, input: ToolInput): Promise<ToolView> {
+    const allowedHosts = await this.allowedHosts(tenantId);
+    this.check(input, allowedHosts);
+    const rows: Row[] = await this.dataSource.query(
+      `INSERT INTO tools (id, tenant_id, name, description, parameters, kind, http, secret_headers,
+         risk, idempotent, timeout_ms, max_response_bytes, enabled)
+       VALUES ($1, $2, $3, $4, $5, 'http', $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (tenant_id, name) DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [
+        newId(),
+        tenantId,
+        input.name,
+        input.description,
+        JSON.stringify(input.parameters),
+        JSON.stringify(httpOf(input.http)),
+        this.sealSecrets(input.secretHeaders),
+        input.risk ?? 'low',
+        input.idempotent ?? false,
+        input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        input.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        input.enabled ?? true,
+      ],
+    );
+    if (rows.length === 0)
+      throw new AppError('CONFLICT', 409, `Your tenant already has a tool named "${input.name}".`);
+    await this.audit.record('tool.created', {
+      tenantId,
+      targetType: 'tool',
+      targetId: rows[0]!.id,
+      metadata: { name: input.name, risk: input.risk ?? 'low' },
+    });
+    return this.toView(rows[0]!);
+  }
+
+  async list(tenantId: string, query: { cursor?: string; limit: number }): Promise<Page<ToolView>> {
+    const after = decodeCursor(query.cursor);
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM tools WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2)
+        ORDER BY id DESC LIMIT $3`,
+      [tenantId, after ?? null, query.limit + 1],
+    );
+    return toPage(rows, query.limit, (r) => this.toView(r));
+  }
+
+  async get(tenantId: string, id: string): Promise<ToolView> {
+    return this.toView(await this.row(tenantId, id));
+  }
+
+  /** A partial update; `secretHeaders` replaces all secret headers when given. */
+  async update(tenantId: string, id: string, patch: Partial<ToolInput>): Promise<ToolView> {
+    const current = await this.row(tenantId, id);
+    const merged: ToolInput = {
+      name: patch.name ?? current.name,
+      description: patch.description ?? current.description,
+      parameters: patch.parameters ?? current.parameters,
+      http: patch.http ?? current.http,
+      risk: patch.risk ?? current.risk,
+      idempotent: patch.idempotent ?? current.idempotent,
+      timeoutMs: patch.timeoutMs ?? current.timeout_ms,
+      maxResponseBytes: patch.maxResponseBytes ?? current.max_response_bytes,
+      enabled: patch.enabled ?? current.enabled,
+    };
+    this.check(merged, await this.allowedHosts(tenantId));
+    try {
+      const rows: Row[] = await this.dataSource.query(
+        // In a CTE: a bare UPDATE … RETURNING comes back from TypeORM as [rows, count].
+        `WITH changed AS (
+           UPDATE tools SET name = $3, description = $4, parameters = $5, http = $6,
+             secret_headers = CASE WHEN $7::boolean THEN $8 ELSE secret_headers END,
+             risk = $9, idempotent = $10, timeout_ms = $11, max_response_bytes = $12, enabled = $13,
+             updated_at = now()
+           WHERE id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}
+         ) SELECT * FROM changed`,
+        [
+          id,
+          tenantId,
+          merged.name,
+          merged.description,
+          JSON.stringify(merged.parameters),
+          JSON.stringify(httpOf(merged.http)),
+          patch.secretHeaders !== undefined,
+          this.sealSecrets(patch.secretHeaders),
+          merged.risk,
+          merged.idempotent,
+          merged.timeoutMs,
+          merged.maxResponseBytes,
+          merged.enabled,
+        ],
+      );
+      if (rows.length === 0) throw new NotFoundError('The tool');
+      await this.audit.record('tool.updated', {
+        tenantId,
+        targetType: 'tool',
+        targetId: id,
+        metadata: { name: merged.name, changed: Object.keys(patch).sort() },
+      });
+      return this.toView(rows[0]!);
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505')
+        throw new AppError(
+          'CONFLICT',
+          409,
+          `Your tenant already has a tool named "${merged.name}".`,
+        );
+      throw error;
+    }
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    const rows: { name: string }[] = await this.dataSource.query(
+      `WITH gone AS (DELETE FROM tools WHERE id = $1 AND tenant_id = $2 RETURNING name) SELECT * FROM gone`,
+      [id, tenantId],
+    );
+    if (rows.length === 0) throw new NotFoundError('The tool');
+    await this.audit.record('tool.deleted', {
+      tenantId,
+      targetType: 'tool',
+      targetId: id,
+      metadata: { name: rows[0]!.name },
+    });
+  }
+
+  async allowedHosts(tenantId: string): Promise<string[]> {
+    const rows: { allowed_hosts: string[] }[] = await this.dataSource.query(
+      `SELECT allowed_hosts FROM tool_settings WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    return rows[0]?.allowed_hosts ?? [];
+  }
+
+  async setAllowedHosts(tenantId: string, hosts: string[]): Promise<string[]> {
+    const normalised = [...new Set(hosts.map((h) => h.trim().toLowerCase().replace(/\.$/, '')))];
+    normalised.forEach((h, i) => {
+      if (
+        !/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(
+          h,
+        )
+      )
+        throw invalid(`allowedHosts.${i}`, `"${h}" is not a host name or *.domain pattern`);
+    });
+    await this.dataSource.query(
+      `INSERT INTO tool_settings (tenant_id, allowed_hosts) VALUES ($1, $2)
+       ON CONFLICT (tenant_id) DO UPDATE SET allowed_hosts = excluded.allowed_hosts, updated_at = now()`,
+      [tenantId, normalised],
+    );
+    await this.audit.record('tool.settings_updated', {
+      tenantId,
+      targetType: 'tool_settings',
+      targetId: tenantId,
+      metadata: { allowedHosts: normalised },
+    });
+    return normalised;
+  }
+
+  /** The secret headers of a tool, unsealed, for the executor only. */
+  async secretHeaders(tenantId: string, id: string): Promise<Record<string, string>> {
+    const row = await this.row(tenantId, id);
+    return row.secret_headers
+      ? (JSON.parse(this.cipher.open(row.secret_headers)) as Record<string, string>)
+      : {};
+  }
+
+  private async row(tenantId: string, id: string): Promise<Row> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM tools WHERE id = $1 AND tenant_id = $2`,
+      [id, tenantId],
+    );
+    if (rows.length === 0) throw new NotFoundError('The tool');
+    return rows[0]!;
+  }
+
+  /** Everything about a definition that can be wrong, as a 400 naming the field. */
+  private check(input: ToolInput, allowedHosts: string[]): void {
+    if (BUILT_IN_TOOL_NAMES.includes(input.name))
+      throw invalid('name', `"${input.name}" is a built-in tool; choose another name`);
+    compileArgumentSchema(input.parameters);
+    const properties = Object.keys(
+      (input.parameters.properties as Record<string, unknown> | undefined) ?? {},
+    );
+    let url: URL;
+    try {
+      url = new URL(input.http.url.replace(PLACEHOLDER, 'x'));
+    } catch {
+      throw invalid('http.url', 'http.url must be an absolute http(s) URL');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw invalid('http.url', 'http.url must start with https:// or http://');
+    if (url.username || url.password)
+      throw invalid('http.url', 'http.url must not carry credentials; use secretHeaders');
+    const host = new URL(input.http.url.replace(PLACEHOLDER, '0')).hostname;
+    if (host !== url.hostname || input.http.url.split('/')[2]?.includes('{'))
+      throw invalid('http.url', 'placeholders may stand in the path and query, never in the host');
+    for (const [, name] of input.http.url.matchAll(PLACEHOLDER))
+      if (!properties.includes(name!))
+        throw invalid('http.url', `the placeholder {${name}} is not a property of parameters`);
+    try {
+      checkHostAllowed(url.hostname, allowedHosts);
+    } catch {
+      throw invalid(
+        'http.url',
+        `${url.hostname} is not on your tenant's allowed hosts (${allowedHosts.join(', ') || 'none yet'}); add it with PUT /v1/admin/tool-settings`,
+      );
+    }
+    if (
+      input.secretHeaders &&
+      Object.keys(input.secretHeaders).length > 0 &&
+      !this.cipher.canEncrypt
+    )
+      throw invalid(
+        'secretHeaders',
+        'secret headers are stored encrypted, and this server has no key: set MESSAGE_ENCRYPTION_KEYS first',
+      );
+  }
+
+  private sealSecrets(secrets: Record<string, string> | undefined): string | null {
+    if (!secrets || Object.keys(secrets).length === 0) return null;
+    return this.cipher.seal(JSON.stringify(secrets));
+  }
+
+  private toView(r: Row): ToolView {
+    const secretHeaderNames = r.secret_headers
+      ? Object.keys(JSON.parse(this.cipher.open(r.secret_headers)) as Record<string, string>)
+      : [];
+    return {
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      parameters: r.parameters,
+      kind: r.kind,
+      http: { ...r.http, secretHeaderNames },
+      risk: r.risk,
+      idempotent: r.idempotent,
+      timeoutMs: r.timeout_ms,
+      maxResponseBytes: r.max_response_bytes,
+      enabled: r.enabled,
+      createdAt: new Date(r.created_at).toISOString(),
+      updatedAt: new Date(r.updated_at).toISOString(),
+    };
+  }
+}
+
+const httpOf = (http: ToolInput['http']): HttpToolSettings => ({
+  method: http.method,
+  url: http.url,
+  headers: http.headers ?? {},
+});

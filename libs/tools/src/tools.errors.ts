@@ -1,0 +1,83 @@
+import { AppError } from '@parley/core';
+
+/*
+ * Statuses of a tool's outbound HTTP call:
+ * - 422 when Parley refuses the call by policy or the tool's request is malformed: fixing the
+ *   tool definition or the tools policy fixes it, retrying does not.
+ * - 502 when the remote side failed or misbehaved (refused the connection, bad redirect,
+ *   oversized answer).
+ * - 504 when it did not answer in time: that is what a gateway timeout means, and retry logic
+ *   and clients treat 504 differently from a broken upstream.
+ * Messages name at most a host, never header values, paths or query strings: those may hold the
+ * tenant's secrets, and an LLM may see the message.
+ */
+
+/** The URL's host (first request or any redirect hop) is not on the tool's allowlist. */
+export class OutboundHostNotAllowedError extends AppError {
+  constructor(readonly hostname: string) {
+    super(
+      'TOOL_HOST_NOT_ALLOWED',
+      422,
+      `The tool may not call the host "${hostname}": it is not on the tool's allowed hosts. Add it (or a "*.domain" entry covering it) to allowedHosts to permit it.`,
+    );
+  }
+}
+
+/** The host is, or resolved to, an address outside the public internet. */
+export class OutboundAddressRefusedError extends AppError {
+  /** `literal`: the URL held the address itself, so naming it reveals nothing new. */
+  constructor(
+    readonly hostname: string,
+    literal: boolean,
+  ) {
+    // A resolved address is left out: it would let a tenant map internal DNS names.
+    super(
+      'TOOL_ADDRESS_REFUSED',
+      422,
+      `${
+        literal
+          ? `The address ${hostname} is`
+          : `The host "${hostname}" resolved to an address that is`
+      } private, loopback, link-local or otherwise not on the public internet, so tools may not call it. If this tool must reach an internal service, an operator can allow private networks in the tools configuration.`,
+    );
+  }
+}
+
+/** The tool's request itself is unusable: bad URL, scheme, credentials, method or header. */
+export class OutboundRequestInvalidError extends AppError {
+  constructor(reason: string) {
+    super('TOOL_REQUEST_INVALID', 422, `The tool's HTTP request is invalid: ${reason}.`);
+  }
+}
+
+export class OutboundTimeoutError extends AppError {
+  constructor(timeoutMs: number) {
+    super(
+      'TOOL_TIMEOUT',
+      504,
+      `The tool's HTTP call did not complete within ${timeoutMs} ms (redirects included). Try again, or raise the tool's timeout if the service is known to be slow.`,
+      { logLevel: 'warn' },
+    );
+  }
+}
+
+export class OutboundResponseTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(
+      'TOOL_RESPONSE_TOO_LARGE',
+      502,
+      `The tool's HTTP response is larger than the limit of ${limitBytes} bytes, so it was cut off and discarded. Ask the service for less (filters, paging) or raise the tool's response limit.`,
+      { logLevel: 'warn' },
+    );
+  }
+}
+
+/** The remote call failed: connection, TLS, DNS, or a redirect Parley will not follow. */
+export class OutboundRequestFailedError extends AppError {
+  constructor(hostname: string, reason: string, cause?: unknown) {
+    super('TOOL_REQUEST_FAILED', 502, `The tool's HTTP call to "${hostname}" failed: ${reason}.`, {
+      logLevel: 'warn',
+      cause,
+    });
+  }
+}
