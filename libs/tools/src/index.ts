@@ -5,3 +5,5 @@ export * from './registry/built-in-tools';
 export * from './registry/tool-schema';
 export * from './registry/tools.service';
 export * from './tools.module';
+export * from './runner/http-tool';
+export * from './runner/tool-runner.service';

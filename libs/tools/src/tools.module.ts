@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@parley/auth';
+import { RagModule } from '@parley/rag';
 import { ToolsService } from './registry/tools.service';
+import { ToolRunner } from './runner/tool-runner.service';
 import { ToolsAdminController } from './tools-admin.controller';
 
 /** Tools for agents: tenant-defined HTTP tools, the built-ins, and the outbound call policy. */
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, RagModule],
   controllers: [ToolsAdminController],
-  providers: [ToolsService],
-  exports: [ToolsService],
+  providers: [ToolsService, ToolRunner],
+  exports: [ToolsService, ToolRunner],
 })
 export class ToolsModule {}

@@ -221,6 +221,15 @@ export class ToolsService {
     });
   }
 
+  /** A tenant's tool by its name (what the model calls it), if there is one. */
+  async byName(tenantId: string, name: string): Promise<ToolView | undefined> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM tools WHERE tenant_id = $1 AND name = $2`,
+      [tenantId, name],
+    );
+    return rows[0] ? this.toView(rows[0]) : undefined;
+  }
+
   async allowedHosts(tenantId: string): Promise<string[]> {
     const rows: { allowed_hosts: string[] }[] = await this.dataSource.query(
       `SELECT allowed_hosts FROM tool_settings WHERE tenant_id = $1`,
