@@ -10,6 +10,7 @@ import { KnowledgeBases1763900008000 } from './1763900008000-KnowledgeBases';
 import { KbPostings1763900009000 } from './1763900009000-KbPostings';
 import { KbVectors1763900010000 } from './1763900010000-KbVectors';
 import { Tools1763900011000 } from './1763900011000-Tools';
+import { AgentSteps1763900012000 } from './1763900012000-AgentSteps';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   KbPostings1763900009000,
   KbVectors1763900010000,
   Tools1763900011000,
+  AgentSteps1763900012000,
 ];

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { FakeLlm } from '../support/fake-llm';
-import { openEventStream } from '../support/sse-client';
+import { openEventStream, readSse } from '../support/sse-client';
 import {
   Client,
   createApiKey,
@@ -138,7 +138,7 @@ describe('conversations and chat turns', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(res.headers.get('x-request-id')).toBeTruthy();
-    const events = parseSse(await res.text());
+    const events = readSse(await res.text());
     const names = events.map((e) => e.event);
     expect(names[0]).toBe('start');
     expect(names.slice(-2)).toEqual(['usage', 'done']);
@@ -362,17 +362,6 @@ describe('conversations and chat turns', () => {
     expect(fake.requests).toHaveLength(0);
   });
 });
-
-function parseSse(body: string): { event: string; data: unknown }[] {
-  return body
-    .split('\n\n')
-    .filter((block) => block.trim())
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      return { event, data: data ? JSON.parse(data) : undefined };
-    });
-}
 
 describe('message encryption at rest', () => {
   let fake: FakeLlm;

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { FakeLlm } from '../support/fake-llm';
+import { readSse } from '../support/sse-client';
 import {
   Client,
   createApiKey,
@@ -35,14 +36,7 @@ describe('guardrails in the chat pipeline', () => {
   const converse = async (who: TestUser = member) =>
     (await who.client.post('/v1/conversations', {})).body.id as string;
   const chatCalls = () => fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
-  const sse = (raw: string) =>
-    raw
-      .split('\n\n')
-      .filter(Boolean)
-      .map((block) => ({
-        event: /event: (.*)/.exec(block)?.[1],
-        data: JSON.parse(/data: (.*)/.exec(block)?.[1] ?? 'null'),
-      }));
+  const sse = readSse;
 
   it('blocks an injection with 422 before the model is called, without echoing it, and audits it', async () => {
     const id = await converse();

@@ -1,43 +1,9 @@
 import { ToolRunner } from '@parley/tools';
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createTenant, type TestTenant } from '../support/identity';
 import { createKnowledgeBase, waitForDocument } from '../support/knowledge-bases';
+import { TenantApi } from '../support/tenant-api';
 import { createTestApp, type TestApp } from '../support/test-app';
-
-/** A tenant's API on loopback: records what it received, answers as the test says. */
-class TenantApi {
-  readonly received: {
-    method: string;
-    url: string;
-    headers: IncomingMessage['headers'];
-    body: string;
-  }[] = [];
-  answer: (url: string) => { status: number; body: string } = () => ({ status: 200, body: '{}' });
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<TenantApi> {
-    const server = createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const api = new TenantApi(server, (server.address() as AddressInfo).port);
-    server.on('request', (req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        api.received.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-        const { status, body: out } = api.answer(req.url!);
-        res.writeHead(status, { 'content-type': 'application/json' }).end(out);
-      });
-    });
-    return api;
-  }
-
-  close = () => new Promise<void>((r) => this.server.close(() => r()));
-}
 
 describe('running tool calls (ToolRunner, through the real app)', () => {
   let api: TenantApi;

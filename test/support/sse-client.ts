@@ -32,3 +32,15 @@ export async function openEventStream(
     },
   };
 }
+
+/** The events of a finished SSE body, in order (`data` parsed as JSON when there is any). */
+export function readSse(body: string): { event: string; data: any }[] {
+  return body
+    .split('\n\n')
+    .filter((block) => block.trim())
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      return { event, data: data ? JSON.parse(data) : undefined };
+    });
+}

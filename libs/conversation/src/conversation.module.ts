@@ -4,6 +4,7 @@ import { AuthModule } from '@parley/auth';
 import { CostModule } from '@parley/cost';
 import { GuardrailsModule } from '@parley/guardrails';
 import { RagModule } from '@parley/rag';
+import { ToolsModule } from '@parley/tools';
 import { LlmModule } from '@parley/llm';
 import { ChatCompletionsController } from './controllers/chat-completions.controller';
 import { ConversationsController } from './controllers/conversations.controller';
@@ -18,6 +19,7 @@ import { RetrievalContext } from './pipeline/retrieval-context';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { ResponseCache } from './cache/response-cache';
 import { PromptTemplates } from './templates/prompt-templates.service';
+import { AgentLoop } from './pipeline/agent-loop';
 
 /** Conversations, messages and the chat pipeline. */
 @Module({
@@ -28,11 +30,13 @@ import { PromptTemplates } from './templates/prompt-templates.service';
     CostModule,
     GuardrailsModule,
     RagModule,
+    ToolsModule,
   ],
   controllers: [ConversationsController, ChatCompletionsController],
   providers: [
     ConversationsService,
     ChatPipeline,
+    AgentLoop,
     ChatMetering,
     TurnGuards,
     RetrievalContext,

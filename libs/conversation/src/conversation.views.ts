@@ -8,6 +8,7 @@ export interface ConversationView {
   promptTemplate: string | null;
   templateVariables: Record<string, string>;
   knowledgeBaseIds: string[];
+  tools: string[];
   metadata: Record<string, unknown>;
   ownerUserId: string | null;
   ownerApiKeyId: string | null;
@@ -42,6 +43,7 @@ export const toConversationView = (c: ConversationEntity): ConversationView => (
   promptTemplate: c.promptTemplate,
   templateVariables: c.templateVariables,
   knowledgeBaseIds: c.knowledgeBaseIds,
+  tools: c.tools ?? [],
   metadata: c.metadata,
   ownerUserId: c.ownerUserId,
   ownerApiKeyId: c.ownerApiKeyId,

@@ -13,6 +13,7 @@ import {
 import { newId } from '@parley/database';
 import { ModelRouter } from '@parley/llm';
 import { KnowledgeBasesService } from '@parley/rag';
+import { ToolRunner } from '@parley/tools';
 import { type FindOptionsWhere, IsNull, LessThan, MoreThan, type Repository } from 'typeorm';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
@@ -35,6 +36,7 @@ interface ConversationRow {
   prompt_template: string | null;
   template_variables: Record<string, string>;
   knowledge_base_ids: string[];
+  tools: string[];
   metadata: Record<string, unknown>;
   created_at: Date;
   updated_at: Date;
@@ -56,6 +58,7 @@ export class ConversationsService {
     private readonly cipher: KeyRingCipher,
     private readonly templates: PromptTemplates,
     private readonly knowledgeBases: KnowledgeBasesService,
+    private readonly toolRunner: ToolRunner,
   ) {}
 
   async create(
@@ -67,6 +70,7 @@ export class ConversationsService {
       promptTemplate?: string;
       templateVariables?: Record<string, string>;
       knowledgeBaseIds?: string[];
+      tools?: string[];
     },
   ): Promise<ConversationView> {
     const model = input.model ?? this.config.conversation.defaultModel;
@@ -85,6 +89,7 @@ export class ConversationsService {
     // Fails fast with UNKNOWN_MODEL rather than at the first message.
     if (input.model) this.router.resolve(model);
     const knowledgeBaseIds = await this.checkKnowledgeBases(principal, input.knowledgeBaseIds);
+    const tools = await this.checkTools(principal, input.tools);
     const entity = this.conversations.create({
       id: newId(),
       tenantId: principal.tenantId,
@@ -95,6 +100,7 @@ export class ConversationsService {
       promptTemplate: input.promptTemplate ?? null,
       templateVariables,
       knowledgeBaseIds,
+      tools,
       metadata: input.metadata ?? {},
     });
     // TypeORM's deep-partial type cannot express a free-form jsonb object.
@@ -128,12 +134,14 @@ export class ConversationsService {
       model?: string;
       metadata?: Record<string, unknown>;
       knowledgeBaseIds?: string[];
+      tools?: string[];
     },
   ): Promise<ConversationView> {
     const conversation = await this.get(principal, id);
     if (patch.model) this.router.resolve(patch.model);
     const knowledgeBaseIds =
       patch.knowledgeBaseIds && (await this.checkKnowledgeBases(principal, patch.knowledgeBaseIds));
+    const tools = patch.tools && (await this.checkTools(principal, patch.tools));
     await this.conversations.update(
       { id: conversation.id },
       {
@@ -141,6 +149,7 @@ export class ConversationsService {
         ...(patch.model !== undefined ? { model: patch.model } : {}),
         ...(patch.metadata !== undefined ? { metadata: patch.metadata as never } : {}),
         ...(knowledgeBaseIds !== undefined ? { knowledgeBaseIds } : {}),
+        ...(tools !== undefined ? { tools } : {}),
       },
     );
     return toConversationView(await this.get(principal, id));
@@ -150,6 +159,13 @@ export class ConversationsService {
   private async checkKnowledgeBases(principal: Principal, ids: string[] = []): Promise<string[]> {
     const unique = [...new Set(ids)];
     for (const id of unique) await this.knowledgeBases.get(principal.tenantId, id);
+    return unique;
+  }
+
+  /** Tools a conversation may enable: built-ins and the tenant's enabled tools (400 otherwise). */
+  private async checkTools(principal: Principal, names: string[] = []): Promise<string[]> {
+    const unique = [...new Set(names)];
+    await this.toolRunner.definitions(principal.tenantId, unique);
     return unique;
   }
 
@@ -172,6 +188,17 @@ export class ConversationsService {
       take: query.limit + 1,
     });
     return toPage(rows, query.limit, (m) => toMessageView(m, (c) => this.cipher.open(c)));
+  }
+
+  /** An answer's execution history (model turns and tool calls); [] for a plain answer. */
+  async steps(principal: Principal, id: string, messageId: string): Promise<unknown[]> {
+    const conversation = await this.get(principal, id);
+    const message = await this.messages.findOneBy({
+      id: messageId,
+      conversationId: conversation.id,
+    });
+    if (!message) throw new NotFoundError('The message');
+    return message.steps ?? [];
   }
 
   /**
@@ -217,6 +244,7 @@ export class ConversationsService {
       promptTemplate: row.prompt_template,
       templateVariables: row.template_variables,
       knowledgeBaseIds: row.knowledge_base_ids,
+      tools: row.tools,
       metadata: row.metadata,
       createdAt: row.created_at,
       updatedAt: row.updated_at,

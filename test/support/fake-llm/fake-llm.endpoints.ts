@@ -53,7 +53,8 @@ export const chatCompletions: Endpoint = async (ctx) => {
   if (typeof body?.model !== 'string') return badRequest(ctx, 'you must provide a model parameter');
   if (!Array.isArray(body.messages)) return badRequest(ctx, "'messages' is a required property");
 
-  const scriptedCalls = ctx.takeToolCalls(body.model);
+  // With tool_choice "none" a model answers in words; scripted calls wait for a later request.
+  const scriptedCalls = body.tool_choice === 'none' ? undefined : ctx.takeToolCalls(body.model);
   if (scriptedCalls) return toolCallReply(ctx, scriptedCalls);
   const reply = ctx.takeReply(body.model) ?? ctx.options.reply;
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;

@@ -308,7 +308,8 @@ export class ChatCompletionsController {
             usage: e.assistantMessage.usage,
             finishReason: e.assistantMessage.finishReason ?? 'stop',
           };
-        else yield e;
+        // Parley's own tool calls are its business; the OpenAI client sees the answer.
+        else if (e.type === 'start' || e.type === 'delta') yield e;
       }
     })();
   }

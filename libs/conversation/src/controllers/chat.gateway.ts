@@ -121,6 +121,15 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
       )) {
         if (event.type === 'start') emit('chat.start', { ...event.responder });
         else if (event.type === 'delta') emit('chat.delta', { text: event.text });
+        else if (event.type === 'tool_call')
+          emit('tool.call', { id: event.id, name: event.name, arguments: event.arguments });
+        else if (event.type === 'tool_result')
+          emit('tool.result', {
+            id: event.id,
+            name: event.name,
+            status: event.status,
+            result: event.result,
+          });
         else
           emit('chat.done', {
             userMessage: event.userMessage,

@@ -124,6 +124,21 @@ export class ConversationsController {
     return this.conversations.listMessages(this.principal.get(), id, query);
   }
 
+  @Get(':id/messages/:messageId/steps')
+  @ApiOperation({
+    summary:
+      'How an answer came about: each model turn (tokens, cost, the calls it asked for) and each tool call (arguments, status, result, duration), in order.',
+  })
+  @ApiOkResponse({
+    schema: { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } },
+  })
+  async steps(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('messageId', ParseUUIDPipe) messageId: string,
+  ): Promise<{ items: unknown[] }> {
+    return { items: await this.conversations.steps(this.principal.get(), id, messageId) };
+  }
+
   @Post(':id/messages')
   @ApiOperation({
     summary: 'Send a message and get the answer.',
@@ -224,6 +239,15 @@ async function* replayTurn(stored: TurnDto): AsyncGenerator<TurnEvent> {
 function sendEvent(sse: SseStream, event: TurnEvent): void {
   if (event.type === 'start') sse.send('start', event.responder);
   else if (event.type === 'delta') sse.send('delta', { text: event.text });
+  else if (event.type === 'tool_call')
+    sse.send('tool.call', { id: event.id, name: event.name, arguments: event.arguments });
+  else if (event.type === 'tool_result')
+    sse.send('tool.result', {
+      id: event.id,
+      name: event.name,
+      status: event.status,
+      result: event.result,
+    });
   else {
     sse.send('usage', event.assistantMessage.usage);
     sse.send('done', { userMessage: event.userMessage, assistantMessage: event.assistantMessage });

@@ -1,3 +1,4 @@
+import { TOOL_NAME_PATTERN, TOOL_NAME_RULE } from '@parley/llm';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -12,6 +13,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  Matches,
 } from 'class-validator';
 
 export class CreateConversationDto {
@@ -41,6 +43,18 @@ export class CreateConversationDto {
   @ArrayMaxSize(10)
   @IsUUID('all', { each: true })
   knowledgeBaseIds?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['knowledge_base_search', 'get_claim_status'],
+    description:
+      'Tools the model may call: built-ins (knowledge_base_search, current_time) and your tenant’s enabled tools (/v1/admin/tools).',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(32)
+  @Matches(TOOL_NAME_PATTERN, { each: true, message: TOOL_NAME_RULE })
+  tools?: string[];
 }
 
 export class CreateConversationWithTemplateDto extends CreateConversationDto {
@@ -94,6 +108,7 @@ export class ConversationDto {
   @ApiProperty({ nullable: true, type: String }) promptTemplate: string | null;
   @ApiProperty({ type: Object }) templateVariables: Record<string, string>;
   @ApiProperty({ type: [String] }) knowledgeBaseIds: string[];
+  @ApiProperty({ type: [String] }) tools: string[];
   @ApiProperty({ type: Object }) metadata: Record<string, unknown>;
   @ApiProperty({ nullable: true, type: String }) ownerUserId: string | null;
   @ApiProperty({ nullable: true, type: String }) ownerApiKeyId: string | null;

@@ -28,6 +28,10 @@ export class ConversationEntity extends BaseEntity {
   @Column('uuid', { name: 'knowledge_base_ids', array: true, default: () => "'{}'" })
   knowledgeBaseIds: string[];
 
+  /** Tools the model may call in this conversation (built-ins and the tenant's tools). */
+  @Column('text', { array: true, default: () => "'{}'" })
+  tools: string[];
+
   @Column('jsonb', { default: {} })
   metadata: Record<string, unknown>;
 

@@ -67,4 +67,8 @@ export class MessageEntity extends BaseEntity {
 
   @Column('text', { name: 'request_id', nullable: true })
   requestId: string | null;
+
+  /** An agent answer's execution history: model turns and tool calls, in order. */
+  @Column('jsonb', { default: [] })
+  steps: unknown[];
 }

@@ -5,6 +5,7 @@ import { newId } from '@parley/database';
 import {
   CallerAbortedError,
   type ChatMessage,
+  type ChatStreamEvent,
   type FinishReason,
   LlmGateway,
   type Responder,
@@ -24,6 +25,8 @@ import { ChatMetering } from './chat-metering';
 import { type StoredFinding, TurnGuards } from './turn-guard';
 import { type Citation, citedIn, RetrievalContext } from './retrieval-context';
 import { turnWrites } from './turn-writes';
+import { type AgentEvent, AgentLoop, type AgentStep, SETTLED } from './agent-loop';
+import { ToolRunner } from '@parley/tools';
 
 export interface TurnInput {
   principal: Principal;
@@ -38,6 +41,7 @@ export interface TurnInput {
 }
 
 export type TurnEvent =
+  | AgentEvent
   | { type: 'start'; responder: Responder }
   | { type: 'delta'; text: string }
   | { type: 'done'; userMessage: MessageView; assistantMessage: MessageView };
@@ -66,6 +70,8 @@ export class ChatPipeline {
     private readonly cost: CostService,
     private readonly guards: TurnGuards,
     private readonly retrieval: RetrievalContext,
+    private readonly agent: AgentLoop,
+    private readonly toolRunner: ToolRunner,
   ) {}
 
   async *run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
@@ -112,9 +118,16 @@ export class ChatPipeline {
     }
 
     const started = Date.now();
-    // Only a first question (no history) is answered from, or stored in, the response cache.
+    // The tools still defined (one deleted since the conversation enabled it is left out).
+    const tools = conversation.tools?.length
+      ? await this.toolRunner.definitions(conversation.tenantId, conversation.tools, {
+          skipMissing: true,
+        })
+      : [];
+    // Only a first question (no history) is answered from, or stored in, the response cache;
+    // never an agent's, whose answer depends on what its tools return now.
     const cacheKey =
-      this.cache.enabled && history.length === 0
+      this.cache.enabled && history.length === 0 && tools.length === 0
         ? this.cache.key({
             tenantId: conversation.tenantId,
             model,
@@ -151,14 +164,16 @@ export class ChatPipeline {
       return;
     }
     const maxTokens = input.maxTokens ?? settings.defaultMaxTokens;
-    const admission = await this.metering.admit(
+    let admission = await this.metering.admit(
       input.principal,
       input.requestId,
       model,
       window.messages,
       maxTokens,
-      { counted: window.tokens },
+      { counted: window.tokens, tools },
     );
+    let promptMessages = window.messages;
+    let steps: AgentStep[] = [];
     let firstTokenMs: number | null = null;
     let responder: Responder | undefined;
     let text = '';
@@ -181,21 +196,44 @@ export class ChatPipeline {
           content,
           findings: { input: guard.inputFindings, output: guard.outputFindings },
           citations: citedIn(text, context.citations),
+          steps,
         },
         admission,
-        window.messages,
+        promptMessages,
       );
     try {
-      const upstream = this.llm.stream(
-        {
+      let upstream: AsyncIterable<ChatStreamEvent>;
+      if (tools.length > 0) {
+        await guard.cleared();
+        const loop = this.agent.run({
+          principal: input.principal,
+          requestId: input.requestId,
+          conversationId: conversation.id,
           model,
           messages: window.messages,
           maxTokens,
           temperature: input.temperature,
-          passages: context.passages,
-        },
-        AbortSignal.any([signal, guard.abort.signal]),
-      );
+          tools,
+          enabled: tools.map((t) => t.name),
+          knowledgeBaseIds: conversation.knowledgeBaseIds,
+          admission,
+          signal: AbortSignal.any([signal, guard.abort.signal]),
+        });
+        let next = await loop.next();
+        for (; !next.done; next = await loop.next()) yield next.value;
+        ({ admission, messages: promptMessages, steps } = next.value);
+        upstream = replayAnswer(next.value.final);
+      } else
+        upstream = this.llm.stream(
+          {
+            model,
+            messages: window.messages,
+            maxTokens,
+            temperature: input.temperature,
+            passages: context.passages,
+          },
+          AbortSignal.any([signal, guard.abort.signal]),
+        );
       for await (const event of guard.guard(upstream)) {
         if (event.type === 'start') {
           responder = event.responder;
@@ -214,7 +252,9 @@ export class ChatPipeline {
       // Before the model answered, no message is stored: the request simply failed, and its
       // reservation is settled to nothing.
       if (!responder) {
-        await this.settleUnanswered(admission, error, window.messages, started, conversation.id);
+        // The agent loop settles its own rounds; otherwise the turn's admission is open.
+        if (!(error as { [SETTLED]?: boolean })?.[SETTLED])
+          await this.settleUnanswered(admission, error, promptMessages, started, conversation.id);
         throw error;
       }
       status = error instanceof CallerAbortedError ? 'aborted' : 'failed';
@@ -280,6 +320,8 @@ export class ChatPipeline {
       content: string;
       findings: { input: StoredFinding[]; output: StoredFinding[] };
       citations: Citation[];
+      /** The agent's execution history, when tools ran. */
+      steps?: AgentStep[];
     },
     admission: Admission,
     promptMessages: ChatMessage[],
@@ -318,6 +360,7 @@ export class ChatPipeline {
       promptTemplate: null,
       promptTemplateVersion: null,
       promptVariant: null,
+      steps: [] as unknown[],
     };
     const user = {
       ...base,
@@ -348,6 +391,7 @@ export class ChatPipeline {
       promptTemplateVersion: turn.prompt?.version ?? null,
       promptVariant: turn.prompt?.variant ?? null,
       cached: turn.cached ?? false,
+      steps: turn.steps ?? [],
     };
     // One statement: both messages, the conversation's timestamp, and the settlement.
     const { rows: created } = await this.cost.settle(
@@ -367,4 +411,20 @@ export class ChatPipeline {
       assistantMessage: show(rows[1]!, turn.text),
     };
   }
+}
+
+/** The agent's final answer as the events of a model call, for the guarded, stored path. */
+async function* replayAnswer(final: {
+  responder: Responder;
+  text: string;
+  usage?: TokenUsage;
+  finishReason: FinishReason;
+}): AsyncGenerator<ChatStreamEvent> {
+  yield { type: 'start', responder: final.responder };
+  if (final.text) yield { type: 'delta', text: final.text };
+  yield {
+    type: 'done',
+    finishReason: final.finishReason,
+    usage: final.usage ?? { promptTokens: 0, completionTokens: 0 },
+  };
 }

@@ -83,6 +83,16 @@ export class TurnGuard {
     return this.output?.findings ?? [];
   }
 
+  /**
+   * Waits for the remote input checks (moderation, off-topic by embeddings) and throws their
+   * block: tools must not run for a message those checks refuse.
+   */
+  async cleared(): Promise<void> {
+    const verdicts = await Promise.all(this.remote);
+    const blocked = verdicts.find((v) => v.decision === 'block');
+    if (blocked) throw this.guardrails.blocked(this.tenantId, 'input', blocked);
+  }
+
   /** The model's events as the client may see them. */
   async *guard(events: AsyncIterable<ChatStreamEvent>): AsyncGenerator<ChatStreamEvent> {
     const output = this.outputChecks();

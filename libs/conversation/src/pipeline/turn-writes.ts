@@ -47,6 +47,7 @@ const MESSAGE_COLUMNS = [
   'prompt_variant',
   'cached',
   'request_id',
+  'steps',
 ];
 
 export type NewMessage = Omit<MessageEntity, 'createdAt' | 'updatedAt' | 'assignId'>;
@@ -74,5 +75,6 @@ function messageValues(m: NewMessage): unknown[] {
     m.promptVariant,
     m.cached,
     m.requestId,
+    JSON.stringify(m.steps ?? []),
   ];
 }

@@ -96,4 +96,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'RAG_HYBRID_CANDIDATES', path: 'rag.hybridCandidates' },
   { env: 'RAG_RRF_K', path: 'rag.rrfK' },
   { env: 'TOOLS_ALLOW_PRIVATE_NETWORKS', path: 'tools.allowPrivateNetworks' },
+  { env: 'TOOLS_MAX_ITERATIONS', path: 'tools.maxIterations' },
+  { env: 'TOOLS_WALL_CLOCK_MS', path: 'tools.wallClockMs' },
+  { env: 'TOOLS_MAX_RESULT_CHARS', path: 'tools.maxResultChars' },
 ];

@@ -316,6 +316,12 @@ export const configSchema = z
        * Off, every address a tool's host resolves to must be public (SSRF protection).
        */
       allowPrivateNetworks: bool,
+      /** Model turns an agent answer may take (the last one may not call tools). */
+      maxIterations: int(1, 50),
+      /** Wall-clock budget of an agent answer, tool calls included. */
+      wallClockMs: int(1000, 600_000),
+      /** Characters of a tool's result given to the model (the rest is cut, and said so). */
+      maxResultChars: int(100, 1_000_000),
     }),
     rateLimit: z.strictObject({
       default: rateLimit,

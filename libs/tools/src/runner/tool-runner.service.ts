@@ -74,7 +74,11 @@ export class ToolRunner {
    * The definitions to send the model for `names`: built-ins and the tenant's enabled tools.
    * A name that is neither is a 400 naming it.
    */
-  async definitions(tenantId: string, names: string[]): Promise<ToolDefinition[]> {
+  async definitions(
+    tenantId: string,
+    names: string[],
+    options: { skipMissing?: boolean } = {},
+  ): Promise<ToolDefinition[]> {
     const out: ToolDefinition[] = [];
     for (const name of names) {
       const builtIn = BUILT_IN_TOOLS[name];
@@ -83,6 +87,7 @@ export class ToolRunner {
         continue;
       }
       const tool = await this.tools.byName(tenantId, name);
+      if ((!tool || !tool.enabled) && options.skipMissing) continue;
       if (!tool || !tool.enabled)
         throw new AppError(
           'TOOL_NOT_FOUND',
@@ -123,6 +128,13 @@ export class ToolRunner {
         `The tool "${call.name}" does not exist any more.`,
         0,
         'TOOL_NOT_ENABLED',
+      );
+    if (tool?.risk === 'high')
+      return done(
+        'error',
+        `The tool "${call.name}" needs a person's approval for each call, which this server cannot ask for yet; answer without it.`,
+        0,
+        'TOOL_APPROVAL_REQUIRED',
       );
     const schema = (builtIn?.parameters ?? tool!.parameters) as Record<string, unknown>;
     const args = checkArguments(schema, call.arguments);
