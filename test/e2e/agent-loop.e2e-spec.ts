@@ -1,3 +1,4 @@
+import { ToolMetrics } from '@parley/tools';
 import { DataSource } from 'typeorm';
 import { FakeLlm } from '../support/fake-llm';
 import { createTenant, createUser, type TestTenant, type TestUser } from '../support/identity';
@@ -138,6 +139,8 @@ describe('agent loop: conversations with tools', () => {
     expect(chatCalls()[2]!.body.tool_choice).toBe('none');
     const history = await steps(id, res.body.assistantMessage.id);
     expect(history.at(-1)).toEqual({ kind: 'limit', round: 3, reason: 'max_iterations' });
+    // Counted by tool and outcome, for the metrics endpoint.
+    expect(t.app.get(ToolMetrics).calls.get('current_time:ok:OK')).toBeGreaterThanOrEqual(2);
   });
 
   it('runs parallel calls, and streams tool.call and tool.result before the answer', async () => {
@@ -194,5 +197,50 @@ describe('agent loop: conversations with tools', () => {
     expect(
       (await other.client.post('/v1/conversations', { tools: ['get_claim_status'] })).status,
     ).toBe(400);
+  });
+});
+
+describe('agent loop: the wall-clock limit', () => {
+  it('stops calling tools once the time is spent, and the model answers with what it has', async () => {
+    const fake = await FakeLlm.start({ reply: 'That took long; here is what I have.' });
+    const api = await TenantApi.start();
+    const t = await createTestApp({
+      env: {
+        TOOLS_ALLOW_PRIVATE_NETWORKS: 'true',
+        TOOLS_WALL_CLOCK_MS: '1000',
+        ...fakeLlmEnv(fake.url),
+      },
+    });
+    try {
+      const tenant = await createTenant(t.app);
+      await tenant.admin.client.put('/v1/admin/tool-settings', { allowedHosts: ['127.0.0.1'] });
+      await tenant.admin.client.post('/v1/admin/tools', {
+        name: 'slow_lookup',
+        description: 'Takes its time.',
+        parameters: { type: 'object', properties: {} },
+        http: { method: 'GET', url: `http://127.0.0.1:${api.port}/slow` },
+      });
+      api.answer = () => ({ status: 200, body: '{"ok":true}', delayMs: 1200 });
+      const conv = await tenant.admin.client.post('/v1/conversations', { tools: ['slow_lookup'] });
+      fake.toolCallsNext([{ name: 'slow_lookup', arguments: {} }], { times: 10 });
+      const res = await tenant.admin.client.post(`/v1/conversations/${conv.body.id}/messages`, {
+        content: 'Look it up, as often as you like.',
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.assistantMessage.content).toBe('That took long; here is what I have.');
+      const chats = fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
+      expect(chats).toHaveLength(2);
+      expect(chats[1]!.body.tool_choice).toBe('none');
+      const steps = (
+        await tenant.admin.client.get(
+          `/v1/conversations/${conv.body.id}/messages/${res.body.assistantMessage.id}/steps`,
+        )
+      ).body.items;
+      expect(steps.at(-1)).toEqual({ kind: 'limit', round: 2, reason: 'wall_clock' });
+    } finally {
+      await t.close();
+      await fake.close();
+      await api.close();
+    }
   });
 });

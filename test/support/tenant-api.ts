@@ -9,7 +9,10 @@ export class TenantApi {
     headers: IncomingMessage['headers'];
     body: string;
   }[] = [];
-  answer: (url: string) => { status: number; body: string } = () => ({ status: 200, body: '{}' });
+  answer: (url: string) => { status: number; body: string; delayMs?: number } = () => ({
+    status: 200,
+    body: '{}',
+  });
   private constructor(
     private readonly server: Server,
     readonly port: number,
@@ -24,8 +27,11 @@ export class TenantApi {
       req.on('data', (d) => (body += d));
       req.on('end', () => {
         api.received.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-        const { status, body: out } = api.answer(req.url!);
-        res.writeHead(status, { 'content-type': 'application/json' }).end(out);
+        const { status, body: out, delayMs } = api.answer(req.url!);
+        setTimeout(
+          () => res.writeHead(status, { 'content-type': 'application/json' }).end(out),
+          delayMs ?? 0,
+        );
       });
     });
     return api;

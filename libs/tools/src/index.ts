@@ -7,3 +7,4 @@ export * from './registry/tools.service';
 export * from './tools.module';
 export * from './runner/http-tool';
 export * from './runner/tool-runner.service';
+export * from './tools.metrics';

@@ -16,6 +16,7 @@ import { outboundRequest } from '../outbound/outbound-http';
 import { BUILT_IN_TOOLS } from '../registry/built-in-tools';
 import { checkArguments } from '../registry/tool-schema';
 import { ToolsService, type ToolView } from '../registry/tools.service';
+import { ToolMetrics } from '../tools.metrics';
 import { buildHttpCall } from './http-tool';
 
 /** What a tool call is made for: whose budgets, which knowledge bases, which tools are on. */
@@ -68,6 +69,7 @@ export class ToolRunner {
     private readonly search: SearchService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly metrics: ToolMetrics,
   ) {}
 
   /**
@@ -106,13 +108,11 @@ export class ToolRunner {
       output: string,
       attempts: number,
       code?: string,
-    ) => ({
-      status,
-      output,
-      attempts,
-      durationMs: this.clock.now().getTime() - started,
-      ...(code ? { code } : {}),
-    });
+    ): ToolOutcome => {
+      const durationMs = this.clock.now().getTime() - started;
+      this.metrics.record(call.name, status, code, durationMs);
+      return { status, output, attempts, durationMs, ...(code ? { code } : {}) };
+    };
     if (!context.enabled.includes(call.name))
       return done(
         'error',
