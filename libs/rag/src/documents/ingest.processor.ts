@@ -8,6 +8,7 @@ import { type Chunk, chunkText } from '../chunking/chunker';
 import { Embedder } from '../embedding/embedder.service';
 import { VectorStore } from '../ports/vector-store.port';
 import { REFRESH_STATS } from './documents.service';
+import { StatisticsRefresher } from './statistics-refresher';
 
 /** Tokens are counted as the common embedding models do (cl100k). */
 const countTokens = (text: string) => countTextTokens('text-embedding-3-small', text);
@@ -45,6 +46,7 @@ export class IngestProcessor implements JobProcessor<'rag'> {
     private readonly dataSource: DataSource,
     private readonly embedder: Embedder,
     private readonly vectors: VectorStore,
+    private readonly statistics: StatisticsRefresher,
   ) {}
 
   async process(job: QueueJob<'rag'>): Promise<QueueResults['rag']> {
@@ -100,6 +102,9 @@ export class IngestProcessor implements JobProcessor<'rag'> {
       await this.vectors.deleteDocument(doc.tenant_id, doc.knowledge_base_id, documentId);
       return { status: 'failed', chunks: 0 };
     }
+    await this.statistics.documentIngested(
+      this.vectors.name === 'pgvector' ? 'kb_vectors' : undefined,
+    );
     this.logger.log(`document ${documentId}: ${chunks.length} chunks`);
     return { status: 'ready', chunks: chunks.length };
   }
