@@ -85,3 +85,17 @@ export interface ChatResult extends Responder {
   finishReason: FinishReason;
   usage: TokenUsage;
 }
+
+/**
+ * Adds one streamed tool-call piece to the calls it belongs to (by index): the first piece of a
+ * call carries its id and name, later ones more of its arguments.
+ */
+export function addToolCallPiece(
+  calls: ToolCall[],
+  piece: { index: number; id?: string; name?: string; arguments: string },
+): void {
+  const call = (calls[piece.index] ??= { id: '', name: '', arguments: '' });
+  if (piece.id) call.id = piece.id;
+  if (piece.name) call.name += piece.name;
+  call.arguments += piece.arguments;
+}

@@ -39,8 +39,13 @@ export class DocumentTooLargeError extends AppError {
   }
 }
 
-export const invalid = (field: string, message: string) =>
-  new ValidationFailedError([{ field, messages: [message] }]);
+export const invalid = ValidationFailedError.field;
+
+/** PostgreSQL text and jsonb cannot hold NUL: such a value is a 400 naming the field. */
+export function refuseNul(field: string, value: unknown): void {
+  if (value !== undefined && JSON.stringify(value).includes('\\u0000'))
+    throw invalid(field, `${field} must not contain NUL characters`);
+}
 
 /** Vector search was asked for where it cannot run; says what to configure. */
 export class VectorSearchUnavailableError extends AppError {

@@ -4,6 +4,7 @@ import { AppConfig, Clock } from '@parley/core';
 import { type Admission, CostService, formatUsd } from '@parley/cost';
 import { GuardrailsService } from '@parley/guardrails';
 import {
+  addToolCallPiece,
   CallerAbortedError,
   type ChatMessage,
   type ChatStreamEvent,
@@ -258,12 +259,8 @@ export class AgentLoop {
     for await (const e of events) {
       if (e.type === 'start') round.responder = e.responder;
       else if (e.type === 'delta') round.text += e.text;
-      else if (e.type === 'tool_call') {
-        const call = (round.toolCalls[e.index] ??= { id: '', name: '', arguments: '' });
-        if (e.id) call.id = e.id;
-        if (e.name) call.name += e.name;
-        call.arguments += e.arguments;
-      } else {
+      else if (e.type === 'tool_call') addToolCallPiece(round.toolCalls, e);
+      else {
         round.usage = e.usage;
         round.finishReason = e.finishReason;
       }
@@ -323,4 +320,20 @@ export class AgentLoop {
       };
     return { text: verdict.text, guardrail };
   }
+}
+
+/** The agent's final answer as the events of a model call, for the guarded, stored path. */
+export async function* answerEvents(final: {
+  responder: Responder;
+  text: string;
+  usage?: TokenUsage;
+  finishReason: FinishReason;
+}): AsyncGenerator<ChatStreamEvent> {
+  yield { type: 'start', responder: final.responder };
+  if (final.text) yield { type: 'delta', text: final.text };
+  yield {
+    type: 'done',
+    finishReason: final.finishReason,
+    usage: final.usage ?? { promptTokens: 0, completionTokens: 0 },
+  };
 }

@@ -25,7 +25,7 @@ import { ChatMetering } from './chat-metering';
 import { type StoredFinding, TurnGuards } from './turn-guard';
 import { type Citation, citedIn, RetrievalContext } from './retrieval-context';
 import { turnWrites } from './turn-writes';
-import { type AgentEvent, AgentLoop, type AgentStep, SETTLED } from './agent-loop';
+import { type AgentEvent, AgentLoop, type AgentStep, answerEvents, SETTLED } from './agent-loop';
 import { ToolRunner } from '@parley/tools';
 
 export interface TurnInput {
@@ -222,7 +222,7 @@ export class ChatPipeline {
         let next = await loop.next();
         for (; !next.done; next = await loop.next()) yield next.value;
         ({ admission, messages: promptMessages, steps } = next.value);
-        upstream = replayAnswer(next.value.final);
+        upstream = answerEvents(next.value.final);
       } else
         upstream = this.llm.stream(
           {
@@ -411,20 +411,4 @@ export class ChatPipeline {
       assistantMessage: show(rows[1]!, turn.text),
     };
   }
-}
-
-/** The agent's final answer as the events of a model call, for the guarded, stored path. */
-async function* replayAnswer(final: {
-  responder: Responder;
-  text: string;
-  usage?: TokenUsage;
-  finishReason: FinishReason;
-}): AsyncGenerator<ChatStreamEvent> {
-  yield { type: 'start', responder: final.responder };
-  if (final.text) yield { type: 'delta', text: final.text };
-  yield {
-    type: 'done',
-    finishReason: final.finishReason,
-    usage: final.usage ?? { promptTokens: 0, completionTokens: 0 },
-  };
 }

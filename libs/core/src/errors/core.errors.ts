@@ -17,6 +17,11 @@ export class ValidationFailedError extends AppError {
       { extensions: { errors } },
     );
   }
+
+  /** One field wrong, with one message saying what to fix. */
+  static field(field: string, message: string): ValidationFailedError {
+    return new ValidationFailedError([{ field, messages: [message] }]);
+  }
 }
 
 export class NotFoundError extends AppError {

@@ -295,5 +295,4 @@ export class BudgetsService {
   }
 }
 
-const invalid = (field: string, message: string) =>
-  new ValidationFailedError([{ field, messages: [message] }]);
+const invalid = ValidationFailedError.field;

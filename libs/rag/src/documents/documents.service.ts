@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { KnowledgeBasesService } from '../knowledge-bases/knowledge-bases.service';
 import { VectorStore } from '../ports/vector-store.port';
-import { DocumentBusyError, DocumentTooLargeError, invalid } from '../rag.errors';
+import { DocumentBusyError, DocumentTooLargeError, refuseNul } from '../rag.errors';
 
 export type DocumentStatus = 'pending' | 'processing' | 'ready' | 'failed';
 
@@ -88,8 +88,7 @@ export class DocumentsService {
     await this.knowledgeBases.get(tenantId, knowledgeBaseId);
     // PostgreSQL text cannot hold NUL; in a document it carries no meaning, so it is dropped.
     input = { ...input, text: input.text.replaceAll('\u0000', '') };
-    if (input.metadata && JSON.stringify(input.metadata).includes('\\u0000'))
-      throw invalid('metadata', 'metadata must not contain NUL characters');
+    refuseNul('metadata', input.metadata);
     const size = Buffer.byteLength(input.text, 'utf8');
     if (size > this.config.rag.maxDocumentBytes)
       throw new DocumentTooLargeError(this.config.rag.maxDocumentBytes);

@@ -31,7 +31,7 @@ export interface VectorHit {
  * The abstract class is also the DI token.
  */
 export abstract class VectorStore {
-  /** `pgvector` or `qdrant`, reported by search responses and health. */
+  /** `pgvector`, `qdrant` or `none`, reported by search responses. */
   abstract readonly name: string;
 
   /** Checks the store can be used (called at boot); throws a message an operator can act on. */
@@ -50,6 +50,6 @@ export abstract class VectorStore {
 
   abstract deleteKnowledgeBase(tenantId: string, knowledgeBaseId: string): Promise<void>;
 
-  /** How many vectors a knowledge base has (tests and health). */
+  /** How many vectors a knowledge base has. */
   abstract count(tenantId: string, knowledgeBaseId: string): Promise<number>;
 }

@@ -8,7 +8,7 @@ import {
   type KnowledgeBaseView,
 } from '../knowledge-bases/knowledge-bases.service';
 import { VectorStore } from '../ports/vector-store.port';
-import { invalid, VectorSearchFailedError, VectorSearchUnavailableError } from '../rag.errors';
+import { refuseNul, VectorSearchFailedError, VectorSearchUnavailableError } from '../rag.errors';
 import { maximalMarginalRelevance, type Ranked, reciprocalRankFusion } from './fusion';
 import { rankLexically } from './lexical-ranker';
 
@@ -118,8 +118,7 @@ export class SearchService {
     // An empty filter is no filter; NUL cannot be compared by PostgreSQL's jsonb.
     if (input.filter && Object.keys(input.filter).length === 0)
       input = { ...input, filter: undefined };
-    if (input.filter && JSON.stringify(input.filter).includes('\\u0000'))
-      throw invalid('filter', 'filter values must not contain NUL characters');
+    refuseNul('filter', input.filter);
     let unavailable = this.whyNoVectors(kb);
     if (requested === 'vector' && unavailable) throw new VectorSearchUnavailableError(unavailable);
     let mode: SearchMode = unavailable ? 'lexical' : requested;
