@@ -18,6 +18,7 @@ export class Tools1763900011000 implements MigrationInterface {
         kind text NOT NULL CHECK (kind IN ('http')),
         http jsonb NOT NULL,
         secret_headers text,
+        secret_header_names text[] NOT NULL DEFAULT '{}',
         risk text NOT NULL DEFAULT 'low' CHECK (risk IN ('low', 'high')),
         idempotent boolean NOT NULL DEFAULT false,
         timeout_ms integer NOT NULL,

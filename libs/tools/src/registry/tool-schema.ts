@@ -1,8 +1,10 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { ValidationFailedError } from '@parley/core';
 
-const invalidField = (field: string, message: string) =>
-  new ValidationFailedError([{ field, messages: [message] }]);
+const invalidField = ValidationFailedError.field;
+
+/** `{name}` in a tool's URL: filled from the argument of that name. */
+export const URL_PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
 
 // One Ajv instance: compiled validators are cached by schema, and `strict` catches typos such
 // as `"requried"` in a tenant's schema at definition time rather than at the first call.

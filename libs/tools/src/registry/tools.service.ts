@@ -13,7 +13,7 @@ import { newId } from '@parley/database';
 import { DataSource } from 'typeorm';
 import { checkHostAllowed } from '../outbound/outbound-policy';
 import { BUILT_IN_TOOL_NAMES } from './built-in-tools';
-import { compileArgumentSchema } from './tool-schema';
+import { compileArgumentSchema, URL_PLACEHOLDER } from './tool-schema';
 
 export type ToolRisk = 'low' | 'high';
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -65,6 +65,7 @@ interface Row {
   kind: 'http';
   http: HttpToolSettings;
   secret_headers: string | null;
+  secret_header_names: string[];
   risk: ToolRisk;
   idempotent: boolean;
   timeout_ms: number;
@@ -75,14 +76,12 @@ interface Row {
 }
 
 const COLUMNS =
-  'id, name, description, parameters, kind, http, secret_headers, risk, idempotent, timeout_ms, max_response_bytes, enabled, created_at, updated_at';
+  'id, name, description, parameters, kind, http, secret_headers, secret_header_names, risk, idempotent, timeout_ms, max_response_bytes, enabled, created_at, updated_at';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
-const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
 
-const invalid = (field: string, message: string) =>
-  new ValidationFailedError([{ field, messages: [message] }]);
+const invalid = ValidationFailedError.field;
 
 /**
  * The tools a tenant defines for its agents, and the hosts their calls may reach. A tool's
@@ -103,8 +102,8 @@ export class ToolsService {
     this.check(input, allowedHosts);
     const rows: Row[] = await this.dataSource.query(
       `INSERT INTO tools (id, tenant_id, name, description, parameters, kind, http, secret_headers,
-         risk, idempotent, timeout_ms, max_response_bytes, enabled)
-       VALUES ($1, $2, $3, $4, $5, 'http', $6, $7, $8, $9, $10, $11, $12)
+         secret_header_names, risk, idempotent, timeout_ms, max_response_bytes, enabled)
+       VALUES ($1, $2, $3, $4, $5, 'http', $6, $7, $13, $8, $9, $10, $11, $12)
        ON CONFLICT (tenant_id, name) DO NOTHING
        RETURNING ${COLUMNS}`,
       [
@@ -120,6 +119,7 @@ export class ToolsService {
         input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         input.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
         input.enabled ?? true,
+        Object.keys(input.secretHeaders ?? {}),
       ],
     );
     if (rows.length === 0)
@@ -168,6 +168,7 @@ export class ToolsService {
         `WITH changed AS (
            UPDATE tools SET name = $3, description = $4, parameters = $5, http = $6,
              secret_headers = CASE WHEN $7::boolean THEN $8 ELSE secret_headers END,
+             secret_header_names = CASE WHEN $7::boolean THEN $14 ELSE secret_header_names END,
              risk = $9, idempotent = $10, timeout_ms = $11, max_response_bytes = $12, enabled = $13,
              updated_at = now()
            WHERE id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}
@@ -186,6 +187,7 @@ export class ToolsService {
           merged.timeoutMs,
           merged.maxResponseBytes,
           merged.enabled,
+          Object.keys(patch.secretHeaders ?? {}),
         ],
       );
       if (rows.length === 0) throw new NotFoundError('The tool');
@@ -221,13 +223,42 @@ export class ToolsService {
     });
   }
 
-  /** A tenant's tool by its name (what the model calls it), if there is one. */
-  async byName(tenantId: string, name: string): Promise<ToolView | undefined> {
+  /** A tenant's tools by their names (what the model calls them), in one read. */
+  async byNames(tenantId: string, names: string[]): Promise<Map<string, ToolView>> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM tools WHERE tenant_id = $1 AND name = $2`,
+      `SELECT ${COLUMNS} FROM tools WHERE tenant_id = $1 AND name = ANY($2::text[])`,
+      [tenantId, names],
+    );
+    return new Map(rows.map((r) => [r.name, this.toView(r)]));
+  }
+
+  /**
+   * What calling a tool needs, in one read: the tool, its secret headers unsealed (for the
+   * executor only), and the tenant's allowed hosts.
+   */
+  async forCall(
+    tenantId: string,
+    name: string,
+  ): Promise<
+    { tool: ToolView; secretHeaders: Record<string, string>; allowedHosts: string[] } | undefined
+  > {
+    const rows: (Row & { allowed_hosts: string[] | null })[] = await this.dataSource.query(
+      `SELECT ${COLUMNS.split(', ')
+        .map((c) => `t.${c}`)
+        .join(', ')}, s.allowed_hosts
+         FROM tools t LEFT JOIN tool_settings s ON s.tenant_id = t.tenant_id
+        WHERE t.tenant_id = $1 AND t.name = $2`,
       [tenantId, name],
     );
-    return rows[0] ? this.toView(rows[0]) : undefined;
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      tool: this.toView(row),
+      secretHeaders: row.secret_headers
+        ? (JSON.parse(this.cipher.open(row.secret_headers)) as Record<string, string>)
+        : {},
+      allowedHosts: row.allowed_hosts ?? [],
+    };
   }
 
   async allowedHosts(tenantId: string): Promise<string[]> {
@@ -262,14 +293,6 @@ export class ToolsService {
     return normalised;
   }
 
-  /** The secret headers of a tool, unsealed, for the executor only. */
-  async secretHeaders(tenantId: string, id: string): Promise<Record<string, string>> {
-    const row = await this.row(tenantId, id);
-    return row.secret_headers
-      ? (JSON.parse(this.cipher.open(row.secret_headers)) as Record<string, string>)
-      : {};
-  }
-
   private async row(tenantId: string, id: string): Promise<Row> {
     const rows: Row[] = await this.dataSource.query(
       `SELECT ${COLUMNS} FROM tools WHERE id = $1 AND tenant_id = $2`,
@@ -289,7 +312,7 @@ export class ToolsService {
     );
     let url: URL;
     try {
-      url = new URL(input.http.url.replace(PLACEHOLDER, 'x'));
+      url = new URL(input.http.url.replace(URL_PLACEHOLDER, 'x'));
     } catch {
       throw invalid('http.url', 'http.url must be an absolute http(s) URL');
     }
@@ -297,10 +320,10 @@ export class ToolsService {
       throw invalid('http.url', 'http.url must start with https:// or http://');
     if (url.username || url.password)
       throw invalid('http.url', 'http.url must not carry credentials; use secretHeaders');
-    const host = new URL(input.http.url.replace(PLACEHOLDER, '0')).hostname;
+    const host = new URL(input.http.url.replace(URL_PLACEHOLDER, '0')).hostname;
     if (host !== url.hostname || input.http.url.split('/')[2]?.includes('{'))
       throw invalid('http.url', 'placeholders may stand in the path and query, never in the host');
-    for (const [, name] of input.http.url.matchAll(PLACEHOLDER))
+    for (const [, name] of input.http.url.matchAll(URL_PLACEHOLDER))
       if (!properties.includes(name!))
         throw invalid('http.url', `the placeholder {${name}} is not a property of parameters`);
     try {
@@ -328,16 +351,13 @@ export class ToolsService {
   }
 
   private toView(r: Row): ToolView {
-    const secretHeaderNames = r.secret_headers
-      ? Object.keys(JSON.parse(this.cipher.open(r.secret_headers)) as Record<string, string>)
-      : [];
     return {
       id: r.id,
       name: r.name,
       description: r.description,
       parameters: r.parameters,
       kind: r.kind,
-      http: { ...r.http, secretHeaderNames },
+      http: { ...r.http, secretHeaderNames: r.secret_header_names },
       risk: r.risk,
       idempotent: r.idempotent,
       timeoutMs: r.timeout_ms,

@@ -1,6 +1,6 @@
+import { URL_PLACEHOLDER } from '../registry/tool-schema';
 import type { HttpToolSettings } from '../registry/tools.service';
 
-const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
@@ -13,7 +13,7 @@ export function buildHttpCall(
   args: Record<string, unknown>,
 ): { method: string; url: string; body?: string; headers: Record<string, string> } {
   const used = new Set<string>();
-  const filled = http.url.replace(PLACEHOLDER, (_, name: string) => {
+  const filled = http.url.replace(URL_PLACEHOLDER, (_, name: string) => {
     used.add(name);
     const value = args[name];
     return encodeURIComponent(value === undefined || value === null ? '' : String(value));

@@ -15,7 +15,9 @@ import { LRUCache } from 'lru-cache';
 import { outboundRequest } from '../outbound/outbound-http';
 import { BUILT_IN_TOOLS } from '../registry/built-in-tools';
 import { checkArguments } from '../registry/tool-schema';
-import { ToolsService, type ToolView } from '../registry/tools.service';
+import { ToolsService } from '../registry/tools.service';
+
+type Callable = NonNullable<Awaited<ReturnType<ToolsService['forCall']>>>;
 import { ToolMetrics } from '../tools.metrics';
 import { buildHttpCall } from './http-tool';
 
@@ -82,13 +84,17 @@ export class ToolRunner {
     options: { skipMissing?: boolean } = {},
   ): Promise<ToolDefinition[]> {
     const out: ToolDefinition[] = [];
+    const own = await this.tools.byNames(
+      tenantId,
+      names.filter((n) => !BUILT_IN_TOOLS[n]),
+    );
     for (const name of names) {
       const builtIn = BUILT_IN_TOOLS[name];
       if (builtIn) {
         out.push(builtIn);
         continue;
       }
-      const tool = await this.tools.byName(tenantId, name);
+      const tool = own.get(name);
       if ((!tool || !tool.enabled) && options.skipMissing) continue;
       if (!tool || !tool.enabled)
         throw new AppError(
@@ -121,7 +127,10 @@ export class ToolRunner {
         'TOOL_NOT_ENABLED',
       );
     const builtIn = BUILT_IN_TOOLS[call.name];
-    const tool = builtIn ? undefined : await this.tools.byName(context.subject.tenantId, call.name);
+    const callable = builtIn
+      ? undefined
+      : await this.tools.forCall(context.subject.tenantId, call.name);
+    const tool = callable?.tool;
     if (!builtIn && (!tool || !tool.enabled))
       return done(
         'error',
@@ -147,7 +156,7 @@ export class ToolRunner {
       );
     try {
       if (builtIn) return done('ok', await this.runBuiltIn(context, call.name, args.value), 1);
-      const { output, attempts } = await this.runHttp(context, tool!, args.value);
+      const { output, attempts } = await this.runHttp(context, callable!, args.value);
       return done('ok', output, attempts);
     } catch (error) {
       const failure = error as ToolFailed & { attempts?: number };
@@ -201,17 +210,13 @@ export class ToolRunner {
   /** One HTTP tool call through its breaker, retried (with backoff) only when idempotent. */
   private async runHttp(
     context: ToolContext,
-    tool: ToolView,
+    { tool, secretHeaders: secrets, allowedHosts }: Callable,
     args: Record<string, unknown>,
   ): Promise<{ output: string; attempts: number }> {
     const breaker = this.breakerFor(context.subject.tenantId, tool.id);
-    const secrets = await this.tools.secretHeaders(context.subject.tenantId, tool.id);
     const request = buildHttpCall(tool.http, args);
     const maxAttempts = tool.idempotent ? MAX_ATTEMPTS_IDEMPOTENT : 1;
-    const policy = {
-      allowedHosts: await this.tools.allowedHosts(context.subject.tenantId),
-      allowPrivateNetworks: this.config.tools.allowPrivateNetworks,
-    };
+    const policy = { allowedHosts, allowPrivateNetworks: this.config.tools.allowPrivateNetworks };
     for (let attempt = 1; ; attempt++) {
       try {
         const output = await breaker.execute(async () => {
