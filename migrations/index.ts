@@ -11,6 +11,7 @@ import { KbPostings1763900009000 } from './1763900009000-KbPostings';
 import { KbVectors1763900010000 } from './1763900010000-KbVectors';
 import { Tools1763900011000 } from './1763900011000-Tools';
 import { AgentSteps1763900012000 } from './1763900012000-AgentSteps';
+import { ToolApprovals1763900013000 } from './1763900013000-ToolApprovals';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   KbVectors1763900010000,
   Tools1763900011000,
   AgentSteps1763900012000,
+  ToolApprovals1763900013000,
 ];

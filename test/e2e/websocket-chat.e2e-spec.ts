@@ -87,6 +87,43 @@ describe('chat over WebSocket (/v1/ws)', () => {
     new Socket(new WebSocket(url, protocols, { headers }));
   const bearer = () => ({ authorization: `Bearer ${tenant.admin.client.credential}` });
 
+  it('sends tool.call and tool.approval_required when an answer waits for a person', async () => {
+    await tenant.admin.client.put('/v1/admin/tool-settings', { allowedHosts: ['api.example.com'] });
+    const tool = await tenant.admin.client.post('/v1/admin/tools', {
+      name: 'ws_refund',
+      description: 'Pays a refund.',
+      parameters: { type: 'object', properties: { amount: { type: 'number' } } },
+      http: { method: 'POST', url: 'https://api.example.com/refunds' },
+      risk: 'high',
+    });
+    expect(tool.status).toBe(201);
+    const conversation = (
+      await tenant.admin.client.post('/v1/conversations', { tools: ['ws_refund'] })
+    ).body;
+    fake.toolCallsNext([{ name: 'ws_refund', arguments: { amount: 5 } }]);
+    const socket = connect(bearer());
+    await socket.opened;
+    socket.send('chat.send', {
+      conversationId: conversation.id,
+      content: 'Refund 5.',
+      requestId: 'r9',
+    });
+    const done = await socket.waitFor('chat.done');
+    socket.ws.close();
+    expect(socket.frames.map((f) => f.event)).toEqual([
+      'tool.call',
+      'tool.approval_required',
+      'chat.done',
+    ]);
+    expect(socket.frames[1]!.data).toMatchObject({
+      requestId: 'r9',
+      name: 'ws_refund',
+      arguments: '{"amount":5}',
+      messageId: done.data.assistantMessage.id,
+    });
+    expect(done.data.assistantMessage.status).toBe('awaiting_approval');
+  });
+
   it('streams chat.start, chat.delta… and chat.done in order, and stores the turn', async () => {
     const conversation = (await tenant.admin.client.post('/v1/conversations', {})).body;
     const socket = connect(bearer());

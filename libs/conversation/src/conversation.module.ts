@@ -20,6 +20,8 @@ import { IdempotencyService } from './idempotency/idempotency.service';
 import { ResponseCache } from './cache/response-cache';
 import { PromptTemplates } from './templates/prompt-templates.service';
 import { AgentLoop } from './pipeline/agent-loop';
+import { ApprovalStore } from './approvals/approval-store';
+import { ToolApprovalsController } from './controllers/tool-approvals.controller';
 
 /** Conversations, messages and the chat pipeline. */
 @Module({
@@ -32,11 +34,12 @@ import { AgentLoop } from './pipeline/agent-loop';
     RagModule,
     ToolsModule,
   ],
-  controllers: [ConversationsController, ChatCompletionsController],
+  controllers: [ConversationsController, ToolApprovalsController, ChatCompletionsController],
   providers: [
     ConversationsService,
     ChatPipeline,
     AgentLoop,
+    ApprovalStore,
     ChatMetering,
     TurnGuards,
     RetrievalContext,

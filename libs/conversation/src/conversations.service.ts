@@ -28,6 +28,7 @@ import {
 /** A conversations row as PostgreSQL returns it, with the history aggregated next to it. */
 interface ConversationRow {
   id: string;
+  paused: boolean;
   tenant_id: string;
   owner_user_id: string | null;
   owner_api_key_id: string | null;
@@ -212,6 +213,8 @@ export class ConversationsService {
   ): Promise<{
     conversation: ConversationEntity;
     history: { role: 'user' | 'assistant'; content: string }[];
+    /** An answer of the conversation waits for tool-call approvals. */
+    paused: boolean;
   }> {
     const owner =
       principal.kind === 'user' && principal.role === 'admin'
@@ -227,7 +230,8 @@ export class ConversationsService {
            FROM (SELECT id, role, content FROM messages m
                   WHERE m.conversation_id = c.id AND m.status = 'complete' AND m.role IN ('user', 'assistant')
                   ORDER BY m.id DESC LIMIT $3) h
-       ), '[]') AS history
+       ), '[]') AS history,
+       EXISTS (SELECT 1 FROM agent_pauses p WHERE p.conversation_id = c.id) AS paused
        FROM conversations c
        WHERE c.id = $1 AND c.tenant_id = $2 AND c.deleted_at IS NULL ${owner}`,
       params,
@@ -250,7 +254,7 @@ export class ConversationsService {
       updatedAt: row.updated_at,
       deletedAt: null,
     });
-    return { conversation, history: row.history };
+    return { conversation, history: row.history, paused: row.paused };
   }
 
   private visibleTo(principal: Principal): FindOptionsWhere<ConversationEntity> {

@@ -270,7 +270,7 @@ export class ChatCompletionsController {
         'tools',
         'tools cannot be combined with metadata.conversation_id: send the whole exchange without it to run your own tools',
       );
-    const { conversation, history } = await this.conversations.getForTurn(
+    const { conversation, history, paused } = await this.conversations.getForTurn(
       principal,
       String(conversationId),
       HISTORY_LIMIT,
@@ -292,6 +292,7 @@ export class ChatCompletionsController {
         temperature: body.temperature,
         requestId,
         history,
+        paused,
       },
       signal,
     );

@@ -19,6 +19,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CallerAbortedError } from '@parley/llm';
 import { ConversationsService } from '../conversations.service';
+import { agentEventFrame } from './turn-events';
 import { ChatPipeline, HISTORY_LIMIT } from '../pipeline/chat-pipeline.service';
 
 interface ChatSocket extends WebSocket {
@@ -110,27 +111,20 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
           `A turn with requestId ${requestId} is already running.`,
         );
       client.turns!.set(requestId, controller);
-      const { conversation, history } = await this.conversations.getForTurn(
+      const { conversation, history, paused } = await this.conversations.getForTurn(
         principal,
         input.conversationId,
         HISTORY_LIMIT,
       );
       for await (const event of this.pipeline.run(
-        { principal, conversation, ...input, requestId, history },
+        { principal, conversation, ...input, requestId, history, paused },
         controller.signal,
       )) {
-        if (event.type === 'start') emit('chat.start', { ...event.responder });
+        const agent = agentEventFrame(event);
+        if (agent) emit(agent.name, agent.data);
+        else if (event.type === 'start') emit('chat.start', { ...event.responder });
         else if (event.type === 'delta') emit('chat.delta', { text: event.text });
-        else if (event.type === 'tool_call')
-          emit('tool.call', { id: event.id, name: event.name, arguments: event.arguments });
-        else if (event.type === 'tool_result')
-          emit('tool.result', {
-            id: event.id,
-            name: event.name,
-            status: event.status,
-            result: event.result,
-          });
-        else
+        else if (event.type === 'done')
           emit('chat.done', {
             userMessage: event.userMessage,
             assistantMessage: event.assistantMessage,

@@ -24,7 +24,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal, type Principal, RateLimit } from '@parley/auth';
-import { CursorQueryDto, type Page, toAppError, toProblem } from '@parley/core';
+import { CursorQueryDto, type Page } from '@parley/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConversationView, MessageView } from '../conversation.views';
 import { toConversationView } from '../conversation.views';
@@ -39,7 +39,8 @@ import {
   UpdateConversationDto,
 } from '../dto/conversation.dto';
 import { ChatPipeline, HISTORY_LIMIT, type TurnEvent } from '../pipeline/chat-pipeline.service';
-import { abortOnDisconnect, SseStream } from '../pipeline/sse';
+import { abortOnDisconnect } from '../pipeline/sse';
+import { finalTurn, streamTurn } from './turn-events';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 
 @ApiTags('conversations')
@@ -169,7 +170,7 @@ export class ConversationsController {
   ): Promise<TurnDto | void> {
     const principal = this.principal.get();
     // The conversation and its memory in one read: the hot path of every turn.
-    const { conversation, history } = await this.conversations.getForTurn(
+    const { conversation, history, paused } = await this.conversations.getForTurn(
       principal,
       id,
       HISTORY_LIMIT,
@@ -198,6 +199,7 @@ export class ConversationsController {
           temperature: body.temperature,
           requestId: String(request.id),
           history,
+          paused,
         },
         abort.signal,
       );
@@ -207,17 +209,7 @@ export class ConversationsController {
       reply.status(201);
       return finalTurn(turn);
     }
-    // Validation, ownership and model errors surface as normal problem responses: the stream
-    // only opens once the model has started answering.
-    const first = await turn.next();
-    const sse = new SseStream(reply);
-    try {
-      for (let step = first; !step.done; step = await turn.next()) sendEvent(sse, step.value);
-    } catch (error) {
-      sse.send('error', toProblem(toAppError(error), String(request.id)));
-    } finally {
-      sse.end();
-    }
+    await streamTurn(turn, reply, String(request.id));
   }
 }
 
@@ -234,27 +226,4 @@ async function* replayTurn(stored: TurnDto): AsyncGenerator<TurnEvent> {
   };
   if (a.content) yield { type: 'delta', text: a.content };
   yield { type: 'done', userMessage: stored.userMessage as never, assistantMessage: a as never };
-}
-
-function sendEvent(sse: SseStream, event: TurnEvent): void {
-  if (event.type === 'start') sse.send('start', event.responder);
-  else if (event.type === 'delta') sse.send('delta', { text: event.text });
-  else if (event.type === 'tool_call')
-    sse.send('tool.call', { id: event.id, name: event.name, arguments: event.arguments });
-  else if (event.type === 'tool_result')
-    sse.send('tool.result', {
-      id: event.id,
-      name: event.name,
-      status: event.status,
-      result: event.result,
-    });
-  else {
-    sse.send('usage', event.assistantMessage.usage);
-    sse.send('done', { userMessage: event.userMessage, assistantMessage: event.assistantMessage });
-  }
-}
-
-async function finalTurn(turn: AsyncGenerator<TurnEvent>): Promise<TurnDto> {
-  for await (const event of turn) if (event.type === 'done') return event;
-  throw new Error('the turn ended without a result');
 }

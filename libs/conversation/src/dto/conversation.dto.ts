@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsArray,
+  IsIn,
   IsUUID,
   IsInt,
   IsNumber,
@@ -131,7 +132,12 @@ export class MessageDto {
   @ApiProperty() conversationId: string;
   @ApiProperty({ enum: ['system', 'user', 'assistant'] }) role: string;
   @ApiProperty() content: string;
-  @ApiProperty({ enum: ['complete', 'aborted', 'failed'] }) status: string;
+  @ApiProperty({
+    enum: ['complete', 'aborted', 'failed', 'awaiting_approval'],
+    description:
+      '`awaiting_approval`: the answer waits for a person to decide high-risk tool calls (POST /v1/conversations/{id}/tool-approvals/{callId}).',
+  })
+  status: string;
   @ApiProperty({
     nullable: true,
     type: String,
@@ -164,4 +170,50 @@ export class MessagePageDto {
 export class TurnDto {
   @ApiProperty({ type: MessageDto }) userMessage: MessageDto;
   @ApiProperty({ type: MessageDto }) assistantMessage: MessageDto;
+}
+
+export class DecideToolCallDto {
+  @ApiProperty({ enum: ['approve', 'reject'], description: 'Run the call, or tell the model no.' })
+  @IsIn(['approve', 'reject'], { message: 'decision must be "approve" or "reject"' })
+  decision: 'approve' | 'reject';
+
+  @ApiPropertyOptional({
+    maxLength: 500,
+    description: 'Why (a rejection’s reason is given to the model, and both go to the audit log).',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+}
+
+export class ToolApprovalDto {
+  @ApiProperty({ description: 'The id of the call the model made.' }) callId: string;
+  @ApiProperty({ description: 'The answer that waits for it.' }) messageId: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ description: 'The arguments, as the JSON text the model sent.' })
+  arguments: string;
+  @ApiProperty({ enum: ['pending', 'approved', 'rejected', 'expired'] }) status: string;
+  @ApiProperty({ nullable: true, type: String }) reason: string | null;
+  @ApiProperty({ nullable: true, type: String }) decidedAt: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Until when a pending call may be decided (TOOL_APPROVAL_TTL_SECONDS).',
+  })
+  expiresAt: string | null;
+  @ApiProperty() createdAt: string;
+}
+
+export class ToolApprovalListDto {
+  @ApiProperty({ type: [ToolApprovalDto] }) items: ToolApprovalDto[];
+}
+
+export class ToolApprovalWaitingDto {
+  @ApiProperty({ type: ToolApprovalDto }) approval: ToolApprovalDto;
+  @ApiProperty({
+    type: [String],
+    description: 'Calls of the same answer still to decide; it goes on once they are.',
+  })
+  pending: string[];
 }

@@ -24,9 +24,23 @@ import { ResponseCache } from '../cache/response-cache';
 import { ChatMetering } from './chat-metering';
 import { type StoredFinding, TurnGuards } from './turn-guard';
 import { type Citation, citedIn, RetrievalContext } from './retrieval-context';
-import { turnWrites } from './turn-writes';
-import { type AgentEvent, AgentLoop, type AgentStep, answerEvents, SETTLED } from './agent-loop';
+import {
+  type MessageUpdate as MessageUpdateFields,
+  type NewMessage,
+  turnWrites,
+} from './turn-writes';
+import {
+  type AgentEvent,
+  AgentLoop,
+  type AgentPause,
+  type AgentStep,
+  answerEvents,
+  type ApprovalDecision,
+  SETTLED,
+} from './agent-loop';
 import { ToolRunner } from '@parley/tools';
+import { ApprovalStore } from '../approvals/approval-store';
+import { type PausedTurn, payerOf } from '../approvals/paused-turn';
 
 export interface TurnInput {
   principal: Principal;
@@ -38,10 +52,20 @@ export interface TurnInput {
   requestId?: string;
   /** The latest complete messages as stored, oldest first (ConversationsService.getForTurn). */
   history: { role: 'user' | 'assistant'; content: string }[];
+  /** An earlier answer of the conversation is paused for approvals (getForTurn says). */
+  paused?: boolean;
 }
 
 export type TurnEvent =
   | AgentEvent
+  | {
+      type: 'approval_required';
+      messageId: string;
+      callId: string;
+      name: string;
+      arguments: string;
+      expiresAt: string;
+    }
   | { type: 'start'; responder: Responder }
   | { type: 'delta'; text: string }
   | { type: 'done'; userMessage: MessageView; assistantMessage: MessageView };
@@ -72,6 +96,7 @@ export class ChatPipeline {
     private readonly retrieval: RetrievalContext,
     private readonly agent: AgentLoop,
     private readonly toolRunner: ToolRunner,
+    private readonly approvals: ApprovalStore,
   ) {}
 
   async *run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
@@ -79,6 +104,8 @@ export class ChatPipeline {
     const settings = this.config.conversation;
     if (input.content.length > settings.maxMessageChars)
       throw new MessageTooLongError(settings.maxMessageChars);
+    // One answer at a time: a new message waits until the paused one is decided (or expired).
+    if (input.paused) await this.approvals.assertNoneWaiting(conversation.id);
     const model = input.model ?? conversation.model;
     const prompt = conversation.promptTemplate
       ? this.templates.render(
@@ -174,28 +201,21 @@ export class ChatPipeline {
     );
     let promptMessages = window.messages;
     let steps: AgentStep[] = [];
-    let firstTokenMs: number | null = null;
-    let responder: Responder | undefined;
-    let text = '';
-    let usage: TokenUsage | undefined;
-    let finishReason: FinishReason = 'stop';
+    const answer: Answer = { text: '', finishReason: 'stop', firstTokenMs: null };
     let status: MessageStatus = 'complete';
     // Stores the turn as it stands: complete, or what was generated before it was cut off.
     const record = () =>
       this.persist(
         input,
         {
-          responder: responder!,
-          text,
-          usage,
-          finishReason,
+          ...answer,
+          responder: answer.responder!,
           status,
-          firstTokenMs,
           latencyMs: Date.now() - started,
           prompt,
           content,
           findings: { input: guard.inputFindings, output: guard.outputFindings },
-          citations: citedIn(text, context.citations),
+          citations: citedIn(answer.text, context.citations),
           steps,
         },
         admission,
@@ -205,7 +225,7 @@ export class ChatPipeline {
       let upstream: AsyncIterable<ChatStreamEvent>;
       if (tools.length > 0) {
         await guard.cleared();
-        const loop = this.agent.run({
+        const result = yield* this.agent.run({
           principal: input.principal,
           requestId: input.requestId,
           conversationId: conversation.id,
@@ -219,10 +239,39 @@ export class ChatPipeline {
           admission,
           signal: AbortSignal.any([signal, guard.abort.signal]),
         });
-        let next = await loop.next();
-        for (; !next.done; next = await loop.next()) yield next.value;
-        ({ admission, messages: promptMessages, steps } = next.value);
-        upstream = answerEvents(next.value.final);
+        if (result.kind === 'paused') {
+          const paused: PausedTurn = {
+            v: 1,
+            conversationId: conversation.id,
+            subject: {
+              kind: input.principal.kind,
+              tenantId: input.principal.tenantId,
+              userId: input.principal.userId,
+              apiKeyId: input.principal.apiKeyId,
+            },
+            requestId: input.requestId,
+            model,
+            maxTokens,
+            temperature: input.temperature,
+            knowledgeBaseIds: conversation.knowledgeBaseIds,
+            enabled: tools.map((t) => t.name),
+            system: guard.system,
+            canary: guard.canary,
+            citations: context.citations,
+            userMessage: undefined as never,
+            elapsedMs: Date.now() - started,
+            loop: pauseLoop(result),
+          };
+          yield* this.pause(
+            input,
+            { content, prompt, findings: guard.inputFindings },
+            paused,
+            result,
+          );
+          return;
+        }
+        ({ admission, messages: promptMessages, steps } = result);
+        upstream = answerEvents(result.final);
       } else
         upstream = this.llm.stream(
           {
@@ -234,48 +283,264 @@ export class ChatPipeline {
           },
           AbortSignal.any([signal, guard.abort.signal]),
         );
-      for await (const event of guard.guard(upstream)) {
-        if (event.type === 'start') {
-          responder = event.responder;
-          yield event;
-        } else if (event.type === 'delta') {
-          firstTokenMs ??= Date.now() - started;
-          text += event.text;
-          yield event;
-        } else if (event.type === 'done') {
-          usage = event.usage;
-          finishReason = event.finishReason;
-        }
-        // A conversation turn sends no tools, so the model cannot call any here.
-      }
+      yield* this.relay(guard.guard(upstream), answer, started);
     } catch (error) {
       // Before the model answered, no message is stored: the request simply failed, and its
       // reservation is settled to nothing.
-      if (!responder) {
+      if (!answer.responder) {
         // The agent loop settles its own rounds; otherwise the turn's admission is open.
         if (!(error as { [SETTLED]?: boolean })?.[SETTLED])
           await this.settleUnanswered(admission, error, promptMessages, started, conversation.id);
         throw error;
       }
-      status = error instanceof CallerAbortedError ? 'aborted' : 'failed';
-      finishReason =
-        error instanceof CallerAbortedError
-          ? 'aborted'
-          : error instanceof GuardrailBlockedError
-            ? 'content_filter'
-            : 'error';
-      if (status === 'failed' && !(error instanceof GuardrailBlockedError))
-        this.logger.warn(
-          `turn in conversation ${conversation.id} failed mid-stream: ${(error as Error).message}`,
-        );
+      ({ status, finishReason: answer.finishReason } = this.cutOff(error, conversation.id));
       await record();
       throw error;
     }
     const stored = await record();
+    const { responder, usage, text, finishReason } = answer;
     if (cacheKey && finishReason === 'stop' && !responder!.extractive && usage) {
       await this.cache.set(cacheKey, { responder: responder!, text, finishReason, usage });
     }
     yield { type: 'done', ...stored };
+  }
+
+  /**
+   * Goes on with an answer whose high-risk calls have all been decided (ApprovalStore.decide
+   * claimed its pause): runs the approved calls, tells the model about the declined ones, and
+   * finishes the loop as the turn's owner (their budgets pay), storing the answer in place of
+   * the waiting one. It may pause again for the next round's calls.
+   */
+  async *resume(
+    conversation: ConversationEntity,
+    claim: { messageId: string; state: PausedTurn; decisions: Record<string, ApprovalDecision> },
+    signal: AbortSignal,
+  ): AsyncGenerator<TurnEvent> {
+    const { state, messageId } = claim;
+    const principal = payerOf(state);
+    const started = Date.now() - state.elapsedMs;
+    const guard = await this.guards.resume(conversation.tenantId, state.system, state.canary);
+    const tools = await this.toolRunner.definitions(conversation.tenantId, state.enabled, {
+      skipMissing: true,
+    });
+    const answer: Answer = { text: '', finishReason: 'stop', firstTokenMs: null };
+    let status: MessageStatus = 'complete';
+    let admission: Admission | undefined;
+    let promptMessages: ChatMessage[] = [];
+    let steps: AgentStep[] = [];
+    const record = async () => {
+      const outcome = this.metering.outcome({
+        responder: answer.responder,
+        messages: promptMessages,
+        text: answer.text,
+        usage: answer.usage,
+        status: status === 'complete' ? 'complete' : status === 'aborted' ? 'aborted' : 'failed',
+        latencyMs: Date.now() - started,
+        conversationId: conversation.id,
+      });
+      const update = {
+        content: this.cipher.seal(answer.text),
+        status,
+        model: answer.responder!.model,
+        provider: answer.responder!.provider,
+        promptTokens: outcome.promptTokens ?? 0,
+        completionTokens: outcome.completionTokens ?? 0,
+        costUsd: formatUsd(this.cost.costOf(admission!, outcome)),
+        latencyMs: Date.now() - started,
+        firstTokenMs: answer.firstTokenMs,
+        finishReason: answer.finishReason,
+        citations: citedIn(answer.text, state.citations),
+        guardrailFindings: guard.outputFindings,
+        steps,
+      };
+      const { rows } = await this.cost.settle(
+        admission!,
+        outcome,
+        this.approvals.finishWrites(messageId, update),
+      );
+      const createdAt = new Date(rows[0]!.created_at as string);
+      return this.assistantView(conversation, messageId, update, answer.text, createdAt, state);
+    };
+    try {
+      const result = yield* this.agent.run({
+        principal,
+        requestId: state.requestId,
+        conversationId: conversation.id,
+        model: state.model,
+        messages: state.loop.messages,
+        maxTokens: state.maxTokens,
+        temperature: state.temperature,
+        tools,
+        enabled: state.enabled,
+        knowledgeBaseIds: state.knowledgeBaseIds,
+        resume: { ...state.loop, decisions: claim.decisions },
+        signal: AbortSignal.any([signal, guard.abort.signal]),
+      });
+      if (result.kind === 'paused') {
+        const next: PausedTurn = {
+          ...state,
+          elapsedMs: Date.now() - started,
+          loop: pauseLoop(result),
+        };
+        const update = this.pausedUpdate(result);
+        await this.approvals.pauseAgain(messageId, update, next, result.approvals);
+        yield* this.approvalEvents(messageId, result);
+        yield {
+          type: 'done',
+          userMessage: state.userMessage,
+          assistantMessage: this.assistantView(
+            conversation,
+            messageId,
+            update,
+            result.text,
+            undefined,
+            state,
+          ),
+        };
+        return;
+      }
+      ({ admission, messages: promptMessages, steps } = result);
+      yield* this.relay(guard.guard(answerEvents(result.final)), answer, started);
+    } catch (error) {
+      if (!answer.responder) {
+        // Every round the loop ran is settled; the answer ends here, with what it did so far.
+        const cut = this.cutOff(error, conversation.id);
+        await this.approvals.fail(messageId, cut.status, cut.finishReason);
+        throw error;
+      }
+      ({ status, finishReason: answer.finishReason } = this.cutOff(error, conversation.id));
+      await record();
+      throw error;
+    }
+    yield { type: 'done', userMessage: state.userMessage, assistantMessage: await record() };
+  }
+
+  /** Stores a turn that waits for approvals, and tells the client what to decide. */
+  private async *pause(
+    input: TurnInput,
+    turn: { content: string; prompt?: RenderedPrompt; findings: StoredFinding[] },
+    state: PausedTurn,
+    pause: AgentPause,
+  ): AsyncGenerator<TurnEvent> {
+    const { user, assistant } = this.messageRows(input, {
+      ...this.pausedUpdate(pause),
+      userContent: turn.content,
+      prompt: turn.prompt,
+      inputFindings: turn.findings,
+    });
+    const userMessage = toMessageView({
+      ...user,
+      content: turn.content,
+      createdAt: new Date(),
+    } as unknown as MessageEntity);
+    // Nothing is open (the loop settled the round): a failed write leaves no reservation.
+    const at = await this.approvals
+      .pause(user, assistant, { ...state, userMessage }, pause.approvals)
+      .catch((error: unknown) => {
+        throw Object.assign(error as object, { [SETTLED]: true });
+      });
+    userMessage.createdAt = at.get(user.id)!.toISOString();
+    yield* this.approvalEvents(assistant.id, pause);
+    yield {
+      type: 'done',
+      userMessage,
+      assistantMessage: toMessageView({
+        ...assistant,
+        content: pause.text,
+        createdAt: at.get(assistant.id)!,
+      } as unknown as MessageEntity),
+    };
+  }
+
+  private *approvalEvents(messageId: string, pause: AgentPause): Generator<TurnEvent> {
+    const expiresAt = new Date(
+      Date.now() + this.config.tools.approvalTtlSeconds * 1000,
+    ).toISOString();
+    for (const call of pause.approvals)
+      yield {
+        type: 'approval_required',
+        messageId,
+        callId: call.id,
+        name: call.name,
+        arguments: call.arguments,
+        expiresAt,
+      };
+  }
+
+  /** The stored fields of an answer that waits: what the model said beside its calls. */
+  private pausedUpdate(pause: AgentPause) {
+    const lastModel = pause.steps.findLast((s) => s.kind === 'model');
+    return {
+      content: this.cipher.seal(pause.text),
+      status: 'awaiting_approval' as const,
+      model: lastModel?.kind === 'model' ? lastModel.model : null,
+      provider: lastModel?.kind === 'model' ? lastModel.provider : null,
+      promptTokens: 0,
+      completionTokens: 0,
+      costUsd: '0.000000000',
+      latencyMs: pause.elapsedMs,
+      firstTokenMs: null,
+      finishReason: 'tool_approval',
+      citations: [],
+      guardrailFindings: [],
+      steps: pause.steps,
+    };
+  }
+
+  private assistantView(
+    conversation: ConversationEntity,
+    id: string,
+    update: ReturnType<ChatPipeline['pausedUpdate']> | MessageUpdateFields,
+    text: string,
+    createdAt: Date | undefined,
+    state: PausedTurn,
+  ): MessageView {
+    return toMessageView({
+      ...update,
+      id,
+      conversationId: conversation.id,
+      role: 'assistant',
+      content: text,
+      cached: false,
+      promptTemplate: null,
+      createdAt: createdAt ?? new Date(state.userMessage.createdAt),
+    } as unknown as MessageEntity);
+  }
+
+  /** Passes the answer's events on, collecting what the turn stores. */
+  private async *relay(
+    events: AsyncIterable<ChatStreamEvent>,
+    answer: Answer,
+    started: number,
+  ): AsyncGenerator<TurnEvent> {
+    for await (const event of events) {
+      if (event.type === 'start') {
+        answer.responder = event.responder;
+        yield event;
+      } else if (event.type === 'delta') {
+        answer.firstTokenMs ??= Date.now() - started;
+        answer.text += event.text;
+        yield event;
+      } else if (event.type === 'done') {
+        answer.usage = event.usage;
+        answer.finishReason = event.finishReason;
+      }
+      // A conversation turn sends no tools, so the model cannot call any here.
+    }
+  }
+
+  /** How an answer cut off by `error` is stored. */
+  private cutOff(
+    error: unknown,
+    conversationId: string,
+  ): { status: 'aborted' | 'failed'; finishReason: FinishReason } {
+    if (error instanceof CallerAbortedError) return { status: 'aborted', finishReason: 'aborted' };
+    if (error instanceof GuardrailBlockedError)
+      return { status: 'failed', finishReason: 'content_filter' };
+    this.logger.warn(
+      `turn in conversation ${conversationId} failed mid-stream: ${(error as Error).message}`,
+    );
+    return { status: 'failed', finishReason: 'error' };
   }
 
   private async settleUnanswered(
@@ -338,10 +603,56 @@ export class ChatPipeline {
       conversationId: conversation.id,
       cacheHit: turn.cached,
     });
-    const usage = {
+    const { user, assistant } = this.messageRows(input, {
+      content: this.cipher.seal(turn.text),
+      status: turn.status,
+      model: turn.responder.model,
+      provider: turn.responder.provider,
       promptTokens: outcome.promptTokens ?? 0,
       completionTokens: outcome.completionTokens ?? 0,
+      costUsd: formatUsd(this.cost.costOf(admission, outcome)),
+      latencyMs: turn.latencyMs,
+      firstTokenMs: turn.firstTokenMs,
+      finishReason: turn.finishReason,
+      citations: turn.citations,
+      guardrailFindings: turn.findings.output,
+      steps: turn.steps ?? [],
+      cached: turn.cached,
+      userContent: turn.content,
+      prompt: turn.prompt,
+      inputFindings: turn.findings.input,
+    });
+    // One statement: both messages, the conversation's timestamp, and the settlement.
+    const { rows: created } = await this.cost.settle(
+      admission,
+      outcome,
+      turnWrites(user, assistant, conversation.id),
+    );
+    const at = new Map(created.map((r) => [r.id as string, new Date(r.created_at as string)]));
+    const show = (m: NewMessage, content: string) =>
+      toMessageView({
+        ...m,
+        content,
+        createdAt: at.get(m.id)!,
+        updatedAt: at.get(m.id)!,
+      } as unknown as MessageEntity);
+    return {
+      userMessage: show(user, turn.content),
+      assistantMessage: show(assistant, turn.text),
     };
+  }
+
+  /** The rows of a turn: the user's message (sealed) and the assistant's answer. */
+  private messageRows(
+    input: Pick<TurnInput, 'conversation' | 'requestId'>,
+    turn: MessageUpdateFields & {
+      cached?: boolean;
+      userContent: string;
+      prompt?: RenderedPrompt;
+      inputFindings: StoredFinding[];
+    },
+  ): { user: NewMessage; assistant: NewMessage } {
+    const { conversation } = input;
     const base = {
       tenantId: conversation.tenantId,
       conversationId: conversation.id,
@@ -362,28 +673,28 @@ export class ChatPipeline {
       promptVariant: null,
       steps: [] as unknown[],
     };
-    const user = {
+    const user: NewMessage = {
       ...base,
       id: newId(),
-      role: 'user' as const,
-      content: this.cipher.seal(turn.content),
-      status: 'complete' as const,
-      guardrailFindings: turn.findings.input,
-      promptTokens: usage.promptTokens,
+      role: 'user',
+      content: this.cipher.seal(turn.userContent),
+      status: 'complete',
+      guardrailFindings: turn.inputFindings,
+      promptTokens: turn.promptTokens,
     };
-    const assistant = {
+    const assistant: NewMessage = {
       ...base,
       id: newId(),
-      role: 'assistant' as const,
-      content: this.cipher.seal(turn.text),
+      role: 'assistant',
+      content: turn.content,
       status: turn.status,
-      guardrailFindings: turn.findings.output,
+      guardrailFindings: turn.guardrailFindings,
       citations: turn.citations,
-      model: turn.responder.model,
-      provider: turn.responder.provider,
-      completionTokens: usage.completionTokens,
-      promptTokens: usage.promptTokens,
-      costUsd: formatUsd(this.cost.costOf(admission, outcome)),
+      model: turn.model,
+      provider: turn.provider,
+      completionTokens: turn.completionTokens,
+      promptTokens: turn.promptTokens,
+      costUsd: turn.costUsd,
       latencyMs: turn.latencyMs,
       firstTokenMs: turn.firstTokenMs,
       finishReason: turn.finishReason,
@@ -393,22 +704,18 @@ export class ChatPipeline {
       cached: turn.cached ?? false,
       steps: turn.steps ?? [],
     };
-    // One statement: both messages, the conversation's timestamp, and the settlement.
-    const { rows: created } = await this.cost.settle(
-      admission,
-      outcome,
-      turnWrites(user, assistant, conversation.id),
-    );
-    const at = new Map(created.map((r) => [r.id as string, new Date(r.created_at as string)]));
-    const rows = [user, assistant].map(
-      (m) =>
-        ({ ...m, createdAt: at.get(m.id)!, updatedAt: at.get(m.id)! }) as unknown as MessageEntity,
-    );
-    const show = (m: MessageEntity, content: string) =>
-      toMessageView({ ...m, content } as MessageEntity);
-    return {
-      userMessage: show(rows[0]!, turn.content),
-      assistantMessage: show(rows[1]!, turn.text),
-    };
+    return { user, assistant };
   }
 }
+
+/** What a turn collects from the model's events as they pass. */
+interface Answer {
+  responder?: Responder;
+  text: string;
+  usage?: TokenUsage;
+  finishReason: FinishReason;
+  firstTokenMs: number | null;
+}
+
+/** The loop part of a pause, as stored. */
+const pauseLoop = ({ kind: _kind, approvals: _approvals, ...loop }: AgentPause) => loop;

@@ -49,6 +49,15 @@ export class TurnGuards {
       remote,
     );
   }
+
+  /**
+   * The guard of an answer that goes on after a pause: its input was checked when it began,
+   * and its system prompt (with the same canary) is what the output is compared with.
+   */
+  async resume(tenantId: string, system: string | undefined, canary: string | undefined) {
+    const policy = await this.guardrails.policyFor(tenantId);
+    return new TurnGuard(this.guardrails, tenantId, policy, [], system, canary, []);
+  }
 }
 
 export class TurnGuard {
@@ -64,7 +73,8 @@ export class TurnGuard {
     private readonly inputVerdicts: Verdict[],
     /** The system prompt to send (with the canary, when leaks are checked). */
     readonly system: string | undefined,
-    private readonly canary: string | undefined,
+    /** The token the system prompt carries, whose repetition in an answer is a leak. */
+    readonly canary: string | undefined,
     private readonly remote: Promise<Verdict>[],
   ) {}
 

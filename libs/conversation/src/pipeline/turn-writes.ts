@@ -24,6 +24,55 @@ export function turnWrites(
   };
 }
 
+/** What finishing (or pausing again) an answer that waited for approvals changes. */
+export type MessageUpdate = Pick<
+  NewMessage,
+  | 'content'
+  | 'status'
+  | 'model'
+  | 'provider'
+  | 'promptTokens'
+  | 'completionTokens'
+  | 'costUsd'
+  | 'latencyMs'
+  | 'firstTokenMs'
+  | 'finishReason'
+  | 'citations'
+  | 'guardrailFindings'
+  | 'steps'
+>;
+
+/** Updates a stored answer in place (and the conversation's timestamp). */
+export function messageUpdate(id: string, m: MessageUpdate): AlongsideWrites {
+  const values: [string, unknown][] = [
+    ['content', m.content],
+    ['status', m.status],
+    ['model', m.model],
+    ['provider', m.provider],
+    ['prompt_tokens', m.promptTokens],
+    ['completion_tokens', m.completionTokens],
+    ['cost_usd', m.costUsd],
+    ['latency_ms', m.latencyMs],
+    ['first_token_ms', m.firstTokenMs],
+    ['finish_reason', m.finishReason],
+    ['citations', JSON.stringify(m.citations)],
+    ['guardrail_findings', JSON.stringify(m.guardrailFindings)],
+    ['steps', JSON.stringify(m.steps ?? [])],
+  ];
+  const set = values.map(([column], i) => `${column} = $${i + 1}`).join(', ');
+  return {
+    ctes: [
+      `turn_messages AS (
+         UPDATE messages SET ${set}, updated_at = now() WHERE id = $${values.length + 1}
+         RETURNING id, created_at, conversation_id)`,
+      `turn_conversation AS (UPDATE conversations SET updated_at = now()
+         WHERE id IN (SELECT conversation_id FROM turn_messages))`,
+    ],
+    params: [...values.map(([, v]) => v), id],
+    returning: 'turn_messages',
+  };
+}
+
 /** The messages columns a turn writes, in the order of messageValues(). */
 const MESSAGE_COLUMNS = [
   'id',

@@ -99,4 +99,5 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'TOOLS_MAX_ITERATIONS', path: 'tools.maxIterations' },
   { env: 'TOOLS_WALL_CLOCK_MS', path: 'tools.wallClockMs' },
   { env: 'TOOLS_MAX_RESULT_CHARS', path: 'tools.maxResultChars' },
+  { env: 'TOOLS_APPROVAL_TTL_SECONDS', path: 'tools.approvalTtlSeconds' },
 ];

@@ -322,6 +322,8 @@ export const configSchema = z
       wallClockMs: int(1000, 600_000),
       /** Characters of a tool's result given to the model (the rest is cut, and said so). */
       maxResultChars: int(100, 1_000_000),
+      /** How long an answer waits for a person to approve a high-risk tool call. */
+      approvalTtlSeconds: int(10, 7 * 24 * 3600),
     }),
     rateLimit: z.strictObject({
       default: rateLimit,

@@ -27,6 +27,8 @@ export interface ToolContext {
   /** The tools the conversation enabled: a call to any other is refused, whatever the model says. */
   enabled: string[];
   knowledgeBaseIds: string[];
+  /** High-risk calls a person approved (by call id); any other high-risk call is refused. */
+  approved?: ReadonlySet<string>;
   signal?: AbortSignal;
 }
 
@@ -107,6 +109,38 @@ export class ToolRunner {
     return out;
   }
 
+  /**
+   * The calls a person must approve before they run: enabled high-risk tools whose arguments
+   * pass the schema (a call that would be refused anyway goes back to the model at once).
+   */
+  async needingApproval(context: ToolContext, calls: ToolCall[]): Promise<ToolCall[]> {
+    const names = calls.map((c) => c.name).filter((n) => !BUILT_IN_TOOLS[n]);
+    if (names.length === 0) return [];
+    const own = await this.tools.byNames(context.subject.tenantId, [...new Set(names)]);
+    return calls.filter((call) => {
+      const tool = own.get(call.name);
+      return (
+        context.enabled.includes(call.name) &&
+        tool?.enabled === true &&
+        tool.risk === 'high' &&
+        !context.approved?.has(call.id) &&
+        checkArguments(tool.parameters as Record<string, unknown>, call.arguments).ok
+      );
+    });
+  }
+
+  /** The result of a call a person declined: the model is told, and does not get to retry. */
+  rejected(call: ToolCall, reason: string | undefined): ToolOutcome {
+    this.metrics.record(call.name, 'error', 'TOOL_CALL_REJECTED', 0);
+    return {
+      status: 'error',
+      output: `A person declined this call${reason ? ` (${reason})` : ''}. Do not call it again for this request; answer without it.`,
+      attempts: 0,
+      durationMs: 0,
+      code: 'TOOL_CALL_REJECTED',
+    };
+  }
+
   async run(context: ToolContext, call: ToolCall): Promise<ToolOutcome> {
     const started = this.clock.now().getTime();
     const done = (
@@ -138,13 +172,6 @@ export class ToolRunner {
         0,
         'TOOL_NOT_ENABLED',
       );
-    if (tool?.risk === 'high')
-      return done(
-        'error',
-        `The tool "${call.name}" needs a person's approval for each call, which this server cannot ask for yet; answer without it.`,
-        0,
-        'TOOL_APPROVAL_REQUIRED',
-      );
     const schema = (builtIn?.parameters ?? tool!.parameters) as Record<string, unknown>;
     const args = checkArguments(schema, call.arguments);
     if (!args.ok)
@@ -153,6 +180,13 @@ export class ToolRunner {
         `The arguments do not match the tool's schema: ${args.problems.join('; ')}. Call it again with corrected arguments.`,
         0,
         'TOOL_INVALID_ARGUMENTS',
+      );
+    if (tool?.risk === 'high' && !context.approved?.has(call.id))
+      return done(
+        'error',
+        `The tool "${call.name}" needs a person's approval for each call, and this call has none; answer without it.`,
+        0,
+        'TOOL_APPROVAL_REQUIRED',
       );
     try {
       if (builtIn) return done('ok', await this.runBuiltIn(context, call.name, args.value), 1);
