@@ -12,6 +12,7 @@ import { KbVectors1763900010000 } from './1763900010000-KbVectors';
 import { Tools1763900011000 } from './1763900011000-Tools';
 import { AgentSteps1763900012000 } from './1763900012000-AgentSteps';
 import { ToolApprovals1763900013000 } from './1763900013000-ToolApprovals';
+import { AudioJobs1763900014000 } from './1763900014000-AudioJobs';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -32,4 +33,5 @@ export const MIGRATIONS = [
   Tools1763900011000,
   AgentSteps1763900012000,
   ToolApprovals1763900013000,
+  AudioJobs1763900014000,
 ];

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { AuthModule } from '@parley/auth';
+import { AudioModule } from '@parley/audio';
 import { ConversationModule } from '@parley/conversation';
 import { CostModule } from '@parley/cost';
 import { RagModule } from '@parley/rag';
@@ -24,6 +25,7 @@ export class AppModule {
         RagModule,
         ToolsModule,
         ConversationModule,
+        AudioModule,
         ...extra,
       ],
     };

@@ -4,6 +4,7 @@ import { DatabaseModule } from '@parley/database';
 import { MIGRATIONS } from '@parley/migrations';
 import { QueueModule } from '@parley/queue';
 import { RagJobsModule } from '@parley/rag';
+import { AudioJobsModule } from '@parley/audio';
 
 /** The worker process: the same libs, running the queue processors. Wiring only. */
 @Module({})
@@ -16,6 +17,7 @@ export class WorkerModule {
         DatabaseModule.forRoot({ migrations: MIGRATIONS }),
         QueueModule.forRoot(config, { runWorkers: true }),
         RagJobsModule,
+        AudioJobsModule,
       ],
     };
   }

@@ -28,6 +28,7 @@ import { RefreshTokenService } from './sessions/refresh-token.service';
 import { AccessTokenService } from './tokens/access-token.service';
 import { AuthSecrets } from './tokens/auth-secrets.service';
 import { WebSocketHandshake } from './websocket/handshake';
+import { SocketRegistry } from './websocket/socket-registry';
 
 /** Who is calling and what they may do: sessions, API keys, guards, rate limits, audit, admin. */
 @Module({
@@ -62,7 +63,8 @@ import { WebSocketHandshake } from './websocket/handshake';
     RefreshTokenService,
     BootstrapService,
     WebSocketHandshake,
+    SocketRegistry,
   ],
-  exports: [AuditModule, WebSocketHandshake, PrincipalResolver, MessageRateLimiter],
+  exports: [AuditModule, WebSocketHandshake, SocketRegistry, PrincipalResolver, MessageRateLimiter],
 })
 export class AuthModule {}

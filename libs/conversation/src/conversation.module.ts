@@ -23,7 +23,10 @@ import { AgentLoop } from './pipeline/agent-loop';
 import { ApprovalStore } from './approvals/approval-store';
 import { ToolApprovalsController } from './controllers/tool-approvals.controller';
 
-/** Conversations, messages and the chat pipeline. */
+/**
+ * Conversations, messages and the chat pipeline, without routes: what a worker needs to run
+ * a turn (a voice turn's chat step).
+ */
 @Module({
   imports: [
     TypeOrmModule.forFeature([ConversationEntity, MessageEntity]),
@@ -34,7 +37,6 @@ import { ToolApprovalsController } from './controllers/tool-approvals.controller
     RagModule,
     ToolsModule,
   ],
-  controllers: [ConversationsController, ToolApprovalsController, ChatCompletionsController],
   providers: [
     ConversationsService,
     ChatPipeline,
@@ -43,11 +45,27 @@ import { ToolApprovalsController } from './controllers/tool-approvals.controller
     ChatMetering,
     TurnGuards,
     RetrievalContext,
-    IdempotencyService,
-    ChatGateway,
     PromptTemplates,
     ResponseCache,
   ],
-  exports: [ConversationsService, ChatPipeline],
+  exports: [
+    ConversationsService,
+    ChatPipeline,
+    ApprovalStore,
+    ChatMetering,
+    TurnGuards,
+    AuthModule,
+    LlmModule,
+    CostModule,
+  ],
+})
+export class ConversationCoreModule {}
+
+/** Conversations over HTTP and WebSocket. */
+@Module({
+  imports: [ConversationCoreModule],
+  controllers: [ConversationsController, ToolApprovalsController, ChatCompletionsController],
+  providers: [IdempotencyService, ChatGateway],
+  exports: [ConversationCoreModule],
 })
 export class ConversationModule {}

@@ -45,8 +45,10 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
         {
           connection,
           concurrency: this.config.queue.concurrency,
-          // On PostgreSQL an idle worker polls; BullMQ's 5 s default would delay every job
-          // that arrives while it waits (on Redis the wait is a blocking pop that wakes at once).
+          lockDuration: this.config.queue.lockDurationMs,
+          stalledInterval: this.config.queue.stalledIntervalMs,
+          // On PostgreSQL an idle worker is woken by LISTEN/NOTIFY; drainDelay is its fallback
+          // poll, kept short so a missed notification costs half a second, not BullMQ's 5 s.
           ...(this.config.queue.backend === 'postgres' ? { drainDelay: 0.5 } : {}),
           ...(prefix ? { prefix } : {}),
         } as never,

@@ -8,13 +8,32 @@ export interface QueuePayloads {
   system: { kind: 'ping'; sentAt: string };
   /** Ingests (chunks and indexes) one knowledge-base document. */
   rag: { kind: 'ingest'; documentId: string };
+  /** Speaks one audio job's text (the text stays in its row). */
+  'audio.tts': { audioJobId: string };
+  /** Transcribes one audio job's stored upload. */
+  'audio.stt': { audioJobId: string };
+  /** A voice turn's middle step: the transcript through the chat pipeline. */
+  'audio.voice': { audioJobId: string };
+  /** Deletes expired audio and its jobs (a repeatable job). */
+  'audio.retention': { kind: 'sweep' };
 }
 
 export interface QueueResults {
   system: { pong: true; sentAt: string; processedBy: number };
   rag: { status: 'ready' | 'failed'; chunks: number };
+  'audio.tts': { audioJobId: string; status: 'completed' | 'failed' };
+  'audio.stt': { audioJobId: string; status: 'completed' | 'failed'; text?: string };
+  'audio.voice': { audioJobId: string; status: 'completed' | 'failed' };
+  'audio.retention': { deleted: number };
 }
 
 export type QueueName = keyof QueuePayloads;
 
-export const QUEUE_NAMES: readonly QueueName[] = ['system', 'rag'];
+export const QUEUE_NAMES: readonly QueueName[] = [
+  'system',
+  'rag',
+  'audio.tts',
+  'audio.stt',
+  'audio.voice',
+  'audio.retention',
+];

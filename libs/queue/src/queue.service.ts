@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { type JobsOptions, Queue } from 'bullmq';
+import { type FlowJob, FlowProducer, type JobsOptions, Queue, QueueEvents } from 'bullmq';
 import type { QueueName, QueuePayloads } from './queue.definitions';
 import type { QueueJob } from './queue.processor';
 import { QueueBackendHolder } from './queue-backend.holder';
@@ -16,6 +16,8 @@ const DEFAULT_JOB_OPTIONS: JobsOptions = {
 @Injectable()
 export class QueueService implements OnModuleDestroy {
   private readonly queues = new Map<QueueName, Queue>();
+  private flows?: FlowProducer;
+  private readonly listeners = new Map<QueueName, QueueEvents>();
 
   constructor(private readonly backend: QueueBackendHolder) {}
 
@@ -34,6 +36,41 @@ export class QueueService implements OnModuleDestroy {
 
   async getJob<N extends QueueName>(queue: N, id: string): Promise<QueueJob<N> | undefined> {
     return (await this.queue(queue).getJob(id)) as QueueJob<N> | undefined;
+  }
+
+  /**
+   * A flow: jobs that depend on one another (a parent runs once its children completed), added
+   * atomically. Queue names are the declared ones; payloads are ids, as for `add`.
+   */
+  async flow(flow: FlowJob & { queueName: QueueName }): Promise<void> {
+    if (!this.flows) {
+      const { connection, factory, prefix } = this.backend.get();
+      this.flows = new FlowProducer(
+        { connection, ...(prefix ? { prefix } : {}) } as never,
+        factory as never,
+      );
+      this.flows.on('error', () => undefined);
+    }
+    await this.flows.add(flow);
+  }
+
+  /**
+   * The queue's events (active, progress, completed, failed…) as BullMQ publishes them to every
+   * process, whichever worker ran the job: how an api instance hears of work done elsewhere.
+   */
+  events(name: QueueName): QueueEvents {
+    let events = this.listeners.get(name);
+    if (!events) {
+      const { connection, factory, prefix } = this.backend.get();
+      events = new QueueEvents(
+        name,
+        { connection, ...(prefix ? { prefix } : {}) } as never,
+        factory as never,
+      );
+      events.on('error', () => undefined);
+      this.listeners.set(name, events);
+    }
+    return events;
   }
 
   /** The BullMQ queue itself, for counts and administration. */
@@ -56,5 +93,8 @@ export class QueueService implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
     this.queues.clear();
+    await this.flows?.close().catch(() => undefined);
+    await Promise.all([...this.listeners.values()].map((e) => e.close().catch(() => undefined)));
+    this.listeners.clear();
   }
 }

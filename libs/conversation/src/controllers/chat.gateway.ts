@@ -10,7 +10,9 @@ import {
 import {
   BEARER_SUBPROTOCOL,
   MessageRateLimiter,
+  ownerKey,
   type Principal,
+  SocketRegistry,
   WebSocketHandshake,
 } from '@parley/auth';
 import { AppError, toAppError, toProblem } from '@parley/core';
@@ -25,6 +27,8 @@ import { ChatPipeline, HISTORY_LIMIT } from '../pipeline/chat-pipeline.service';
 interface ChatSocket extends WebSocket {
   principal?: Promise<Principal | undefined>;
   turns?: Map<string, AbortController>;
+  /** Takes the socket out of the registry of pushed events. */
+  unregister?: () => void;
 }
 
 interface SendData {
@@ -61,6 +65,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly conversations: ConversationsService,
     private readonly pipeline: ChatPipeline,
     private readonly limiter: MessageRateLimiter,
+    private readonly sockets: SocketRegistry,
   ) {}
 
   handleConnection(client: ChatSocket, request: IncomingMessage): void {
@@ -71,6 +76,10 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
           client.close(FORBIDDEN, 'this API key lacks the chat scope');
           return undefined;
         }
+        // Events other libs push to this owner (audio jobs) reach this socket too.
+        client.unregister = this.sockets.add(ownerKey(principal), (event, data) => {
+          if (client.readyState === client.OPEN) client.send(JSON.stringify({ event, data }));
+        });
         return principal;
       },
       (error: unknown) => {
@@ -85,6 +94,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   handleDisconnect(client: ChatSocket): void {
+    client.unregister?.();
     for (const controller of client.turns?.values() ?? []) controller.abort();
   }
 

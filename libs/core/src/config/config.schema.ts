@@ -180,6 +180,12 @@ export const configSchema = z
       postgresSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/, {
         error: 'expected a lower-case SQL identifier',
       }),
+      /**
+       * How long a worker's hold on a job lasts without renewal, and how often workers look for
+       * jobs whose holder died: a killed worker's job runs again after about both.
+       */
+      lockDurationMs: int(1000, 600_000),
+      stalledIntervalMs: int(1000, 600_000),
     }),
     worker: z.strictObject({
       host: z.string().min(1),
@@ -324,6 +330,57 @@ export const configSchema = z
       maxResultChars: int(100, 1_000_000),
       /** How long an answer waits for a person to approve a high-risk tool call. */
       approvalTtlSeconds: int(10, 7 * 24 * 3600),
+    }),
+    audio: z.strictObject({
+      /**
+       * Who speaks and transcribes: `local` (espeak-ng and pocketsphinx, run here), `openai`
+       * (an OpenAI-compatible /audio API at audio.openai.baseUrl), or `auto` (openai when a
+       * base URL is set, else local). `tenants` overrides it per tenant id.
+       */
+      provider: z.enum(['auto', 'local', 'openai'], {
+        error: 'expected auto, local or openai',
+      }),
+      tenants: z.record(
+        z.uuid({ error: 'expected a tenant id' }),
+        z.enum(['local', 'openai'], { error: 'expected local or openai' }),
+      ),
+      openai: z.strictObject({
+        baseUrl: url(['http:', 'https:']),
+        apiKey: optionalString,
+        ttsModel: z.string().min(1),
+        sttModel: z.string().min(1),
+        voice: z.string().min(1),
+      }),
+      storage: z.strictObject({
+        driver: z.enum(['local', 's3'], { error: 'expected local or s3' }),
+        /** The local driver's directory (relative to the working directory). */
+        dir: z.string().min(1),
+        s3: z.strictObject({
+          bucket: optionalString,
+          region: z.string().min(1),
+          endpoint: url(['http:', 'https:']),
+          accessKeyId: optionalString,
+          secretAccessKey: optionalString,
+          forcePathStyle: bool,
+        }),
+        /** Lifetime of a download link (an S3 presigned URL). */
+        urlExpirySeconds: int(10, 7 * 24 * 3600),
+      }),
+      maxUploadBytes: int(1024, 1024 * 1024 * 1024),
+      maxDurationSeconds: int(1, 4 * 3600),
+      /** Audio shorter than this is refused (AUDIO_TOO_SHORT). */
+      minDurationMs: int(0, 60_000),
+      maxTextChars: int(1, 100_000),
+      /** Audio and finished jobs are deleted this long after they finished. */
+      retentionHours: int(1, 24 * 365),
+      /** Failed jobs are kept for inspection this long. */
+      failedRetentionHours: int(1, 24 * 365),
+      /** The longest `?wait=` a POST may ask for. */
+      maxWaitSeconds: int(0, 300),
+      /** A local engine run (espeak-ng, pocketsphinx, ffmpeg) is stopped after this. */
+      engineTimeoutMs: int(1000, 3_600_000),
+      /** Attempts of a job whose failure may pass (an engine or provider error). */
+      attempts: int(1, 20),
     }),
     rateLimit: z.strictObject({
       default: rateLimit,

@@ -36,7 +36,11 @@ export class HealthController {
   })
   @ApiOkResponse({ schema: { example: { status: 'ok', checks: { database: { status: 'up' } } } } })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; `checks` names it.' })
-  async ready(): Promise<{ status: 'ok'; checks: Record<string, unknown> }> {
+  async ready(): Promise<{
+    status: 'ok';
+    checks: Record<string, unknown>;
+    details: Record<string, unknown>;
+  }> {
     const results = await Promise.all(
       this.registry.entries().map(async ([name, probe]) => {
         const result = await this.indicators
@@ -51,6 +55,6 @@ export class HealthController {
     const checks = Object.fromEntries(results);
     const failing = results.filter(([, r]) => r?.status === 'down').map(([name]) => name);
     if (failing.length > 0) throw new NotReadyError(checks, failing);
-    return { status: 'ok', checks };
+    return { status: 'ok', checks, details: await this.registry.details() };
   }
 }

@@ -10,6 +10,7 @@ export type ReadinessProbe = (signal: AbortSignal) => Promise<void>;
 @Injectable()
 export class ReadinessRegistry {
   private readonly probes = new Map<string, ReadinessProbe>();
+  private readonly infos = new Map<string, () => Promise<unknown>>();
 
   register(name: string, probe: ReadinessProbe): void {
     this.probes.set(name, probe);
@@ -17,5 +18,23 @@ export class ReadinessRegistry {
 
   entries(): [string, ReadinessProbe][] {
     return [...this.probes.entries()];
+  }
+
+  /** What a lib reports beside readiness (installed speech engines): shown, never failing. */
+  registerDetails(name: string, read: () => Promise<unknown>): void {
+    this.infos.set(name, read);
+  }
+
+  async details(): Promise<Record<string, unknown>> {
+    const entries = await Promise.all(
+      [...this.infos.entries()].map(async ([name, read]) => {
+        try {
+          return [name, await read()] as const;
+        } catch (error) {
+          return [name, { error: (error as Error).message }] as const;
+        }
+      }),
+    );
+    return Object.fromEntries(entries);
   }
 }

@@ -53,11 +53,12 @@ export async function configureHttpApp(
       },
     });
   }
-  // File uploads (knowledge-base documents): one file per request. Only routes that read the
-  // parts accept them; elsewhere a multipart body fails validation like an empty one.
+  // File uploads (knowledge-base documents, audio): one file per request, each route reading
+  // the parts with its own size limit. Elsewhere a multipart body fails validation like an
+  // empty one.
   await app.register(multipart as never, {
     limits: {
-      fileSize: config.rag.maxDocumentBytes,
+      fileSize: Math.max(config.rag.maxDocumentBytes, config.audio.maxUploadBytes),
       files: 1,
       fields: 10,
       fieldSize: 64 * 1024,

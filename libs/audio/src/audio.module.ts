@@ -1,0 +1,37 @@
+import { Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { QueueService } from '@parley/queue';
+import { AudioJobsModule } from './audio-jobs.module';
+import { AudioController } from './controllers/audio.controller';
+import { QueueBoard } from './controllers/queue-board';
+import { QueuesAdminController } from './controllers/queues-admin.controller';
+import { VoiceController } from './controllers/voice.controller';
+import { AudioEvents } from './jobs/audio-events';
+import { AudioJobsService } from './jobs/audio-jobs.service';
+import { AudioUploads } from './jobs/audio-uploads';
+
+/** How often expired audio is swept. */
+const RETENTION_EVERY_MS = 15 * 60_000;
+
+/** Speech jobs over HTTP, their events over WebSocket, and the queue board. */
+@Module({
+  imports: [AudioJobsModule],
+  controllers: [AudioController, VoiceController, QueuesAdminController],
+  providers: [AudioJobsService, AudioUploads, AudioEvents, QueueBoard],
+  exports: [AudioJobsService],
+})
+export class AudioModule implements OnApplicationBootstrap {
+  constructor(private readonly queues: QueueService) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    // One schedule however many instances start: upserting it is idempotent.
+    await this.queues.queue('audio.retention').upsertJobScheduler(
+      'audio-retention',
+      { every: RETENTION_EVERY_MS },
+      {
+        name: 'sweep',
+        data: { kind: 'sweep' },
+        opts: { removeOnComplete: 100, removeOnFail: 100 },
+      },
+    );
+  }
+}

@@ -1,0 +1,46 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
+import { DataSource } from 'typeorm';
+import { AudioStorage } from '../ports/audio-storage.port';
+
+/** Rows per pass: a long backlog is cleared over several runs, never in one huge statement. */
+const BATCH = 500;
+
+/**
+ * The repeatable `audio.retention` job: deletes the audio of jobs past their expiry
+ * (AUDIO_RETENTION_HOURS after they completed, AUDIO_FAILED_RETENTION_HOURS after they failed),
+ * then their rows. Files go first, so a crash in between leaves a row that the next run
+ * deletes again, never a file that nothing points to.
+ */
+@Injectable()
+@QueueProcessor('audio.retention')
+export class RetentionProcessor implements JobProcessor<'audio.retention'> {
+  private readonly logger = new Logger('AudioRetention');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly storage: AudioStorage,
+  ) {}
+
+  async process(_job: QueueJob<'audio.retention'>): Promise<QueueResults['audio.retention']> {
+    let deleted = 0;
+    for (;;) {
+      const rows: { id: string; input_key: string | null; output_key: string | null }[] =
+        await this.dataSource.query(
+          `SELECT id, input_key, output_key FROM audio_jobs
+            WHERE expires_at < now() ORDER BY expires_at LIMIT $1`,
+          [BATCH],
+        );
+      if (rows.length === 0) break;
+      for (const row of rows)
+        for (const key of [row.input_key, row.output_key]) if (key) await this.storage.delete(key);
+      await this.dataSource.query(`DELETE FROM audio_jobs WHERE id = ANY($1::uuid[])`, [
+        rows.map((r) => r.id),
+      ]);
+      deleted += rows.length;
+      if (rows.length < BATCH) break;
+    }
+    if (deleted > 0) this.logger.log(`deleted ${deleted} expired audio jobs and their files`);
+    return { deleted };
+  }
+}

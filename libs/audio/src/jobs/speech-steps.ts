@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig, KeyRingCipher } from '@parley/core';
+import { type AlongsideWrites, CostService, type CostSubject } from '@parley/cost';
+import type { OutputFormat } from '../media/transcode';
+import { AudioStorage } from '../ports/audio-storage.port';
+import type { Transcript } from '../ports/speech.port';
+import { SpeechProviders } from '../speech-providers';
+
+/** The speech a job produced, as its result shows it. */
+export interface SpeechResult {
+  format: OutputFormat;
+  contentType: string;
+  bytes: number;
+  durationMs?: number;
+  provider: string;
+  model: string;
+  /** Where to fetch it: Parley's content route, or a presigned S3 URL that expires. */
+  url: string;
+  urlExpiresAt?: string;
+}
+
+/**
+ * The two metered speech steps the jobs are made of: text to stored speech, and stored audio
+ * to text. Each is admitted against the budgets before the engine runs and settled after,
+ * together with the writes that record its result (so a job is never done but unpaid).
+ */
+@Injectable()
+export class SpeechSteps {
+  constructor(
+    private readonly providers: SpeechProviders,
+    private readonly storage: AudioStorage,
+    private readonly cost: CostService,
+    private readonly cipher: KeyRingCipher,
+    private readonly config: AppConfig,
+  ) {}
+
+  async speak(
+    subject: CostSubject,
+    jobId: string,
+    request: {
+      text: string;
+      voice?: string;
+      language?: string;
+      speed?: number;
+      format: OutputFormat;
+    },
+    done: (result: SpeechResult, outputKey: string) => AlongsideWrites,
+  ): Promise<SpeechResult> {
+    const synthesizer = this.providers.synthesizer(subject.tenantId);
+    const admission = await this.cost.admitUnits({
+      subject,
+      kind: 'text_to_speech',
+      model: synthesizer.model,
+      quantity: request.text.length,
+    });
+    let speech;
+    try {
+      speech = await synthesizer.synthesize(request);
+    } catch (error) {
+      await this.cost.settle(admission, {
+        provider: synthesizer.provider,
+        model: synthesizer.model,
+        status: 'failed',
+      });
+      throw error;
+    }
+    const key = `${subject.tenantId}/${jobId}/speech.${speech.format === 'opus' ? 'ogg' : speech.format}`;
+    await this.storage.put(key, speech.audio, speech.contentType);
+    const signed = await this.storage.signedUrl(key, speech.contentType);
+    const result: SpeechResult = {
+      format: speech.format,
+      contentType: speech.contentType,
+      bytes: speech.audio.length,
+      ...(speech.durationMs ? { durationMs: speech.durationMs } : {}),
+      provider: synthesizer.provider,
+      model: synthesizer.model,
+      url: signed ?? `/v1/audio/jobs/${jobId}/content`,
+      ...(signed
+        ? {
+            urlExpiresAt: new Date(
+              Date.now() + this.config.audio.storage.urlExpirySeconds * 1000,
+            ).toISOString(),
+          }
+        : {}),
+    };
+    await this.cost.settle(
+      admission,
+      {
+        provider: synthesizer.provider,
+        model: synthesizer.model,
+        characters: request.text.length,
+        status: 'complete',
+      },
+      done(result, key),
+    );
+    return result;
+  }
+
+  async transcribe(
+    subject: CostSubject,
+    input: { key: string; format: string; durationMs: number; language?: string; prompt?: string },
+    done: (transcript: Transcript) => AlongsideWrites,
+  ): Promise<Transcript> {
+    const recognizer = this.providers.recognizer(subject.tenantId);
+    const admission = await this.cost.admitUnits({
+      subject,
+      kind: 'speech_to_text',
+      model: recognizer.model,
+      quantity: input.durationMs / 1000,
+    });
+    let transcript: Transcript;
+    try {
+      const audio = await this.storage.read(input.key);
+      transcript = await recognizer.transcribe({
+        audio,
+        format: input.format,
+        language: input.language,
+        prompt: input.prompt,
+      });
+    } catch (error) {
+      await this.cost.settle(admission, {
+        provider: recognizer.provider,
+        model: recognizer.model,
+        status: 'failed',
+      });
+      throw error;
+    }
+    await this.cost.settle(
+      admission,
+      {
+        provider: recognizer.provider,
+        model: recognizer.model,
+        audioSeconds: (transcript.durationMs || input.durationMs) / 1000,
+        status: 'complete',
+      },
+      done(transcript),
+    );
+    return transcript;
+  }
+
+  /** The job's text, unsealed (it is stored like message content). */
+  open(text: string | null): string {
+    return text === null ? '' : this.cipher.open(text);
+  }
+}

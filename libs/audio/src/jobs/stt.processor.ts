@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
+import { AudioJobLifecycle } from './audio-job-lifecycle';
+import { subjectOf } from './job-subject';
+import { SpeechSteps } from './speech-steps';
+
+interface SttOptions {
+  inputFormat: string;
+  durationMs: number;
+  language?: string;
+  prompt?: string;
+}
+
+/**
+ * Transcribes an `audio.stt` job's stored upload. For a transcription job that is the result;
+ * for a voice turn it is the first step: the transcript is kept on the job for the next.
+ */
+@Injectable()
+@QueueProcessor('audio.stt')
+export class SttProcessor implements JobProcessor<'audio.stt'> {
+  constructor(
+    private readonly lifecycle: AudioJobLifecycle,
+    private readonly steps: SpeechSteps,
+  ) {}
+
+  async process(job: QueueJob<'audio.stt'>): Promise<QueueResults['audio.stt']> {
+    const { audioJobId } = job.data;
+    const row = await this.lifecycle.claim(job);
+    if (!row) return { audioJobId, status: 'completed' };
+    try {
+      await this.lifecycle.progress(job, 10);
+      const options = row.options as unknown as SttOptions;
+      const voice = row.kind === 'voice';
+      const transcript = await this.steps.transcribe(
+        subjectOf(row),
+        {
+          key: row.input_key!,
+          format: options.inputFormat,
+          durationMs: options.durationMs,
+          language: options.language,
+          prompt: options.prompt,
+        },
+        (t) =>
+          voice
+            ? this.lifecycle.stepWrites(row.id, { transcript: t }, 33)
+            : this.lifecycle.completeWrites(row.id, { ...t }),
+      );
+      return { audioJobId, status: 'completed', text: transcript.text };
+    } catch (error) {
+      return this.lifecycle.fail(job, error);
+    }
+  }
+}

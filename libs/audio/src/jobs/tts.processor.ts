@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
+import type { OutputFormat } from '../media/transcode';
+import { AudioJobLifecycle } from './audio-job-lifecycle';
+import { subjectOf } from './job-subject';
+import { SpeechSteps } from './speech-steps';
+
+/**
+ * Speaks an `audio.tts` job's text and stores the audio; for a voice turn, the last step,
+ * it speaks the reply the chat step kept on the job.
+ */
+@Injectable()
+@QueueProcessor('audio.tts')
+export class TtsProcessor implements JobProcessor<'audio.tts'> {
+  constructor(
+    private readonly lifecycle: AudioJobLifecycle,
+    private readonly steps: SpeechSteps,
+  ) {}
+
+  async process(job: QueueJob<'audio.tts'>): Promise<QueueResults['audio.tts']> {
+    const { audioJobId } = job.data;
+    const row = await this.lifecycle.claim(job);
+    if (!row) return { audioJobId, status: 'completed' };
+    try {
+      await this.lifecycle.progress(job, 10);
+      const options = row.options as {
+        voice?: string;
+        language?: string;
+        speed?: number;
+        format: OutputFormat;
+      };
+      const voice = row.kind === 'voice';
+      const text = voice
+        ? ((row.result?.reply as { content?: string } | undefined)?.content ?? '')
+        : this.steps.open(row.text);
+      await this.steps.speak(subjectOf(row), row.id, { ...options, text }, (result, key) =>
+        this.lifecycle.completeWrites(row.id, voice ? { audio: result } : { ...result }, key),
+      );
+      return { audioJobId, status: 'completed' };
+    } catch (error) {
+      return this.lifecycle.fail(job, error);
+    }
+  }
+}
