@@ -5,3 +5,4 @@ export * from './jobs/audio-jobs.service';
 export * from './ports/audio-storage.port';
 export * from './ports/speech.port';
 export * from './speech-providers';
+export * from './jobs/retention.processor';

@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type FlowJob, FlowProducer, type JobsOptions, Queue, QueueEvents } from 'bullmq';
+import { AppConfig } from '@parley/core';
 import type { QueueName, QueuePayloads } from './queue.definitions';
 import type { QueueJob } from './queue.processor';
 import { QueueBackendHolder } from './queue-backend.holder';
@@ -19,7 +20,10 @@ export class QueueService implements OnModuleDestroy {
   private flows?: FlowProducer;
   private readonly listeners = new Map<QueueName, QueueEvents>();
 
-  constructor(private readonly backend: QueueBackendHolder) {}
+  constructor(
+    private readonly backend: QueueBackendHolder,
+    private readonly config: AppConfig,
+  ) {}
 
   async add<N extends QueueName>(
     queue: N,
@@ -64,7 +68,13 @@ export class QueueService implements OnModuleDestroy {
       const { connection, factory, prefix } = this.backend.get();
       events = new QueueEvents(
         name,
-        { connection, ...(prefix ? { prefix } : {}) } as never,
+        {
+          connection,
+          ...(prefix ? { prefix } : {}),
+          // PGlite's socket server delivers no NOTIFY to the listener, so in embedded mode the
+          // reader looks for new events every 200 ms instead of waiting 10 s for a wake-up.
+          ...(this.config.mode === 'embedded' ? { blockingTimeout: 200 } : {}),
+        } as never,
         factory as never,
       );
       events.on('error', () => undefined);

@@ -1,4 +1,6 @@
+import { fileTypeFromBuffer } from 'file-type';
 import OpenAI, { APIError, toFile } from 'openai';
+import { encode } from '../media/transcode';
 import { AppError } from '@parley/core';
 import { CONTENT_TYPES } from '../media/audio-probe';
 import {
@@ -58,7 +60,13 @@ export class OpenAiSpeech {
         },
         { signal },
       );
-      const audio = Buffer.from(await response.arrayBuffer());
+      const received = Buffer.from(await response.arrayBuffer());
+      // Some compatible servers answer WAV whatever was asked: convert it then.
+      const type = await fileTypeFromBuffer(received);
+      const audio =
+        type?.ext === 'wav' && request.format !== 'wav'
+          ? await encode(received, request.format, this.options.timeoutMs, signal)
+          : received;
       return { audio, format: request.format, contentType: CONTENT_TYPES[request.format] };
     } catch (error) {
       throw describe(error);

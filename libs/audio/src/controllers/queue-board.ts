@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -16,7 +16,7 @@ export const QUEUE_BOARD_PATH = '/admin/queues';
  * Bearer header or as the password of HTTP Basic authentication (which a browser asks for).
  */
 @Injectable()
-export class QueueBoard implements OnModuleInit {
+export class QueueBoard implements OnApplicationBootstrap {
   private readonly logger = new Logger('QueueBoard');
 
   constructor(
@@ -25,7 +25,9 @@ export class QueueBoard implements OnModuleInit {
     private readonly resolver: PrincipalResolver,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  // After Nest has set its own error and not-found handlers, which a plugin registered earlier
+  // would stop from reaching the routes.
+  async onApplicationBootstrap(): Promise<void> {
     const fastify = this.host.httpAdapter?.getInstance<FastifyInstance>();
     // The worker process has no HTTP server.
     if (!fastify?.register) return;

@@ -46,15 +46,14 @@ export class AudioJobLifecycle {
 
   /** The writes that complete a job, to commit with its cost settlement. */
   completeWrites(id: string, result: Record<string, unknown>, outputKey?: string): AlongsideWrites {
-    const expires = new Date(Date.now() + this.config.audio.retentionHours * 3600_000);
     return {
       ctes: [
         `audio_done AS (UPDATE audio_jobs SET status = 'completed', progress = 100,
            result = COALESCE(result, '{}'::jsonb) || $1::jsonb,
            output_key = COALESCE($2, output_key), finished_at = now(), updated_at = now(),
-           expires_at = $3 WHERE id = $4)`,
+           expires_at = now() + make_interval(hours => $3::int) WHERE id = $4)`,
       ],
-      params: [JSON.stringify(result), outputKey ?? null, expires.toISOString(), id],
+      params: [JSON.stringify(result), outputKey ?? null, this.config.audio.retentionHours, id],
     };
   }
 
@@ -72,6 +71,11 @@ export class AudioJobLifecycle {
     };
   }
 
+  /** Runs writes on their own (a step that costs nothing). */
+  async commit(writes: AlongsideWrites): Promise<void> {
+    await this.dataSource.query(`WITH ${writes.ctes.join(',\n')} SELECT 1`, writes.params);
+  }
+
   /** Records the failure and rethrows it the way BullMQ should treat it. */
   async fail(job: QueueJob<AudioQueue>, error: unknown): Promise<never> {
     const final = isFinal(error);
@@ -79,11 +83,15 @@ export class AudioJobLifecycle {
     const code = error instanceof AppError ? error.code : 'ENGINE_FAILED';
     const message = (error as Error).message;
     if (final || lastAttempt) {
-      const expires = new Date(Date.now() + this.config.audio.failedRetentionHours * 3600_000);
       await this.dataSource.query(
         `UPDATE audio_jobs SET status = 'failed', error = $2, finished_at = now(),
-                updated_at = now(), expires_at = $3 WHERE id = $1`,
-        [job.data.audioJobId, JSON.stringify({ code, message }), expires.toISOString()],
+                updated_at = now(), expires_at = now() + make_interval(hours => $3::int)
+          WHERE id = $1`,
+        [
+          job.data.audioJobId,
+          JSON.stringify({ code, message }),
+          this.config.audio.failedRetentionHours,
+        ],
       );
     } else {
       // Waits for its retry: queued again, with what went wrong this time.

@@ -33,6 +33,12 @@ export class TtsProcessor implements JobProcessor<'audio.tts'> {
       const text = voice
         ? ((row.result?.reply as { content?: string } | undefined)?.content ?? '')
         : this.steps.open(row.text);
+      if (voice && !text.trim()) {
+        // Nothing to say (the reply was withheld or empty): the turn ends without audio.
+        const writes = this.lifecycle.completeWrites(row.id, { audio: null });
+        await this.lifecycle.commit(writes);
+        return { audioJobId, status: 'completed' };
+      }
       await this.steps.speak(subjectOf(row), row.id, { ...options, text }, (result, key) =>
         this.lifecycle.completeWrites(row.id, voice ? { audio: result } : { ...result }, key),
       );

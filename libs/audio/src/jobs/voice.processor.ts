@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ChatPipeline, ConversationsService, HISTORY_LIMIT } from '@parley/conversation';
 import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
-import { DataSource } from 'typeorm';
 import { AudioJobLifecycle } from './audio-job-lifecycle';
 import { principalOf } from './job-subject';
 
@@ -17,7 +16,6 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
     private readonly lifecycle: AudioJobLifecycle,
     private readonly conversations: ConversationsService,
     private readonly pipeline: ChatPipeline,
-    private readonly dataSource: DataSource,
   ) {}
 
   async process(job: QueueJob<'audio.voice'>): Promise<QueueResults['audio.voice']> {
@@ -56,8 +54,7 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
             citations: a.citations,
             costUsd: a.costUsd,
           };
-          const writes = this.lifecycle.stepWrites(row.id, { reply }, 66);
-          await this.dataSource.query(`WITH ${writes.ctes.join(', ')} SELECT 1`, writes.params);
+          await this.lifecycle.commit(this.lifecycle.stepWrites(row.id, { reply }, 66));
         }
       }
       await this.lifecycle.progress(job, 66);

@@ -43,6 +43,7 @@ export async function probeAudio(
   bytes: Buffer,
   limits: { maxDurationSeconds: number; minDurationMs: number },
 ): Promise<ProbedAudio> {
+  if (bytes.length === 0) throw new AudioTooShortError(undefined, limits.minDurationMs);
   const type = await fileTypeFromBuffer(bytes);
   const format = type ? ACCEPTED[type.ext] : undefined;
   if (!type || !format)

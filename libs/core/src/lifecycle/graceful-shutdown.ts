@@ -36,8 +36,14 @@ export function installGracefulShutdown(
     timer.unref();
     // Keep-alive connections that finish their last request while draining would otherwise
     // hold the server open until their idle timeout; close them as soon as they go idle.
-    const server = app.getHttpServer() as { closeIdleConnections?: () => void };
+    const server = app.getHttpServer() as {
+      close?: (callback?: (error?: Error) => void) => void;
+      closeIdleConnections?: () => void;
+    };
     setInterval(() => server.closeIdleConnections?.(), 100).unref();
+    // Stop taking connections now: Nest closes the server only after every module's destroy
+    // hook, and those wait for the jobs in progress (a worker finishes its job first).
+    server.close?.(() => undefined);
     app
       .close()
       .then(() => {
