@@ -80,6 +80,8 @@ describe('access control', () => {
     expect(publicRoutes).toEqual([
       'GET /health/live',
       'GET /health/ready',
+      // Open to Prometheus, or behind METRICS_TOKEN (metrics.e2e-spec).
+      'GET /metrics',
       'POST /v1/auth/login',
       'POST /v1/auth/logout',
       'POST /v1/auth/refresh',

@@ -16,12 +16,13 @@ export async function createWorkerApp(config: AppConfig): Promise<NestFastifyApp
   );
   app.useLogger(app.get(Logger));
   // The feature modules a job needs (a voice turn runs the chat pipeline) bring their routes;
-  // the worker serves none of them, only its probes.
+  // the worker serves none of them, only its probes and its metrics.
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', async (request, reply) => {
-      if (!request.url.startsWith('/health/')) await reply.code(404).send();
+      if (!request.url.startsWith('/health/') && !request.url.startsWith('/metrics'))
+        await reply.code(404).send();
     });
   return app;
 }

@@ -4,13 +4,17 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
 import { RequestContextModule } from './context/request-context.module';
 import { Clock } from './time/clock';
 import { KeyRingCipher } from './crypto/key-ring-cipher';
 
-/** Configuration, logging, request context, the problem filter, health and Redis: what every process needs. */
+/**
+ * Configuration, logging, request context, the problem filter, health, metrics and Redis: what
+ * every process needs.
+ */
 @Global()
 @Module({})
 export class CoreModule {
@@ -22,6 +26,7 @@ export class CoreModule {
         LoggingModule,
         RequestContextModule,
         HealthModule,
+        MetricsModule,
         RedisModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, Clock, KeyRingCipher],

@@ -22,3 +22,6 @@ export * from './pagination/cursor';
 export * from './time/clock';
 export { BUDGET_PERIODS, BUDGET_SCOPES, USD_PATTERN } from './config/config.schema';
 export * from './config/config-file';
+export * from './metrics/metrics.module';
+export * from './metrics/metrics.service';
+export * from './metrics/http-metrics';

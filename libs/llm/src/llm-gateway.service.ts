@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Metrics } from '@parley/core';
 import { BrokenCircuitError } from 'cockatiel';
 import { APIError, APIUserAbortError } from 'openai';
 import type {
@@ -46,10 +47,31 @@ type Opened = { iterator: AsyncIterator<ChatCompletionChunk>; pending: ChatCompl
 export class LlmGateway {
   private readonly logger = new Logger('Llm');
 
+  private readonly requests;
+  private readonly firstToken;
+  private readonly fallbacks;
+
   constructor(
     private readonly router: ModelRouter,
     private readonly providers: ProviderRegistry,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.requests = metrics.histogram({
+      name: 'parley_llm_request_duration_seconds',
+      help: 'Chat completion duration, from the call to the last token, by provider, model and outcome.',
+      labelNames: ['provider', 'model', 'outcome'],
+    });
+    this.firstToken = metrics.histogram({
+      name: 'parley_llm_time_to_first_token_seconds',
+      help: 'Time to the first streamed content, retries included, by provider and model.',
+      labelNames: ['provider', 'model'],
+    });
+    this.fallbacks = metrics.counter({
+      name: 'parley_llm_fallbacks_total',
+      help: 'Times a deployment could not answer and the next one (or the extractive responder) was tried.',
+      labelNames: ['from_provider', 'from_model', 'to'],
+    });
+  }
 
   /**
    * The deployments that may answer a model name, primary first; empty when no provider is
@@ -125,9 +147,16 @@ export class LlmGateway {
     const chain = this.router.resolve(request.model);
     for (const [index, entry] of chain.entries()) {
       let opened: Opened;
+      const started = performance.now();
+      const labels = { provider: entry.provider, model: entry.model };
       try {
         opened = await this.open(entry, request, signal);
+        this.firstToken.observe(labels, (performance.now() - started) / 1000);
       } catch (error) {
+        this.requests.observe(
+          { ...labels, outcome: 'unavailable' },
+          (performance.now() - started) / 1000,
+        );
         if (error instanceof CallerAbortedError || signal.aborted) throw new CallerAbortedError();
         if (error instanceof APIError && !isTransient(error))
           throw new LlmRequestRejectedError(entry.provider, error.status ?? 0);
@@ -136,13 +165,28 @@ export class LlmGateway {
         this.logger.warn(
           `${entry.provider}/${entry.model} unavailable (${reason}); ${index + 1 < chain.length ? 'falling back' : 'no fallback left'}`,
         );
+        const next = chain[index + 1];
+        this.fallbacks.inc({
+          from_provider: entry.provider,
+          from_model: entry.model,
+          to: next ? `${next.provider}/${next.model}` : 'extractive',
+        });
         continue;
       }
       yield {
         type: 'start',
         responder: { provider: entry.provider, model: entry.model, extractive: false },
       };
-      yield* this.relay(entry, request, opened, signal);
+      let outcome = 'error';
+      try {
+        yield* this.relay(entry, request, opened, signal);
+        outcome = 'complete';
+      } catch (error) {
+        if (error instanceof CallerAbortedError) outcome = 'aborted';
+        throw error;
+      } finally {
+        this.requests.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
+      }
       return;
     }
     const answer = extractiveAnswer(request.messages, request.passages);

@@ -59,7 +59,12 @@ export function retryAfterMs(error: unknown): number | undefined {
  */
 export function providerPolicy(
   options: PolicyOptions,
-  hooks: { onBreak?: () => void; random?: () => number } = {},
+  hooks: {
+    onBreak?: () => void;
+    onReset?: () => void;
+    onRetry?: () => void;
+    random?: () => number;
+  } = {},
 ): IPolicy {
   const random = hooks.random ?? Math.random;
   const backoff = new DelegateBackoff<{
@@ -85,6 +90,8 @@ export function providerPolicy(
     breaker: new ConsecutiveBreaker(options.failureThreshold),
   });
   if (hooks.onBreak) breaker.onBreak(hooks.onBreak);
+  if (hooks.onReset) breaker.onReset(hooks.onReset);
+  if (hooks.onRetry) retryPolicy.onRetry(hooks.onRetry);
   // abortOnReturn: false, so a stream that has started keeps its connection after the first chunk.
   const perAttempt = timeout(options.timeoutMs, {
     strategy: TimeoutStrategy.Aggressive,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '@parley/core';
+import { AppConfig, Metrics } from '@parley/core';
 import type { IPolicy } from 'cockatiel';
 import OpenAI from 'openai';
 import { providerPolicy } from './provider-policy';
@@ -16,8 +16,18 @@ export class ProviderRegistry {
   private readonly logger = new Logger('Llm');
   private readonly providers = new Map<string, Provider>();
 
-  constructor(config: AppConfig) {
+  constructor(config: AppConfig, metrics: Metrics) {
     const { retry, breaker } = config.llm;
+    const retries = metrics.counter({
+      name: 'parley_llm_retries_total',
+      help: 'Retried LLM provider calls, by provider.',
+      labelNames: ['provider'],
+    });
+    const open = metrics.gauge({
+      name: 'parley_llm_breaker_open',
+      help: '1 while the provider’s circuit breaker is open (calls refused), else 0.',
+      labelNames: ['provider'],
+    });
     for (const p of config.llm.resolvedProviders) {
       const client = new OpenAI({
         baseURL: p.baseUrl,
@@ -29,8 +39,16 @@ export class ProviderRegistry {
       });
       const policy = providerPolicy(
         { timeoutMs: p.timeoutMs, ...retry, ...breaker },
-        { onBreak: () => this.logger.warn(`circuit opened for provider ${p.name}`) },
+        {
+          onBreak: () => {
+            open.set({ provider: p.name }, 1);
+            this.logger.warn(`circuit opened for provider ${p.name}`);
+          },
+          onReset: () => open.set({ provider: p.name }, 0),
+          onRetry: () => retries.inc({ provider: p.name }),
+        },
       );
+      open.set({ provider: p.name }, 0);
       this.providers.set(p.name, { name: p.name, client, policy });
     }
   }

@@ -6,7 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { AppConfig, ConfigError } from '@parley/core';
+import { AppConfig, ConfigError, Metrics } from '@parley/core';
 import { Worker } from 'bullmq';
 import { QUEUE_NAMES, type QueueName } from './queue.definitions';
 import { type JobProcessor, QUEUE_PROCESSOR } from './queue.processor';
@@ -28,9 +28,19 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly config: AppConfig,
     private readonly discovery: DiscoveryService,
     private readonly backend: QueueBackendHolder,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
+    const duration = this.metrics.histogram({
+      name: 'parley_queue_job_duration_seconds',
+      help: 'Time a job ran in this worker, by queue and how it ended (completed, failed).',
+      labelNames: ['queue', 'state'],
+    });
+    const observe = (queue: string, state: string, job?: { processedOn?: number }) => {
+      if (job?.processedOn)
+        duration.observe({ queue, state }, (Date.now() - job.processedOn) / 1000);
+    };
     const served = new Set(this.servedQueues);
     const { connection, factory, prefix } = this.backend.get();
     for (const wrapper of this.discovery.getProviders()) {
@@ -55,11 +65,13 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
         factory as never,
       );
       worker.on('error', (error: Error) => this.logger.warn(`worker ${queue}: ${error.message}`));
-      worker.on('failed', (job, error) =>
+      worker.on('completed', (job) => observe(queue, 'completed', job));
+      worker.on('failed', (job, error) => {
+        observe(queue, 'failed', job);
         this.logger.warn(
           `job ${queue}/${job?.id} failed (attempt ${job?.attemptsMade}): ${error.message}`,
-        ),
-      );
+        );
+      });
       this.workers.push(worker);
     }
     if (this.workers.length > 0) {

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type FlowJob, FlowProducer, type JobsOptions, Queue, QueueEvents } from 'bullmq';
-import { AppConfig } from '@parley/core';
-import type { QueueName, QueuePayloads } from './queue.definitions';
+import { AppConfig, Metrics } from '@parley/core';
+import { QUEUE_NAMES, type QueueName, type QueuePayloads } from './queue.definitions';
 import type { QueueJob } from './queue.processor';
 import { QueueBackendHolder } from './queue-backend.holder';
 
@@ -23,7 +23,27 @@ export class QueueService implements OnModuleDestroy {
   constructor(
     private readonly backend: QueueBackendHolder,
     private readonly config: AppConfig,
-  ) {}
+    metrics: Metrics,
+  ) {
+    // Read from the backend when Prometheus scrapes, so every process reports the same depth.
+    const counts = (name: QueueName) =>
+      this.queue(name)
+        .getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed')
+        .catch(() => undefined);
+    metrics.gauge({
+      name: 'parley_queue_jobs',
+      help: 'Jobs in each queue by state (waiting, active, delayed, failed, completed).',
+      labelNames: ['queue', 'state'],
+      collect: async function () {
+        await Promise.all(
+          QUEUE_NAMES.map(async (name) => {
+            for (const [state, n] of Object.entries((await counts(name)) ?? {}))
+              this.set({ queue: name, state }, n);
+          }),
+        );
+      },
+    });
+  }
 
   async add<N extends QueueName>(
     queue: N,

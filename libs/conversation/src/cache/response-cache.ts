@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig, KeyRingCipher, RedisConnection } from '@parley/core';
+import { AppConfig, KeyRingCipher, Metrics, RedisConnection } from '@parley/core';
 import type { FinishReason, Responder, TokenUsage } from '@parley/llm';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
@@ -32,11 +32,19 @@ export interface CacheKeyParts {
 export class ResponseCache {
   private readonly memory?: LRUCache<string, string>;
 
+  private readonly lookups;
+
   constructor(
     private readonly config: AppConfig,
     private readonly redis: RedisConnection,
     private readonly cipher: KeyRingCipher,
+    metrics: Metrics,
   ) {
+    this.lookups = metrics.counter({
+      name: 'parley_response_cache_lookups_total',
+      help: 'Response cache lookups by result (hit, miss).',
+      labelNames: ['result'],
+    });
     const { maxEntries, ttlSeconds } = config.conversation.responseCache;
     if (!redis.client) this.memory = new LRUCache({ max: maxEntries, ttl: ttlSeconds * 1000 });
   }
@@ -63,6 +71,7 @@ export class ResponseCache {
     const stored = this.memory
       ? this.memory.get(key)
       : await this.redis.client!.get(key).catch(() => null);
+    this.lookups.inc({ result: stored ? 'hit' : 'miss' });
     return stored ? (JSON.parse(this.cipher.open(stored)) as CachedAnswer) : undefined;
   }
 

@@ -38,6 +38,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'WORKER_CONCURRENCY', path: 'queue.concurrency' },
   { env: 'QUEUE_POSTGRES_SCHEMA', path: 'queue.postgresSchema' },
   { env: 'QUEUE_LOCK_DURATION_MS', path: 'queue.lockDurationMs' },
+  { env: 'METRICS_TOKEN', path: 'metrics.token', secret: true },
   { env: 'QUEUE_STALLED_INTERVAL_MS', path: 'queue.stalledIntervalMs' },
   { env: 'WORKER_HOST', path: 'worker.host' },
   { env: 'WORKER_HEALTH_PORT', path: 'worker.healthPort' },

@@ -382,6 +382,10 @@ export const configSchema = z
       /** Attempts of a job whose failure may pass (an engine or provider error). */
       attempts: int(1, 20),
     }),
+    metrics: z.strictObject({
+      /** Bearer token /metrics asks for; unset, the endpoint is open (keep it off the Ingress). */
+      token: optionalString,
+    }),
     rateLimit: z.strictObject({
       default: rateLimit,
       auth: rateLimit,

@@ -3,6 +3,8 @@ import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { WsAdapter } from '@nestjs/platform-ws';
+import { recordHttpMetrics } from '../metrics/http-metrics';
+import { Metrics } from '../metrics/metrics.service';
 import type { AppConfig } from '../config/app-config';
 import { setupOpenApi } from '../openapi/openapi';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
@@ -40,6 +42,7 @@ export async function configureHttpApp(
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
+  recordHttpMetrics(fastify, app.get(Metrics));
   if (config.security.helmet) {
     await app.register(helmet as never, {
       // Swagger UI needs inline styles and scripts; everything else stays strict.

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '@parley/core';
+import { AppConfig, Metrics } from '@parley/core';
 import type { CostSubject } from '@parley/cost';
 import { DataSource } from 'typeorm';
 import { Embedder } from '../embedding/embedder.service';
@@ -61,13 +61,22 @@ const round = (n: number) => Math.round(n * 1_000_000) / 1_000_000;
 export class SearchService {
   private readonly logger = new Logger('Search');
 
+  private readonly duration;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly knowledgeBases: KnowledgeBasesService,
     private readonly embedder: Embedder,
     private readonly vectors: VectorStore,
     private readonly config: AppConfig,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.duration = metrics.histogram({
+      name: 'parley_retrieval_duration_seconds',
+      help: 'Search in one knowledge base, ranking and hydration included, by the mode that answered.',
+      labelNames: ['mode'],
+    });
+  }
 
   /**
    * The passages for a chat turn: the best chunks of several knowledge bases (each ranked in
@@ -110,6 +119,17 @@ export class SearchService {
   }
 
   private async searchIn(
+    subject: CostSubject,
+    kb: KnowledgeBaseView,
+    input: SearchInput,
+  ): Promise<SearchResponse> {
+    const started = performance.now();
+    const response = await this.rank(subject, kb, input);
+    this.duration.observe({ mode: response.mode }, (performance.now() - started) / 1000);
+    return response;
+  }
+
+  private async rank(
     subject: CostSubject,
     kb: KnowledgeBaseView,
     input: SearchInput,
