@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { speechEnginesInstalled, toneWav } from '../support/audio';
 import {
+  createApiKey,
   createTenant,
   createUser,
   login,
@@ -317,6 +318,15 @@ describeWhen(
       headers: { ...headers, authorization: `Bearer ${outsider.client.credential}` },
     });
     expect(theirs.statusCode).toBe(404);
+    // A voice turn is a chat turn: an API key needs both scopes.
+    const audioOnly = await createApiKey(member.client, ['audio']);
+    const keyed = await t.app.inject({
+      method: 'POST',
+      url: `/v1/conversations/${conversation.id}/voice`,
+      payload,
+      headers: { ...headers, authorization: `Bearer ${audioOnly.key}` },
+    });
+    expect(keyed.statusCode).toBe(403);
   });
 
   it('lists the engines in the health details, and the queues for superadmins only', async () => {

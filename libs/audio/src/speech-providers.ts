@@ -88,7 +88,8 @@ export class SpeechProviders {
     return {
       provider: this.config.audio.provider,
       local: { 'espeak-ng': espeak, pocketsphinx, ffmpeg },
-      openai: this.remote ? { baseUrl: this.config.audio.openai.baseUrl } : false,
+      // Configured or not; the URL itself is not shown (it may carry credentials).
+      openai: Boolean(this.remote),
     };
   }
 }

@@ -7,7 +7,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
+import { Authorize, CurrentPrincipal, ForbiddenError, RateLimit } from '@parley/auth';
 import { ValidationFailedError } from '@parley/core';
 import { ConversationsService } from '@parley/conversation';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -66,6 +66,11 @@ export class VoiceController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AudioJobView> {
     const principal = this.principal.get();
+    // The reply is a chat turn: an API key needs the chat scope as well as audio.
+    if (principal.kind === 'apiKey' && !principal.scopes.includes('chat'))
+      throw new ForbiddenError(
+        'A voice turn is a chat turn: this API key also needs the chat scope.',
+      );
     const conversation = await this.conversations.get(principal, id);
     const upload = await this.uploads.read(request, principal.tenantId);
     const { voice, format } = upload.fields;

@@ -54,9 +54,15 @@ export class SpeechSteps {
       quantity: request.text.length,
     });
     let speech;
+    let key: string;
+    let signed: string | undefined;
     try {
       speech = await synthesizer.synthesize(request);
+      key = `${subject.tenantId}/${jobId}/speech.${speech.format === 'opus' ? 'ogg' : speech.format}`;
+      await this.storage.put(key, speech.audio, speech.contentType);
+      signed = await this.storage.signedUrl(key, speech.contentType);
     } catch (error) {
+      // Nothing is kept of a failed step; the retry pays for its own attempt.
       await this.cost.settle(admission, {
         provider: synthesizer.provider,
         model: synthesizer.model,
@@ -64,9 +70,6 @@ export class SpeechSteps {
       });
       throw error;
     }
-    const key = `${subject.tenantId}/${jobId}/speech.${speech.format === 'opus' ? 'ogg' : speech.format}`;
-    await this.storage.put(key, speech.audio, speech.contentType);
-    const signed = await this.storage.signedUrl(key, speech.contentType);
     const result: SpeechResult = {
       format: speech.format,
       contentType: speech.contentType,

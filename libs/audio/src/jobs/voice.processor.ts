@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { ChatPipeline, ConversationsService, HISTORY_LIMIT } from '@parley/conversation';
 import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
+import { KeyRingCipher } from '@parley/core';
+import { DataSource } from 'typeorm';
 import { AudioJobLifecycle } from './audio-job-lifecycle';
+import type { AudioJobRow } from './audio-jobs.service';
 import { principalOf } from './job-subject';
 
 /**
@@ -16,7 +19,36 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
     private readonly lifecycle: AudioJobLifecycle,
     private readonly conversations: ConversationsService,
     private readonly pipeline: ChatPipeline,
+    private readonly dataSource: DataSource,
+    private readonly cipher: KeyRingCipher,
   ) {}
+
+  /** The turn this step stored on an earlier attempt, if any. */
+  private async storedTurn(row: AudioJobRow): Promise<Record<string, unknown> | undefined> {
+    const rows: {
+      id: string;
+      role: string;
+      content: string;
+      status: string;
+      citations: unknown[];
+      cost_usd: string;
+    }[] = await this.dataSource.query(
+      `SELECT id, role, content, status, citations, cost_usd FROM messages
+        WHERE conversation_id = $1 AND request_id = $2 ORDER BY id`,
+      [row.conversation_id, requestIdOf(row)],
+    );
+    const user = rows.find((m) => m.role === 'user');
+    const answer = rows.find((m) => m.role === 'assistant');
+    if (!user || !answer) return undefined;
+    return {
+      userMessageId: user.id,
+      messageId: answer.id,
+      content: this.cipher.open(answer.content),
+      status: answer.status,
+      citations: answer.citations,
+      costUsd: answer.cost_usd,
+    };
+  }
 
   async process(job: QueueJob<'audio.voice'>): Promise<QueueResults['audio.voice']> {
     const { audioJobId } = job.data;
@@ -24,8 +56,12 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
     if (!row) return { audioJobId, status: 'completed' };
     try {
       const transcript = (row.result?.transcript as { text: string } | undefined)?.text ?? '';
-      // A retried step must not send the message twice: the reply it stored stands.
-      if (!row.result?.reply) {
+      // A retried step must not send the message twice: a reply stored on the job, or a turn
+      // already stored in the conversation (cut off before the job heard of it), stands.
+      const stored = row.result?.reply ? undefined : await this.storedTurn(row);
+      if (stored)
+        await this.lifecycle.commit(this.lifecycle.stepWrites(row.id, { reply: stored }, 66));
+      else if (!row.result?.reply) {
         const principal = principalOf(row);
         const { conversation, history, paused } = await this.conversations.getForTurn(
           principal,
@@ -37,7 +73,7 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
             principal,
             conversation,
             content: transcript,
-            requestId: `voice-${row.id}`,
+            requestId: requestIdOf(row),
             history,
             paused,
           },
@@ -64,3 +100,6 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
     }
   }
 }
+
+/** The request id a voice turn's chat step stores its messages under. */
+const requestIdOf = (row: AudioJobRow) => `voice-${row.id}`;

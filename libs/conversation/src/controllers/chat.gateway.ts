@@ -76,7 +76,9 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
           client.close(FORBIDDEN, 'this API key lacks the chat scope');
           return undefined;
         }
-        // Events other libs push to this owner (audio jobs) reach this socket too.
+        // Events other libs push to this owner (audio jobs) reach this socket too; one that
+        // closed while it was authenticated is not filed (its disconnect has already run).
+        if (client.readyState !== client.OPEN) return undefined;
         client.unregister = this.sockets.add(ownerKey(principal), (event, data) => {
           if (client.readyState === client.OPEN) client.send(JSON.stringify({ event, data }));
         });

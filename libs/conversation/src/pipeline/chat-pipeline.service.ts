@@ -319,10 +319,15 @@ export class ChatPipeline {
     const { state, messageId } = claim;
     const principal = payerOf(state);
     const started = Date.now() - state.elapsedMs;
-    const guard = await this.guards.resume(conversation.tenantId, state.system, state.canary);
-    const tools = await this.toolRunner.definitions(conversation.tenantId, state.enabled, {
-      skipMissing: true,
+    // Failing here (before anything ran) ends the answer rather than leave its pause claimed.
+    const prepared = await Promise.all([
+      this.guards.resume(conversation.tenantId, state.system, state.canary),
+      this.toolRunner.definitions(conversation.tenantId, state.enabled, { skipMissing: true }),
+    ]).catch(async (error: unknown) => {
+      await this.approvals.fail(messageId, 'failed', 'error');
+      throw error;
     });
+    const [guard, tools] = prepared;
     const answer: Answer = { text: '', finishReason: 'stop', firstTokenMs: null };
     let status: MessageStatus = 'complete';
     let admission: Admission | undefined;

@@ -150,7 +150,9 @@ export class ToolRunner {
       code?: string,
     ): ToolOutcome => {
       const durationMs = this.clock.now().getTime() - started;
-      this.metrics.record(call.name, status, code, durationMs);
+      // A name the model made up is no label value: labels must stay a bounded set.
+      const known = code !== 'TOOL_NOT_ENABLED';
+      this.metrics.record(known ? call.name : 'unknown', status, code, durationMs);
       return { status, output, attempts, durationMs, ...(code ? { code } : {}) };
     };
     if (!context.enabled.includes(call.name))
