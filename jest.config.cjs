@@ -15,7 +15,9 @@ module.exports = {
     '^@parley/migrations$': '<rootDir>/migrations/index.ts',
     '^@parley/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
   },
-  testTimeout: 60_000,
+  // Generous: on a shared 2-core machine an app's boot and ingestion can take long; tests
+  // assert behaviour, never time.
+  testTimeout: 120_000,
   maxWorkers: 2,
   // PGlite and pooled sockets can outlive a suite by a moment; don't wait for them.
   forceExit: true,

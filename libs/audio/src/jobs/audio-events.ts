@@ -27,6 +27,12 @@ export class AudioEvents implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
+    // Queue events cost a reader per queue (a poll every 200 ms on PGlite): only once a socket
+    // has connected to this process is there anyone to tell.
+    this.sockets.onFirstSocket(() => this.listen());
+  }
+
+  private listen(): void {
     for (const name of AUDIO_QUEUES) {
       const events = this.queues.events(name);
       for (const event of ['active', 'progress', 'completed', 'failed'] as const)

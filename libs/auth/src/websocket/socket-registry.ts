@@ -15,8 +15,23 @@ export const ownerKey = (p: Pick<Principal, 'tenantId' | 'userId' | 'apiKeyId'>)
 @Injectable()
 export class SocketRegistry {
   private readonly sockets = new Map<string, Set<Send>>();
+  private firstListeners: (() => void)[] | undefined = [];
+
+  /**
+   * Runs `listener` when the first socket of this process is filed (at once if one already
+   * was): a lib that pushes events starts listening for them only once someone can hear them.
+   */
+  onFirstSocket(listener: () => void): void {
+    if (this.firstListeners) this.firstListeners.push(listener);
+    else listener();
+  }
 
   add(owner: string, send: Send): () => void {
+    const listeners = this.firstListeners;
+    if (listeners) {
+      this.firstListeners = undefined;
+      for (const listener of listeners) listener();
+    }
     let set = this.sockets.get(owner);
     if (!set) this.sockets.set(owner, (set = new Set()));
     set.add(send);
