@@ -11,7 +11,7 @@ import { Authorize, CurrentPrincipal, ForbiddenError, RateLimit } from '@parley/
 import { ValidationFailedError } from '@parley/core';
 import { ConversationsService } from '@parley/conversation';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AUDIO_UPLOAD_SCHEMA, AudioJobDto, WaitQueryDto } from '../dto/audio.dto';
+import { AUDIO_UPLOAD_SCHEMA, AudioJobDto, VOICE_PATTERN, WaitQueryDto } from '../dto/audio.dto';
 import { AudioJobsService, type AudioJobView } from '../jobs/audio-jobs.service';
 import { AudioUploads } from '../jobs/audio-uploads';
 import { SpeechProviders } from '../speech-providers';
@@ -76,7 +76,7 @@ export class VoiceController {
     const { voice, format } = upload.fields;
     if (format !== undefined && !FORMATS.includes(format))
       throw ValidationFailedError.field('format', 'format must be wav, mp3 or opus');
-    if (voice !== undefined && !/^[A-Za-z0-9_+-]{1,64}$/.test(voice))
+    if (voice !== undefined && !VOICE_PATTERN.test(voice))
       throw ValidationFailedError.field(
         'voice',
         'voice must be a voice name such as en-us or alloy',

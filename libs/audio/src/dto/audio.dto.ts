@@ -13,6 +13,11 @@ import {
   MinLength,
 } from 'class-validator';
 
+/** A provider's voice name (espeak-ng's `en-us`, OpenAI's `alloy`…). */
+export const VOICE_PATTERN = /^[A-Za-z0-9_+-]{1,64}$/;
+/** A BCP 47 language tag such as `en` or `en-GB`. */
+export const LANGUAGE_PATTERN = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
 export class SpeechDto {
   @ApiProperty({ description: 'What to say (at most AUDIO_MAX_TEXT_CHARS characters).' })
   @IsString()
@@ -26,7 +31,7 @@ export class SpeechDto {
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_+-]{1,64}$/, {
+  @Matches(VOICE_PATTERN, {
     message: 'voice must be a voice name such as en-us or alloy',
   })
   voice?: string;
@@ -34,7 +39,7 @@ export class SpeechDto {
   @ApiPropertyOptional({ description: 'BCP 47 language of the text (`en`, `de`…).' })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, {
+  @Matches(LANGUAGE_PATTERN, {
     message: 'language must be a language tag such as en or en-GB',
   })
   language?: string;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig, readUpload, ValidationFailedError } from '@parley/core';
 import type { FastifyRequest } from 'fastify';
 import { AudioTooLargeError } from '../audio.errors';
+import { LANGUAGE_PATTERN } from '../dto/audio.dto';
 import { probeAudio } from '../media/audio-probe';
 import { SpeechProviders } from '../speech-providers';
 
@@ -25,7 +26,7 @@ export class AudioUploads {
       fields: 'language, prompt, voice and format',
     });
     const { language, prompt } = upload.fields;
-    if (language !== undefined && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(language))
+    if (language !== undefined && !LANGUAGE_PATTERN.test(language))
       throw ValidationFailedError.field('language', 'language must be a tag such as en or en-GB');
     if (prompt !== undefined && prompt.length > 2000)
       throw ValidationFailedError.field('prompt', 'prompt must be at most 2000 characters');
