@@ -13,6 +13,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] },
   moduleNameMapper: {
     '^@parley/migrations$': '<rootDir>/migrations/index.ts',
+    '^@parley/core/telemetry$': '<rootDir>/libs/core/src/telemetry/index.ts',
     '^@parley/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
   },
   // Generous: on a shared 2-core machine an app's boot and ingestion can take long; tests

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { FakeLlm } from '../support/fake-llm';
 import { createTenant, createUser, type TestTenant, type TestUser } from '../support/identity';
 import { fakeLlmEnv } from '../support/knowledge-bases';
@@ -127,5 +129,43 @@ describe('/metrics behind a token', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('/metrics on its own port (METRICS_PORT)', () => {
+  it('serves the metrics there, behind the token, and not on the main port', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const t = await createTestApp({
+      env: {
+        METRICS_PORT: String(port),
+        METRICS_TOKEN: 'scrape-secret-0123456789',
+        HOST: '127.0.0.1',
+      },
+    });
+    try {
+      const main = await t.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer scrape-secret-0123456789' },
+      });
+      expect(main.statusCode).toBe(404);
+      expect(main.json().detail).toContain(`port ${port}`);
+      const url = `http://127.0.0.1:${port}/metrics`;
+      expect((await fetch(url)).status).toBe(401);
+      const scraped = await fetch(url, {
+        headers: { authorization: 'Bearer scrape-secret-0123456789' },
+      });
+      expect(scraped.status).toBe(200);
+      expect(scraped.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(await scraped.text()).toContain('parley_http_request_duration_seconds');
+      expect((await fetch(`http://127.0.0.1:${port}/v1/conversations`)).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+    // Closed with the app: the port is free again.
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
 });

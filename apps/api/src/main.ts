@@ -1,3 +1,4 @@
+import './instrument';
 import 'reflect-metadata';
 import { installGracefulShutdown, loadConfigOrExit, runOrExit } from '@parley/core';
 import { Logger } from 'nestjs-pino';

@@ -25,3 +25,4 @@ export * from './config/config-file';
 export * from './metrics/metrics.module';
 export * from './metrics/metrics.service';
 export * from './metrics/http-metrics';
+export * from './telemetry';

@@ -1,5 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Metrics } from '@parley/core';
+import {
+  captureMessageContent,
+  GEN_AI,
+  Metrics,
+  openSpan,
+  type Span,
+  SpanKind,
+  withSpan,
+} from '@parley/core';
 import { BrokenCircuitError } from 'cockatiel';
 import { APIError, APIUserAbortError } from 'openai';
 import type {
@@ -105,11 +113,19 @@ export class LlmGateway {
     if (!target) throw new Error('no embedding model is configured (EMBEDDING_MODEL)');
     const provider = this.providers.get(target.provider);
     const dimensions = this.router.embeddingDimensions;
-    const result = await provider.policy.execute(({ signal: attempt }) =>
-      provider.client.embeddings.create(
-        { model: target.model, input: texts, ...(dimensions ? { dimensions } : {}) },
-        { signal: signal ? AbortSignal.any([attempt, signal]) : attempt },
-      ),
+    const result = await withSpan(
+      `embeddings ${target.model}`,
+      { kind: SpanKind.CLIENT, attributes: genAiRequest('embeddings', target) },
+      async (span) => {
+        const response = await provider.policy.execute(({ signal: attempt }) =>
+          provider.client.embeddings.create(
+            { model: target.model, input: texts, ...(dimensions ? { dimensions } : {}) },
+            { signal: signal ? AbortSignal.any([attempt, signal]) : attempt },
+          ),
+        );
+        if (response.usage) span.setAttribute(GEN_AI.inputTokens, response.usage.prompt_tokens);
+        return response;
+      },
     );
     const vectors = [...result.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     if (vectors.length !== texts.length)
@@ -149,10 +165,17 @@ export class LlmGateway {
       let opened: Opened;
       const started = performance.now();
       const labels = { provider: entry.provider, model: entry.model };
+      // One GenAI client span per deployment tried: retries inside it, fallbacks beside it.
+      const call = openSpan(`chat ${entry.model}`, {
+        kind: SpanKind.CLIENT,
+        attributes: genAiChatRequest(entry, request),
+      });
       try {
-        opened = await this.open(entry, request, signal);
+        opened = await call.within(() => this.open(entry, request, signal));
         this.firstToken.observe(labels, (performance.now() - started) / 1000);
       } catch (error) {
+        call.fail(error);
+        call.span.end();
         this.requests.observe(
           { ...labels, outcome: 'unavailable' },
           (performance.now() - started) / 1000,
@@ -179,17 +202,29 @@ export class LlmGateway {
       };
       let outcome = 'error';
       try {
-        yield* this.relay(entry, request, opened, signal);
+        yield* recordAnswer(call.span, entry.model, this.relay(entry, request, opened, signal));
         outcome = 'complete';
       } catch (error) {
         if (error instanceof CallerAbortedError) outcome = 'aborted';
+        call.fail(error);
         throw error;
       } finally {
         this.requests.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
+        call.span.end();
       }
       return;
     }
     const answer = extractiveAnswer(request.messages, request.passages);
+    const extractive = openSpan(`chat ${answer.model}`, {
+      attributes: genAiChatRequest(answer, request),
+    });
+    extractive.span.setAttributes({
+      [GEN_AI.responseModel]: answer.model,
+      [GEN_AI.finishReasons]: ['stop'],
+      [GEN_AI.inputTokens]: answer.usage.promptTokens,
+      [GEN_AI.outputTokens]: answer.usage.completionTokens,
+    });
+    extractive.span.end();
     yield {
       type: 'start',
       responder: { provider: answer.provider, model: answer.model, extractive: true },
@@ -297,6 +332,69 @@ export class LlmGateway {
       completionTokens: countTextTokens(entry.model, text),
     };
     yield { type: 'done', finishReason, usage };
+  }
+}
+
+/** The GenAI request attributes of a call (never the prompt, unless content capture is on). */
+function genAiRequest(operation: string, target: { provider: string; model: string }) {
+  return {
+    [GEN_AI.operation]: operation,
+    [GEN_AI.system]: target.provider,
+    [GEN_AI.provider]: target.provider,
+    [GEN_AI.requestModel]: target.model,
+  };
+}
+
+function genAiChatRequest(target: { provider: string; model: string }, request: ChatRequest) {
+  return {
+    ...genAiRequest('chat', target),
+    ...(request.maxTokens !== undefined ? { [GEN_AI.requestMaxTokens]: request.maxTokens } : {}),
+    ...(request.temperature !== undefined
+      ? { [GEN_AI.requestTemperature]: request.temperature }
+      : {}),
+    ...(captureMessageContent()
+      ? {
+          [GEN_AI.inputMessages]: JSON.stringify(
+            request.messages.map((m) => ({
+              role: m.role,
+              parts: [{ type: 'text', content: m.content }],
+            })),
+          ),
+        }
+      : {}),
+  };
+}
+
+/** Passes the answer on, writing its model, finish reason and usage on the GenAI span. */
+async function* recordAnswer(
+  span: Span,
+  model: string,
+  events: AsyncGenerator<ChatStreamEvent>,
+): AsyncGenerator<ChatStreamEvent> {
+  const capture = captureMessageContent();
+  let text = '';
+  for await (const event of events) {
+    if (capture && event.type === 'delta') text += event.text;
+    if (event.type === 'done') {
+      span.setAttributes({
+        [GEN_AI.responseModel]: model,
+        [GEN_AI.finishReasons]: [event.finishReason],
+        ...(event.usage
+          ? {
+              [GEN_AI.inputTokens]: event.usage.promptTokens,
+              [GEN_AI.outputTokens]: event.usage.completionTokens,
+            }
+          : {}),
+        ...(capture
+          ? {
+              [GEN_AI.outputMessages]: JSON.stringify([
+                { role: 'assistant', parts: [{ type: 'text', content: text }] },
+              ]),
+            }
+          : {}),
+      });
+    }
+    yield event;
   }
 }
 

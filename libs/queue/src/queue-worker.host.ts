@@ -11,6 +11,7 @@ import { Worker } from 'bullmq';
 import { QUEUE_NAMES, type QueueName } from './queue.definitions';
 import { type JobProcessor, QUEUE_PROCESSOR } from './queue.processor';
 import { QueueBackendHolder } from './queue-backend.holder';
+import { queueTelemetry } from './queue-telemetry';
 
 export const SERVED_QUEUES = Symbol('SERVED_QUEUES');
 
@@ -61,6 +62,7 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
           // poll, kept short so a missed notification costs half a second, not BullMQ's 5 s.
           ...(this.config.queue.backend === 'postgres' ? { drainDelay: 0.5 } : {}),
           ...(prefix ? { prefix } : {}),
+          ...queueTelemetry(),
         } as never,
         factory as never,
       );

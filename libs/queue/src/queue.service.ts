@@ -4,6 +4,7 @@ import { AppConfig, Metrics } from '@parley/core';
 import { QUEUE_NAMES, type QueueName, type QueuePayloads } from './queue.definitions';
 import type { QueueJob } from './queue.processor';
 import { QueueBackendHolder } from './queue-backend.holder';
+import { queueTelemetry } from './queue-telemetry';
 
 /** Default retention and retries; a job can override them when it is added. */
 const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -70,7 +71,7 @@ export class QueueService implements OnModuleDestroy {
     if (!this.flows) {
       const { connection, factory, prefix } = this.backend.get();
       this.flows = new FlowProducer(
-        { connection, ...(prefix ? { prefix } : {}) } as never,
+        { connection, ...(prefix ? { prefix } : {}), ...queueTelemetry() } as never,
         factory as never,
       );
       this.flows.on('error', () => undefined);
@@ -110,7 +111,7 @@ export class QueueService implements OnModuleDestroy {
       const { connection, factory, prefix } = this.backend.get();
       queue = new Queue(
         name,
-        { connection, ...(prefix ? { prefix } : {}) } as never,
+        { connection, ...(prefix ? { prefix } : {}), ...queueTelemetry() } as never,
         factory as never,
       );
       // Errors surface through the operation that failed and through readiness.

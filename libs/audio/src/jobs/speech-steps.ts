@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig, KeyRingCipher } from '@parley/core';
+import { AppConfig, currentSpan, KeyRingCipher, Traced } from '@parley/core';
 import { type AlongsideWrites, CostService, type CostSubject } from '@parley/cost';
 import type { OutputFormat } from '../media/transcode';
 import { AudioStorage } from '../ports/audio-storage.port';
@@ -34,6 +34,7 @@ export class SpeechSteps {
     private readonly config: AppConfig,
   ) {}
 
+  @Traced('parley.speech.synthesize')
   async speak(
     subject: CostSubject,
     jobId: string,
@@ -47,6 +48,11 @@ export class SpeechSteps {
     done: (result: SpeechResult, outputKey: string) => AlongsideWrites,
   ): Promise<SpeechResult> {
     const synthesizer = this.providers.synthesizer(subject.tenantId);
+    currentSpan().setAttributes({
+      'parley.speech.provider': synthesizer.provider,
+      'parley.speech.model': synthesizer.model,
+      'parley.audio_job.id': jobId,
+    });
     const admission = await this.cost.admitUnits({
       subject,
       kind: 'text_to_speech',
@@ -99,12 +105,17 @@ export class SpeechSteps {
     return result;
   }
 
+  @Traced('parley.speech.transcribe')
   async transcribe(
     subject: CostSubject,
     input: { key: string; format: string; durationMs: number; language?: string; prompt?: string },
     done: (transcript: Transcript) => AlongsideWrites,
   ): Promise<Transcript> {
     const recognizer = this.providers.recognizer(subject.tenantId);
+    currentSpan().setAttributes({
+      'parley.speech.provider': recognizer.provider,
+      'parley.speech.model': recognizer.model,
+    });
     const admission = await this.cost.admitUnits({
       subject,
       kind: 'speech_to_text',

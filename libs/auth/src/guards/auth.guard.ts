@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC, RequestContext } from '@parley/core';
+import { IS_PUBLIC, RequestContext, withSpan } from '@parley/core';
 import type { FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthenticatedError } from '../auth.errors';
 import type { Principal } from '../principal';
@@ -37,10 +37,17 @@ export class AuthGuard implements CanActivate {
       throw new ForbiddenError('This route has no access policy, so nobody may call it.');
     const credential = readCredential(request.headers);
     if (!credential) throw new UnauthenticatedError();
-    const principal = await this.resolver.resolve(credential);
-    this.current.set(principal);
-    assertAllowed(principal, policy);
-    return true;
+    return withSpan('parley.auth', {}, async (span) => {
+      const principal = await this.resolver.resolve(credential);
+      // Ids, never names or emails: traces are for operators.
+      span.setAttributes({
+        'parley.principal.kind': principal.kind,
+        'parley.tenant.id': principal.tenantId,
+      });
+      this.current.set(principal);
+      assertAllowed(principal, policy);
+      return true;
+    });
   }
 }
 

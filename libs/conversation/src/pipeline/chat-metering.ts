@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Traced } from '@parley/core';
 import type { Principal } from '@parley/auth';
 import { type Admission, CostService, type UsageOutcome } from '@parley/cost';
 import {
@@ -38,6 +39,7 @@ export class ChatMetering {
     private readonly cost: CostService,
   ) {}
 
+  @Traced('parley.budget.reserve')
   admit(
     principal: Principal,
     requestId: string | undefined,

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '@parley/auth';
-import { AppConfig, KeyRingCipher } from '@parley/core';
+import { AppConfig, GEN_AI, KeyRingCipher, type Span, Traced, tracedGenerator } from '@parley/core';
 import { newId } from '@parley/database';
 import {
   CallerAbortedError,
@@ -99,7 +99,25 @@ export class ChatPipeline {
     private readonly approvals: ApprovalStore,
   ) {}
 
-  async *run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+  /** One chat turn, traced as `parley.chat.turn` with each step's span inside. */
+  run(input: TurnInput, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+    return tracedGenerator(
+      'parley.chat.turn',
+      {
+        attributes: {
+          [GEN_AI.conversationId]: input.conversation.id,
+          'parley.tenant.id': input.conversation.tenantId,
+        },
+      },
+      (span) => this.turn(input, signal, span),
+    );
+  }
+
+  private async *turn(
+    input: TurnInput,
+    signal: AbortSignal,
+    span: Span,
+  ): AsyncGenerator<TurnEvent> {
     const { conversation } = input;
     const settings = this.config.conversation;
     if (input.content.length > settings.maxMessageChars)
@@ -168,6 +186,7 @@ export class ChatPipeline {
           })
         : undefined;
     const hit = cacheKey ? await this.cache.get(cacheKey) : undefined;
+    if (cacheKey) span.setAttribute('parley.cache.hit', hit !== undefined);
     if (hit) {
       yield { type: 'start', responder: hit.responder };
       yield { type: 'delta', text: hit.text };
@@ -311,7 +330,19 @@ export class ChatPipeline {
    * finishes the loop as the turn's owner (their budgets pay), storing the answer in place of
    * the waiting one. It may pause again for the next round's calls.
    */
-  async *resume(
+  resume(
+    conversation: ConversationEntity,
+    claim: { messageId: string; state: PausedTurn; decisions: Record<string, ApprovalDecision> },
+    signal: AbortSignal,
+  ): AsyncGenerator<TurnEvent> {
+    return tracedGenerator(
+      'parley.chat.resume',
+      { attributes: { [GEN_AI.conversationId]: conversation.id } },
+      () => this.resumeTurn(conversation, claim, signal),
+    );
+  }
+
+  private async *resumeTurn(
     conversation: ConversationEntity,
     claim: { messageId: string; state: PausedTurn; decisions: Record<string, ApprovalDecision> },
     signal: AbortSignal,
@@ -548,6 +579,7 @@ export class ChatPipeline {
     return { status: 'failed', finishReason: 'error' };
   }
 
+  @Traced('parley.budget.settle')
   private async settleUnanswered(
     admission: Admission,
     error: unknown,
@@ -573,6 +605,7 @@ export class ChatPipeline {
    * Both messages, the conversation's timestamp, and the settlement of the reservation (with
    * its ledger row), in one transaction.
    */
+  @Traced('parley.persist')
   private async persist(
     input: TurnInput,
     turn: {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '@parley/core';
+import { AppConfig, currentSpan, Traced } from '@parley/core';
 import type { CostSubject } from '@parley/cost';
 import { countTextTokens, type Passage } from '@parley/llm';
 import { SearchService } from '@parley/rag';
@@ -39,12 +39,14 @@ export class RetrievalContext {
     private readonly config: AppConfig,
   ) {}
 
+  @Traced('parley.retrieval')
   async for(
     subject: CostSubject,
     knowledgeBaseIds: string[],
     question: string,
   ): Promise<RetrievedContext> {
     if (knowledgeBaseIds.length === 0) return NONE;
+    currentSpan().setAttribute('parley.retrieval.knowledge_bases', knowledgeBaseIds.length);
     const { passages, versions } = await this.search.retrieve(
       subject,
       knowledgeBaseIds,
@@ -59,6 +61,7 @@ export class RetrievalContext {
       kept.push(p);
       tokens += cost;
     }
+    currentSpan().setAttribute('parley.retrieval.passages', kept.length);
     if (kept.length === 0) return { ...NONE, versions };
     const prompt = [
       'Answer from the passages below when they are relevant, and cite them by number, like [1]. If they do not contain the answer, say so.',

@@ -9,6 +9,7 @@ import {
   type Verdict,
 } from '@parley/guardrails';
 import { CallerAbortedError, type ChatStreamEvent } from '@parley/llm';
+import { currentSpan, Traced } from '@parley/core';
 import { randomBytes } from 'node:crypto';
 
 /** A finding as stored on a message: no text, only what was found where. */
@@ -25,10 +26,15 @@ export type StoredFinding = Finding & { action: GuardrailAction };
 export class TurnGuards {
   constructor(private readonly guardrails: GuardrailsService) {}
 
+  @Traced('parley.guardrails.input')
   async begin(tenantId: string, texts: string[], system: string | undefined): Promise<TurnGuard> {
     const policy = await this.guardrails.policyFor(tenantId);
     const verdicts = texts.map((t) => this.guardrails.checkInput(t, policy));
     const blocked = verdicts.find((v) => v.decision === 'block');
+    currentSpan().setAttribute(
+      'parley.guardrails.findings',
+      verdicts.reduce((n, v) => n + v.findings.length, 0),
+    );
     if (blocked) throw this.guardrails.blocked(tenantId, 'input', blocked);
     // A canary in the system prompt: an answer that repeats it has leaked the prompt.
     const canary =

@@ -39,6 +39,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'QUEUE_POSTGRES_SCHEMA', path: 'queue.postgresSchema' },
   { env: 'QUEUE_LOCK_DURATION_MS', path: 'queue.lockDurationMs' },
   { env: 'METRICS_TOKEN', path: 'metrics.token', secret: true },
+  { env: 'METRICS_PORT', path: 'metrics.port' },
   { env: 'QUEUE_STALLED_INTERVAL_MS', path: 'queue.stalledIntervalMs' },
   { env: 'WORKER_HOST', path: 'worker.host' },
   { env: 'WORKER_HEALTH_PORT', path: 'worker.healthPort' },

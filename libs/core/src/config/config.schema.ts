@@ -385,6 +385,8 @@ export const configSchema = z
     metrics: z.strictObject({
       /** Bearer token /metrics asks for; unset, the endpoint is open (keep it off the Ingress). */
       token: optionalString,
+      /** Serve /metrics on this port (all interfaces) instead of the main one; 0 = main port. */
+      port: int(0, 65535),
     }),
     rateLimit: z.strictObject({
       default: rateLimit,

@@ -1,4 +1,5 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
+import { shutdownTelemetry } from '../telemetry/telemetry-sdk';
 
 export interface GracefulShutdownOptions {
   timeoutMs: number;
@@ -9,7 +10,7 @@ export interface GracefulShutdownOptions {
 
 /**
  * On SIGTERM or SIGINT: stop accepting connections, let in-flight requests finish, then close
- * queues and the database through Nest's shutdown hooks, and exit 0. If that takes longer than
+ * queues and the database through Nest's shutdown hooks, flush the traces, and exit 0. If that takes longer than
  * the timeout, exit 1 so the orchestrator does not wait forever.
  *
  * Nest's own enableShutdownHooks() re-raises the signal after closing, which makes the exit
@@ -46,6 +47,8 @@ export function installGracefulShutdown(
     server.close?.(() => undefined);
     app
       .close()
+      // The spans of the last requests are exported before the process goes.
+      .then(() => shutdownTelemetry())
       .then(() => {
         clearTimeout(timer);
         options.logger.log('shutdown complete', 'Shutdown');

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
 import type { AppConfig } from '../config/app-config';
+import { activeTraceIds } from '../telemetry/spans';
 
 /** Paths pino blanks out wherever they appear in a log object. */
 export const REDACTED_PATHS = [
@@ -30,6 +31,8 @@ export function pinoOptions(config: AppConfig): Options {
     level: config.log.level,
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
     base: { app: config.app.name },
+    // trace_id and span_id of the active span on every line, so a log search leads to the trace.
+    mixin: () => activeTraceIds(),
     // The request id is chosen by Fastify (see request-id.ts) and stored on the raw request.
     genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? '',
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>

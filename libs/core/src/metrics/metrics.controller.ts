@@ -1,13 +1,16 @@
 import { Controller, Get, Headers, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { AppError } from '../errors/app-error';
 import { Public, SkipRateLimit } from '../http/public.decorator';
 import { Metrics } from './metrics.service';
+import { scrapeAllowed } from './scrape-auth';
 
-/** Prometheus's scrape endpoint; behind a bearer token when METRICS_TOKEN is set. */
+/**
+ * Prometheus's scrape endpoint; behind a bearer token when METRICS_TOKEN is set. With
+ * METRICS_PORT set it lives on that port instead (MetricsServer) and answers 404 here.
+ */
 @ApiTags('health')
 @Public()
 @SkipRateLimit()
@@ -22,7 +25,7 @@ export class MetricsController {
   @ApiOperation({
     summary: 'Prometheus metrics (text exposition format).',
     description:
-      'HTTP, LLM, cost, guardrail, retrieval, tool and queue metrics, plus the process defaults. With METRICS_TOKEN set, send `Authorization: Bearer <token>`.',
+      'HTTP, LLM, cost, guardrail, retrieval, tool and queue metrics, plus the process defaults. With METRICS_TOKEN set, send `Authorization: Bearer <token>`. With METRICS_PORT set, the metrics are served on that port instead.',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'The metrics.' })
@@ -30,8 +33,13 @@ export class MetricsController {
     @Headers('authorization') authorization: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    const token = this.config.metrics.token;
-    if (token && !matches(authorization, `Bearer ${token}`))
+    if (this.config.metrics.port)
+      throw new AppError(
+        'NOT_FOUND',
+        404,
+        `The metrics are served on port ${this.config.metrics.port} (METRICS_PORT).`,
+      );
+    if (!scrapeAllowed(authorization, this.config.metrics.token))
       throw new AppError(
         'UNAUTHENTICATED',
         401,
@@ -40,10 +48,4 @@ export class MetricsController {
     reply.header('content-type', this.metrics.registry.contentType);
     return this.metrics.registry.metrics();
   }
-}
-
-function matches(given: string | undefined, expected: string): boolean {
-  const a = Buffer.from(given ?? '');
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

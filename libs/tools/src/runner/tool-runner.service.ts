@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig, AppError, Clock } from '@parley/core';
+import { AppConfig, AppError, Clock, GEN_AI, withSpan } from '@parley/core';
 import type { CostSubject } from '@parley/cost';
 import type { ToolCall, ToolDefinition } from '@parley/llm';
 import { SearchService } from '@parley/rag';
@@ -141,7 +141,32 @@ export class ToolRunner {
     };
   }
 
-  async run(context: ToolContext, call: ToolCall): Promise<ToolOutcome> {
+  /** Runs one call, in an `execute_tool <name>` span (GenAI conventions) with its outcome. */
+  run(context: ToolContext, call: ToolCall): Promise<ToolOutcome> {
+    // Span names stay a bounded set: a name the model made up is not one.
+    const name = context.enabled.includes(call.name) ? call.name : 'unknown';
+    return withSpan(
+      `execute_tool ${name}`,
+      {
+        attributes: {
+          [GEN_AI.operation]: 'execute_tool',
+          [GEN_AI.toolName]: call.name,
+          [GEN_AI.toolCallId]: call.id,
+        },
+      },
+      async (span) => {
+        const outcome = await this.execute(context, call);
+        span.setAttributes({
+          'parley.tool.status': outcome.status,
+          'parley.tool.attempts': outcome.attempts,
+          ...(outcome.code ? { 'error.type': outcome.code } : {}),
+        });
+        return outcome;
+      },
+    );
+  }
+
+  private async execute(context: ToolContext, call: ToolCall): Promise<ToolOutcome> {
     const started = this.clock.now().getTime();
     const done = (
       status: ToolOutcome['status'],
