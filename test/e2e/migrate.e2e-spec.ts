@@ -81,3 +81,55 @@ describeWhen(
     }
   });
 });
+
+describeWhen(
+  servicesMode,
+  'concurrent migrations against a PostgreSQL server need DATABASE_URL (services mode)',
+)('migrations started at the same moment', () => {
+  const appliedNames = async (database: TestDatabase) => {
+    const client = new Client({ connectionString: database.env.DATABASE_URL! });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      return (await client.query('SELECT name FROM migrations ORDER BY id')).rows.map(
+        (r: { name: string }) => r.name,
+      );
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('two migration commands on an empty database: both succeed, each migration applied once', async () => {
+    const database = await createTestDatabase();
+    try {
+      const runs = await Promise.all([runMigrate(database, 'run'), runMigrate(database, 'run')]);
+      expect(runs.map((r) => r.code)).toEqual([0, 0]);
+      // One applied everything; the other waited for the lock and found nothing to do.
+      expect(runs.filter((r) => /applied: /.test(r.output))).toHaveLength(1);
+      expect(runs.filter((r) => /database schema is up to date/.test(r.output))).toHaveLength(1);
+      expect(await appliedNames(database)).toEqual(MIGRATIONS.map((m) => m.name));
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('two api instances migrating on boot at once: both start and serve', async () => {
+    const database = await createTestDatabase();
+    const env = testEnv({
+      ...database.env,
+      REDIS_URL: '',
+      PORT: '0',
+      DATABASE_MIGRATE_ON_BOOT: 'true',
+    });
+    const apis = [spawnDist('apps/api/src/main.js', env), spawnDist('apps/api/src/main.js', env)];
+    try {
+      const ports = await Promise.all(apis.map((a) => a.listening));
+      for (const port of ports)
+        expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+      expect(await appliedNames(database)).toEqual(MIGRATIONS.map((m) => m.name));
+    } finally {
+      await Promise.all(apis.map((a) => a.stop()));
+      await database.drop();
+    }
+  });
+});

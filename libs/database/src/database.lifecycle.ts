@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AppConfig, ReadinessRegistry } from '@parley/core';
 import { DataSource } from 'typeorm';
 import { DatabaseEndpoint } from './database-endpoint';
+import { withMigrationLock } from './migration-lock';
 
 /** Runs migrations at boot when configured, registers the readiness probe, closes in order. */
 @Injectable()
@@ -24,7 +25,11 @@ export class DatabaseLifecycle implements OnModuleInit {
       await this.dataSource.query('SELECT 1');
     });
     if (this.config.database.migrateOnBoot) {
-      const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+      const applied = await withMigrationLock(
+        this.dataSource,
+        this.config.mode === 'embedded',
+        () => this.dataSource.runMigrations({ transaction: 'each' }),
+      );
       if (applied.length > 0) {
         this.logger.log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
       }

@@ -4,3 +4,4 @@ export * from './database-endpoint';
 export * from './database.errors';
 export * from './database.module';
 export * from './embedded-postgres';
+export * from './migration-lock';
