@@ -24,6 +24,7 @@ describe('LLM resilience: retries, breaker, fallback, timeout, extractive respon
           solo: ['primary/big-model'],
         },
         timeoutMs: 400,
+        streamIdleTimeoutMs: 300,
         retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 },
         breaker: { failureThreshold: 4, halfOpenAfterMs: 60_000 },
       },
@@ -53,6 +54,31 @@ describe('LLM resilience: retries, breaker, fallback, timeout, extractive respon
   };
   const chatCalls = (fake: FakeLlm) =>
     fake.requests.filter((r) => r.path.endsWith('/chat/completions')).length;
+
+  it('cuts a stream that goes silent after its first token, and stores the answer as failed', async () => {
+    primary.failNext({ kind: 'stall-mid-stream', afterChunks: 1 });
+    const conversation = await tenant.admin.client.post('/v1/conversations', { model: 'solo' });
+    const res = await tenant.admin.client.post(
+      `/v1/conversations/${conversation.body.id}/messages`,
+      { content: 'Status of claim 7?' },
+    );
+    expect(res.status).toBe(504);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body.code).toBe('LLM_UNAVAILABLE');
+    expect(res.body.detail).toMatch(/sent nothing for 300 ms/);
+    // Nothing retried after the first token, and the partial answer is not passed off as whole.
+    expect(chatCalls(primary)).toBe(1);
+    // The upstream request was aborted, not left open.
+    expect((await primary.waitForClientAbort()).path).toMatch(/chat\/completions$/);
+    const stored = await tenant.admin.client.get(
+      `/v1/conversations/${conversation.body.id}/messages`,
+    );
+    const answer = stored.body.items.find((m: { role: string }) => m.role === 'assistant');
+    // Stored as cut off: failed, finish reason error, and never the whole reply. (Text the output
+    // guardrails had not released yet, the unfinished sentence, is not kept.)
+    expect(answer).toMatchObject({ status: 'failed', finishReason: 'error' });
+    expect(answer.content).not.toBe('From the primary.');
+  });
 
   it('retries a transient failure on the same provider', async () => {
     primary.failNext({ kind: 'status', status: 503 });

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   captureMessageContent,
   GEN_AI,
+  AppConfig,
   Metrics,
   openSpan,
   type Span,
@@ -15,7 +16,11 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { extractiveAnswer } from './extractive-responder';
-import { LlmRequestRejectedError, LlmStreamInterruptedError } from './llm.errors';
+import {
+  LlmRequestRejectedError,
+  LlmStreamInterruptedError,
+  LlmStreamStalledError,
+} from './llm.errors';
 import type {
   ChatMessage,
   ChatRequest,
@@ -43,7 +48,12 @@ export interface EmbeddingResult {
   promptTokens: number;
 }
 
-type Opened = { iterator: AsyncIterator<ChatCompletionChunk>; pending: ChatCompletionChunk[] };
+type Opened = {
+  iterator: AsyncIterator<ChatCompletionChunk>;
+  pending: ChatCompletionChunk[];
+  /** Aborts the upstream request (a stalled stream). */
+  cut: AbortController;
+};
 
 /**
  * The LLM gateway: resolves the model chain, calls each provider through its policy (timeout,
@@ -63,6 +73,7 @@ export class LlmGateway {
     private readonly router: ModelRouter,
     private readonly providers: ProviderRegistry,
     metrics: Metrics,
+    private readonly config: AppConfig,
   ) {
     this.requests = metrics.histogram({
       name: 'parley_llm_request_duration_seconds',
@@ -241,6 +252,7 @@ export class LlmGateway {
   ): Promise<Opened> {
     const provider = this.providers.get(entry.provider);
     return provider.policy.execute(async ({ signal }) => {
+      const cut = new AbortController();
       try {
         const stream = await provider.client.chat.completions.create(
           {
@@ -253,7 +265,7 @@ export class LlmGateway {
             ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
             ...(request.user ? { user: request.user } : {}),
           },
-          { signal: AbortSignal.any([signal, callerSignal]) },
+          { signal: AbortSignal.any([signal, callerSignal, cut.signal]) },
         );
         const iterator = stream[Symbol.asyncIterator]();
         const pending: ChatCompletionChunk[] = [];
@@ -270,7 +282,7 @@ export class LlmGateway {
           )
             break;
         }
-        return { iterator, pending };
+        return { iterator, pending, cut };
       } catch (error) {
         // An abort caused by the per-attempt timeout stays a (retryable) timeout.
         if (callerSignal.aborted) throw new CallerAbortedError();
@@ -314,16 +326,31 @@ export class LlmGateway {
         };
     };
     for (const chunk of opened.pending) yield* handle(chunk);
+    // A provider that goes silent mid-answer would hold the turn (and its reservation) open
+    // forever: each chunk must come within the idle timeout, or the request is cut.
+    const idleMs = this.config.llm.streamIdleTimeoutMs;
+    let stalled = false;
     try {
       for (;;) {
-        const next = await opened.iterator.next();
+        const timer = setTimeout(() => {
+          stalled = true;
+          opened.cut.abort();
+        }, idleMs);
+        let next: IteratorResult<ChatCompletionChunk>;
+        try {
+          next = await opened.iterator.next();
+        } finally {
+          clearTimeout(timer);
+        }
         if (next.done) break;
         yield* handle(next.value);
       }
     } catch (error) {
+      if (stalled) throw new LlmStreamStalledError(entry.provider, idleMs);
       if (signal.aborted || error instanceof APIUserAbortError) throw new CallerAbortedError();
       throw new LlmStreamInterruptedError(entry.provider);
     }
+    if (stalled) throw new LlmStreamStalledError(entry.provider, idleMs);
     // An aborted stream may simply end instead of throwing.
     if (signal.aborted) throw new CallerAbortedError();
     // Some servers send no usage; count it ourselves then.

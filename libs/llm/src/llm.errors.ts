@@ -22,6 +22,18 @@ export class LlmRequestRejectedError extends AppError {
   }
 }
 
+/** The stream went silent after its first token; it was cut, so the answer is partial. */
+export class LlmStreamStalledError extends AppError {
+  constructor(provider: string, idleMs: number) {
+    super(
+      'LLM_UNAVAILABLE',
+      504,
+      `The model provider "${provider}" sent nothing for ${idleMs} ms in the middle of the answer, so it was cut off.`,
+      { extensions: { provider } },
+    );
+  }
+}
+
 /** The stream broke after tokens had been sent; it is not retried, so the answer is partial. */
 export class LlmStreamInterruptedError extends AppError {
   constructor(provider: string) {

@@ -35,6 +35,8 @@ export interface EndpointContext {
   seq: number;
   /** set by a drop-mid-stream fault on a streaming chat request */
   dropAfterChunks?: number;
+  /** set by a stall-mid-stream fault: after this many chunks, send nothing more */
+  stallAfterChunks?: number;
   /** destroys the socket on purpose (not counted as a client abort) */
   drop(): void;
   takeReply(model: string | undefined): string | undefined;
@@ -100,6 +102,7 @@ export const chatCompletions: Endpoint = async (ctx) => {
 
   for (let i = 0; i < pieces.length; i++) {
     if (i === ctx.dropAfterChunks) return ctx.drop();
+    if (i === ctx.stallAfterChunks) return; // the connection stays open, silent
     if (i > 0 && !(await delay(ctx.options.tokenDelayMs, ctx.signal))) return;
     const chunk = chatChunk(
       who,

@@ -33,7 +33,9 @@ export interface ScriptedToolCall {
 export type Fault =
   | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: unknown }
   | { kind: 'hang' }
-  | { kind: 'drop-mid-stream'; afterChunks: number };
+  | { kind: 'drop-mid-stream'; afterChunks: number }
+  /** sends `afterChunks` content chunks, then nothing more, keeping the connection open */
+  | { kind: 'stall-mid-stream'; afterChunks: number };
 
 export interface RecordedRequest {
   method: string;

@@ -232,6 +232,7 @@ export class FakeLlm {
     };
 
     let dropAfterChunks: number | undefined;
+    let stallAfterChunks: number | undefined;
     const fault = method === 'POST' ? this.faults.take(model) : undefined;
     if (fault?.kind === 'status') {
       const headers =
@@ -246,6 +247,11 @@ export class FakeLlm {
       if (!streaming) return drop();
       dropAfterChunks = fault.afterChunks;
     }
+    if (fault?.kind === 'stall-mid-stream') {
+      const streaming = endpoint === chatCompletions && parsed.body?.stream === true;
+      if (!streaming) return; // nothing at all, like a hang
+      stallAfterChunks = fault.afterChunks;
+    }
 
     const ctx: EndpointContext = {
       req,
@@ -255,6 +261,7 @@ export class FakeLlm {
       signal: abandoned.signal,
       seq,
       dropAfterChunks,
+      stallAfterChunks,
       drop,
       takeReply: (m) => this.replies.take(m),
       takeToolCalls: (m) => this.toolCalls.take(m),

@@ -80,6 +80,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'EMBEDDING_MODEL', path: 'llm.embeddingModel' },
   { env: 'EMBEDDING_DIMENSIONS', path: 'llm.embeddingDimensions' },
   { env: 'LLM_TIMEOUT_MS', path: 'llm.timeoutMs' },
+  { env: 'LLM_STREAM_IDLE_TIMEOUT_MS', path: 'llm.streamIdleTimeoutMs' },
   { env: 'COST_ALERT_THRESHOLD', path: 'cost.alertThreshold' },
   { env: 'COST_RESERVATION_TIMEOUT_SECONDS', path: 'cost.reservationTimeoutSeconds' },
   { env: 'COST_SWEEP_INTERVAL_SECONDS', path: 'cost.sweepIntervalSeconds' },

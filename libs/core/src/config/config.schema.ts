@@ -435,6 +435,8 @@ export const configSchema = z
         .record(z.string().regex(/^[A-Za-z0-9._:-]+$/), z.array(z.string().min(1)).min(1))
         .default({}),
       timeoutMs: int(100, 600_000),
+      /** A stream that sends nothing for this long after its first token is aborted. */
+      streamIdleTimeoutMs: int(100, 600_000),
       retry: z.strictObject({
         maxAttempts: int(1, 10),
         baseDelayMs: int(1, 60_000),
