@@ -24,7 +24,13 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal } from '@parley/auth';
-import { AppConfig, createValidationPipe, CursorQueryDto, type Page } from '@parley/core';
+import {
+  AcceptsUploads,
+  AppConfig,
+  createValidationPipe,
+  CursorQueryDto,
+  type Page,
+} from '@parley/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseMetadataField, readUpload } from './documents/document-upload';
 import { DocumentsService, type DocumentView } from './documents/documents.service';
@@ -107,6 +113,7 @@ export class KnowledgeBasesController {
   }
 
   @Post(':id/documents')
+  @AcceptsUploads()
   @Authorize({ role: 'member', scope: 'rag:write' })
   @ApiOperation({
     summary:

@@ -22,7 +22,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
-import { AppConfig, AppError } from '@parley/core';
+import { AcceptsUploads, AppConfig, AppError } from '@parley/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { combineRanges, parse as parseRange } from 'range-parser';
 import { AUDIO_UPLOAD_SCHEMA, AudioJobDto, SpeechDto, WaitQueryDto } from '../dto/audio.dto';
@@ -87,6 +87,7 @@ export class AudioController {
   }
 
   @Post('transcriptions')
+  @AcceptsUploads()
   @ApiOperation({
     summary: 'Queue a transcription.',
     description:

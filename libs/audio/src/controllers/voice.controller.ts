@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal, ForbiddenError, RateLimit } from '@parley/auth';
-import { ValidationFailedError } from '@parley/core';
+import { AcceptsUploads, ValidationFailedError } from '@parley/core';
 import { ConversationsService } from '@parley/conversation';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUDIO_UPLOAD_SCHEMA, AudioJobDto, VOICE_PATTERN, WaitQueryDto } from '../dto/audio.dto';
@@ -37,6 +37,7 @@ export class VoiceController {
   ) {}
 
   @Post(':id/voice')
+  @AcceptsUploads()
   @ApiOperation({
     summary:
       'Send a spoken message; the job’s result carries the transcript, the reply and its audio.',

@@ -42,6 +42,23 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message: string) {
+    super('UNSUPPORTED_MEDIA_TYPE', 415, message);
+  }
+}
+
+/** A JSON body nested deeper than any request needs: refused before anything walks it. */
+export class JsonTooDeepError extends AppError {
+  constructor(maxDepth: number) {
+    super(
+      'JSON_TOO_DEEP',
+      400,
+      `The JSON body nests objects or arrays more than ${maxDepth} levels deep; flatten it.`,
+    );
+  }
+}
+
 export class NotReadyError extends AppError {
   constructor(checks: Record<string, unknown>, failing: string[]) {
     super('NOT_READY', 503, `Not ready: ${failing.join(', ')} unavailable.`, {

@@ -2,6 +2,7 @@ import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { AppError } from './app-error';
 import { InternalError, PayloadTooLargeError } from './core.errors';
+import { fromDependencyError } from './dependency-errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -27,13 +28,23 @@ const CODE_BY_STATUS: Record<number, string> = {
   406: 'NOT_ACCEPTABLE',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
   503: 'SERVICE_UNAVAILABLE',
 };
 
-/** Fastify's own client errors (body parsing and limits) that must stay 4xx. */
+/** What to tell the caller about Fastify's own client errors, by Fastify's error code. */
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'This content type is not supported here; send application/json.',
+  FST_ERR_CTP_EMPTY_JSON_BODY:
+    'The body is empty but the content type says JSON; send a JSON body or no content type.',
+  FST_ERR_BAD_URL: 'The URL is not valid (a malformed percent-encoding in its path).',
+  FST_ERR_MAX_PARAM_LENGTH: 'A segment of the URL path is too long; ids are UUIDs.',
+};
+
+/** Fastify's own client errors (routing, body parsing and limits) that must stay 4xx. */
 function fromFastifyError(error: unknown): AppError | undefined {
   const e = error as { code?: unknown; statusCode?: unknown; message?: unknown };
   if (typeof e?.code !== 'string' || !e.code.startsWith('FST_')) return undefined;
@@ -41,11 +52,7 @@ function fromFastifyError(error: unknown): AppError | undefined {
   if (status === 413) return new PayloadTooLargeError();
   if (status >= 400 && status < 500) {
     const message =
-      e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? 'This content type is not supported here; send application/json.'
-        : e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-          ? 'The body is empty but the content type says JSON; send a JSON body or no content type.'
-          : 'The request body could not be parsed; send valid JSON.';
+      FASTIFY_MESSAGES[e.code] ?? 'The request body could not be parsed; send valid JSON.';
     return new AppError(CODE_BY_STATUS[status] ?? 'BAD_REQUEST', status, message);
   }
   return undefined;
@@ -67,7 +74,7 @@ function fromHttpException(error: HttpException): AppError {
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof HttpException) return fromHttpException(error);
-  return fromFastifyError(error) ?? new InternalError();
+  return fromFastifyError(error) ?? fromDependencyError(error) ?? new InternalError();
 }
 
 export function toProblem(error: AppError, requestId: string, instance?: string): ProblemDetails {

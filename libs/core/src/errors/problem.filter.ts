@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import { OPENAI_ERRORS } from '../http/public.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppError } from './app-error';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem-details';
 
 /**
@@ -26,31 +27,44 @@ export class ProblemFilter implements ExceptionFilter {
       );
     }
     if (reply.sent) return;
-    const path = request.url?.split('?')[0];
-    const problem = toProblem(error, String(request.id), path);
     const openAi = Boolean(
       (request.routeOptions?.config as unknown as Record<string, unknown> | undefined)?.[
         OPENAI_ERRORS
       ],
     );
-    reply
-      .status(error.status)
-      .headers(error.headers)
-      .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send(
-        openAi
-          ? {
-              ...problem,
-              error: {
-                message: error.message,
-                type: error.code.toLowerCase(),
-                code: error.code,
-                param: null,
-              },
-            }
-          : problem,
-      );
+    sendProblem(request, reply, error, openAi);
   }
+}
+
+/**
+ * Sends `error` as problem details. The filter uses it, and so does the Fastify adapter for the
+ * errors it raises before any route (and so any filter) is found, e.g. a path segment too long.
+ */
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: AppError,
+  openAi = false,
+): void {
+  const path = request.url?.split('?')[0];
+  const problem = toProblem(error, String(request.id), path);
+  reply
+    .status(error.status)
+    .headers(error.headers)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(
+      openAi
+        ? {
+            ...problem,
+            error: {
+              message: error.message,
+              type: error.code.toLowerCase(),
+              code: error.code,
+              param: null,
+            },
+          }
+        : problem,
+    );
 }
 
 /**

@@ -3,10 +3,16 @@ import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { WsAdapter } from '@nestjs/platform-ws';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { recordHttpMetrics } from '../metrics/http-metrics';
 import { Metrics } from '../metrics/metrics.service';
 import type { AppConfig } from '../config/app-config';
+import { UnsupportedMediaTypeError } from '../errors/core.errors';
+import { toAppError } from '../errors/problem-details';
+import { sendProblem } from '../errors/problem.filter';
 import { setupOpenApi } from '../openapi/openapi';
+import { jsonBodyParser } from './json-body';
+import { ACCEPTS_UPLOADS } from './multipart-upload';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { createValidationPipe } from './validation';
 
@@ -20,6 +26,12 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     logger: false,
     // Idle keep-alive sockets close at shutdown; busy ones finish their request first.
     forceCloseConnections: 'idle',
+    // Errors of the router itself (a path segment over maxParamLength, a malformed
+    // percent-encoding) come before any route, hook or exception filter: problem details too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
+      sendProblem(request, reply, toAppError(error));
+    },
   });
 }
 
@@ -67,6 +79,21 @@ export async function configureHttpApp(
       fieldSize: 64 * 1024,
     },
   });
+  // Only the routes that read uploads take multipart bodies; elsewhere one would reach the
+  // handler as an empty body, which for some routes is a valid request.
+  fastify.addHook('preValidation', async (request) => {
+    const route = request.routeOptions.config as unknown as Record<string, unknown> | undefined;
+    if (!request.is404 && request.isMultipart() && !route?.[ACCEPTS_UPLOADS])
+      throw new UnsupportedMediaTypeError(
+        'This endpoint does not take multipart uploads; send application/json.',
+      );
+  });
+  // JSON bodies: Fastify's parser behind a nesting-depth check.
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: config.server.bodyLimitBytes },
+    jsonBodyParser(fastify),
+  );
   const allowed = new Set(config.server.corsOrigins);
   app.enableCors({
     // A disallowed origin gets no CORS headers at all, so the browser blocks the response.

@@ -1,6 +1,16 @@
+import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app-error';
-import { ValidationFailedError } from '../errors/core.errors';
+import { UnsupportedMediaTypeError, ValidationFailedError } from '../errors/core.errors';
+
+export const ACCEPTS_UPLOADS = 'acceptsUploads';
+
+/**
+ * Marks a route that reads multipart uploads with `readUpload`. Every other route answers a
+ * multipart body with 415 (it would otherwise reach the handler as an empty body). Fastify
+ * route config, so the check runs before guards and pipes.
+ */
+export const AcceptsUploads = (): MethodDecorator => RouteConfig({ [ACCEPTS_UPLOADS]: true });
 
 export interface Upload {
   bytes: Buffer;
@@ -19,11 +29,20 @@ export async function readUpload(
   request: FastifyRequest,
   options: { maxBytes: number; tooLarge: () => Error; fields: string },
 ): Promise<Upload> {
+  if (!request.isMultipart())
+    throw new UnsupportedMediaTypeError(
+      'This endpoint takes a multipart/form-data upload, with the file in a part named "file".',
+    );
   const fields: Record<string, string> = {};
   let file: Omit<Upload, 'fields'> | undefined;
   try {
     for await (const part of request.parts({ limits: { fileSize: options.maxBytes } })) {
       if (part.type === 'file') {
+        if (part.fieldname !== 'file')
+          throw ValidationFailedError.field(
+            'file',
+            `send the file as the part named "file", not "${part.fieldname.slice(0, 100)}"`,
+          );
         if (file) throw ValidationFailedError.field('file', 'send exactly one file per request');
         file = {
           bytes: await part.toBuffer(),

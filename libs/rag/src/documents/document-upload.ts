@@ -1,4 +1,9 @@
-import { readUpload as readMultipart, type Upload } from '@parley/core';
+import {
+  jsonNestsDeeperThan,
+  MAX_JSON_DEPTH,
+  readUpload as readMultipart,
+  type Upload,
+} from '@parley/core';
 import type { FastifyRequest } from 'fastify';
 import { DocumentTooLargeError, invalid } from '../rag.errors';
 
@@ -16,6 +21,8 @@ export function readUpload(request: FastifyRequest, limit: number): Promise<Uplo
 /** The `metadata` form field: a JSON object, or nothing. */
 export function parseMetadataField(value: string | undefined): Record<string, unknown> | undefined {
   if (value === undefined || value.trim() === '') return undefined;
+  if (jsonNestsDeeperThan(value))
+    throw invalid('metadata', `metadata must not nest more than ${MAX_JSON_DEPTH} levels deep`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
