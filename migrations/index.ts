@@ -13,6 +13,7 @@ import { Tools1763900011000 } from './1763900011000-Tools';
 import { AgentSteps1763900012000 } from './1763900012000-AgentSteps';
 import { ToolApprovals1763900013000 } from './1763900013000-ToolApprovals';
 import { AudioJobs1763900014000 } from './1763900014000-AudioJobs';
+import { JobOutbox1763900015000 } from './1763900015000-JobOutbox';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -34,4 +35,5 @@ export const MIGRATIONS = [
   AgentSteps1763900012000,
   ToolApprovals1763900013000,
   AudioJobs1763900014000,
+  JobOutbox1763900015000,
 ];

@@ -274,6 +274,38 @@ describeWhen(
     expect((await member.client.get(`/v1/audio/jobs/${res.body.id}`)).status).toBe(404);
   });
 
+  it('fails a job that stopped making progress as JOB_LOST, unless it still waits in the outbox', async () => {
+    const lost = (await speak({ text: 'Lost on the way.', format: 'wav' })).body.id as string;
+    const waiting = (await speak({ text: 'Waiting for the queue.', format: 'wav' })).body.id;
+    // As if a worker had died on the first with its retries gone, and the queue backend had
+    // been down since the second was accepted (its intent still in the outbox).
+    await db.query(
+      `UPDATE audio_jobs SET status = 'active', finished_at = NULL,
+              updated_at = now() - interval '2 hours' WHERE id = $1`,
+      [lost],
+    );
+    await db.query(
+      `UPDATE audio_jobs SET status = 'queued', finished_at = NULL,
+              updated_at = now() - interval '2 hours' WHERE id = $1`,
+      [waiting],
+    );
+    const outboxId = '01a23400-0000-7000-8000-000000000001';
+    await db.query(
+      `INSERT INTO job_outbox (id, kind, spec, next_attempt_at)
+       VALUES ($1, 'job', $2, now() + interval '1 hour')`,
+      [outboxId, JSON.stringify({ queue: 'audio.tts', data: { audioJobId: waiting } })],
+    );
+    try {
+      expect(await t.app.get(RetentionProcessor).failLost()).toBe(1);
+      const view = (await member.client.get(`/v1/audio/jobs/${lost}`)).body;
+      expect(view).toMatchObject({ status: 'failed', error: { code: 'JOB_LOST' } });
+      expect(view.finishedAt).not.toBeNull();
+      expect((await member.client.get(`/v1/audio/jobs/${waiting}`)).body.status).toBe('queued');
+    } finally {
+      await db.query(`DELETE FROM job_outbox WHERE id = $1`, [outboxId]);
+    }
+  });
+
   it('turns a spoken message into a reply and its audio: a voice turn', async () => {
     const conversation = (await member.client.post('/v1/conversations', {})).body;
     const clip = clips[0] ?? { file: '', reference: '' };

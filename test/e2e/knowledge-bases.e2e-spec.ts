@@ -1,3 +1,6 @@
+import { LostIngestionsProcessor } from '@parley/rag';
+import { type QueueJob, QueueService } from '@parley/queue';
+import { DataSource } from 'typeorm';
 import { FakeLlm } from '../support/fake-llm';
 import { createApiKey, Client, createTenant, createUser, type TestUser } from '../support/identity';
 import { createKnowledgeBase, fakeLlmEnv, waitForDocument } from '../support/knowledge-bases';
@@ -109,6 +112,31 @@ describe('knowledge bases: documents, ingestion and lexical search', () => {
     });
     const list = await member.client.get(`/v1/knowledge-bases/${kb.id}/documents`);
     expect(list.body.items).toHaveLength(2);
+  });
+
+  it('fails an ingestion that stopped making progress (its job lost), saying to re-ingest', async () => {
+    const kb = await createKb();
+    const added = await member.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+      title: 'Lost',
+      text: 'A document whose ingestion job was lost on the way.',
+    });
+    await ready(member.client, kb.id, added.body.id);
+    const db = t.app.get(DataSource);
+    await db.query(
+      `UPDATE kb_documents SET status = 'processing', updated_at = now() - interval '2 hours' WHERE id = $1`,
+      [added.body.id],
+    );
+    const swept = await t.app
+      .get(LostIngestionsProcessor)
+      .process({ data: { kind: 'sweep' } } as QueueJob<'rag.maintenance'>);
+    expect(swept).toEqual({ lost: 1 });
+    const doc = (await member.client.get(`/v1/knowledge-bases/${kb.id}/documents/${added.body.id}`))
+      .body;
+    expect(doc.status).toBe('failed');
+    expect(doc.error).toMatch(/re-ingest/);
+    // And the schedule that runs the sweep exists.
+    const schedulers = await t.app.get(QueueService).queue('rag.maintenance').getJobSchedulers();
+    expect(schedulers).toEqual([expect.objectContaining({ key: 'rag-lost-documents' })]);
   });
 
   it('deletes a document with its chunks and moves the version on', async () => {

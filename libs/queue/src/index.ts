@@ -4,3 +4,4 @@ export * from './queue.backend';
 export * from './queue.module';
 export * from './queue.processor';
 export * from './queue.service';
+export * from './job-outbox';

@@ -8,6 +8,8 @@ export interface QueuePayloads {
   system: { kind: 'ping'; sentAt: string };
   /** Ingests (chunks and indexes) one knowledge-base document. */
   rag: { kind: 'ingest'; documentId: string };
+  /** Fails ingestions whose job was lost (a repeatable job, on a queue of its own). */
+  'rag.maintenance': { kind: 'sweep' };
   /** Speaks one audio job's text (the text stays in its row). */
   'audio.tts': { audioJobId: string };
   /** Transcribes one audio job's stored upload. */
@@ -21,6 +23,7 @@ export interface QueuePayloads {
 export interface QueueResults {
   system: { pong: true; sentAt: string; processedBy: number };
   rag: { status: 'ready' | 'failed'; chunks: number };
+  'rag.maintenance': { lost: number };
   'audio.tts': { audioJobId: string; status: 'completed' | 'failed' };
   'audio.stt': { audioJobId: string; status: 'completed' | 'failed'; text?: string };
   'audio.voice': { audioJobId: string; status: 'completed' | 'failed' };
@@ -32,6 +35,7 @@ export type QueueName = keyof QueuePayloads;
 export const QUEUE_NAMES: readonly QueueName[] = [
   'system',
   'rag',
+  'rag.maintenance',
   'audio.tts',
   'audio.stt',
   'audio.voice',

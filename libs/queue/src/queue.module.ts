@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { AppConfig } from '@parley/core';
+import { JobOutbox } from './job-outbox';
 import { QueueBackendHolder } from './queue-backend.holder';
 import { QueueService } from './queue.service';
 import { QueueWorkerHost, SERVED_QUEUES, servedQueues } from './queue-worker.host';
@@ -23,10 +24,11 @@ export class QueueModule implements OnModuleInit {
         { provide: SERVED_QUEUES, useValue: servedQueues(config, options.runWorkers) },
         QueueBackendHolder,
         QueueService,
+        JobOutbox,
         QueueWorkerHost,
         SystemProcessor,
       ],
-      exports: [QueueService],
+      exports: [QueueService, JobOutbox],
     };
   }
 

@@ -69,9 +69,13 @@ export class QueueService implements OnModuleDestroy {
    */
   async flow(flow: FlowJob & { queueName: QueueName }): Promise<void> {
     if (!this.flows) {
-      const { connection, factory, prefix } = this.backend.get();
+      const { factory, prefix } = this.backend.get();
       this.flows = new FlowProducer(
-        { connection, ...(prefix ? { prefix } : {}), ...queueTelemetry() } as never,
+        {
+          connection: this.producerConnection(),
+          ...(prefix ? { prefix } : {}),
+          ...queueTelemetry(),
+        } as never,
         factory as never,
       );
       this.flows.on('error', () => undefined);
@@ -104,14 +108,28 @@ export class QueueService implements OnModuleDestroy {
     return events;
   }
 
+  /**
+   * Producers fail fast while Redis is away (BullMQ's advice for production): a command
+   * waits in no offline queue, so an add answers with an error at once instead of hanging the
+   * request; the outbox keeps the work and queues it when Redis is back.
+   */
+  private producerConnection(): Record<string, unknown> {
+    const { connection, kind } = this.backend.get();
+    return kind === 'redis' ? { ...connection, enableOfflineQueue: false } : connection;
+  }
+
   /** The BullMQ queue itself, for counts and administration. */
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      const { connection, factory, prefix } = this.backend.get();
+      const { factory, prefix } = this.backend.get();
       queue = new Queue(
         name,
-        { connection, ...(prefix ? { prefix } : {}), ...queueTelemetry() } as never,
+        {
+          connection: this.producerConnection(),
+          ...(prefix ? { prefix } : {}),
+          ...queueTelemetry(),
+        } as never,
         factory as never,
       );
       // Errors surface through the operation that failed and through readiness.

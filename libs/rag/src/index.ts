@@ -9,3 +9,4 @@ export * from './rag.errors';
 export * from './rag-jobs.module';
 export * from './rag.module';
 export * from './search/search.service';
+export * from './documents/lost-ingestions.processor';

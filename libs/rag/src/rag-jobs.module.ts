@@ -3,6 +3,7 @@ import { CostCoreModule } from '@parley/cost';
 import { LlmModule } from '@parley/llm';
 import { vectorStoreProvider } from './adapters/vector-store.provider';
 import { IngestProcessor } from './documents/ingest.processor';
+import { LostIngestionsProcessor } from './documents/lost-ingestions.processor';
 import { StatisticsRefresher } from './documents/statistics-refresher';
 import { Embedder } from './embedding/embedder.service';
 import { VectorStore } from './ports/vector-store.port';
@@ -13,7 +14,13 @@ import { VectorStore } from './ports/vector-store.port';
  */
 @Module({
   imports: [LlmModule, CostCoreModule],
-  providers: [IngestProcessor, Embedder, StatisticsRefresher, vectorStoreProvider],
+  providers: [
+    IngestProcessor,
+    LostIngestionsProcessor,
+    Embedder,
+    StatisticsRefresher,
+    vectorStoreProvider,
+  ],
   exports: [Embedder, VectorStore, LlmModule],
 })
 export class RagJobsModule {}

@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { QueueService } from '@parley/queue';
 import { AuthModule } from '@parley/auth';
 import { DocumentsService } from './documents/documents.service';
 import { KnowledgeBasesController } from './knowledge-bases.controller';
@@ -13,4 +14,19 @@ import { SearchService } from './search/search.service';
   providers: [KnowledgeBasesService, DocumentsService, SearchService],
   exports: [KnowledgeBasesService, SearchService],
 })
-export class RagModule {}
+export class RagModule implements OnApplicationBootstrap {
+  constructor(private readonly queues: QueueService) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    // The sweep that fails lost ingestions; one schedule however many instances start.
+    await this.queues.queue('rag.maintenance').upsertJobScheduler(
+      'rag-lost-documents',
+      { every: 15 * 60_000 },
+      {
+        name: 'sweep',
+        data: { kind: 'sweep' },
+        opts: { removeOnComplete: 100, removeOnFail: 100 },
+      },
+    );
+  }
+}

@@ -51,7 +51,7 @@ export class AudioJobLifecycle {
         `audio_done AS (UPDATE audio_jobs SET status = 'completed', progress = 100,
            result = COALESCE(result, '{}'::jsonb) || $1::jsonb,
            output_key = COALESCE($2, output_key), finished_at = now(), updated_at = now(),
-           expires_at = now() + make_interval(hours => $3::int) WHERE id = $4)`,
+           expires_at = now() + make_interval(hours => $3::int) WHERE id = $4 AND status = 'active')`,
       ],
       params: [JSON.stringify(result), outputKey ?? null, this.config.audio.retentionHours, id],
     };

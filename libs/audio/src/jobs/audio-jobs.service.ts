@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '@parley/auth';
 import { AppConfig, AppError, KeyRingCipher, NotFoundError } from '@parley/core';
 import { newId } from '@parley/database';
-import { QueueService } from '@parley/queue';
+import { JobOutbox, type OutboxEntry } from '@parley/queue';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AudioStorage } from '../ports/audio-storage.port';
@@ -58,14 +58,15 @@ export interface NewAudioJob {
 
 /**
  * Speech jobs as tenants see them: a row per job (its BullMQ job has the same id), created
- * with its input stored first and queued last, so a failure on the way leaves nothing behind;
+ * with its input stored first, then the row and its queue intent in one transaction (the
+ * outbox), so a failure on the way leaves nothing behind and an accepted job always runs;
  * an Idempotency-Key names the job, so a retried POST returns the job it already made.
  */
 @Injectable()
 export class AudioJobsService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly queues: QueueService,
+    private readonly outbox: JobOutbox,
     private readonly storage: AudioStorage,
     private readonly cipher: KeyRingCipher,
     private readonly config: AppConfig,
@@ -84,41 +85,47 @@ export class AudioJobsService {
     const id = newId();
     const inputKey = job.input ? `${principal.tenantId}/${id}/input.${job.input.extension}` : null;
     if (job.input) await this.storage.put(inputKey!, job.input.bytes, job.input.contentType);
-    const [row]: AudioJobRow[] = await this.dataSource.query(
-      `INSERT INTO audio_jobs (id, tenant_id, owner_user_id, owner_api_key_id, kind, status, options,
-                               text, input_key, conversation_id, idempotency_key, request_hash)
-       VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11)
-       ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING *`,
-      [
-        id,
-        principal.tenantId,
-        principal.userId ?? null,
-        principal.apiKeyId ?? null,
-        job.kind,
-        JSON.stringify(job.options),
-        job.text === undefined ? null : this.cipher.seal(job.text),
-        inputKey,
-        job.conversationId ?? null,
-        idempotencyKey ?? null,
-        hash,
-      ],
-    );
+    // The row and its queue intent commit together (the outbox): once accepted, the job runs,
+    // even if the queue backend is down at this moment.
+    let staged: string[] = [];
+    let row: AudioJobRow | undefined;
+    try {
+      row = await this.dataSource.transaction(async (m) => {
+        const [inserted]: AudioJobRow[] = await m.query(
+          `INSERT INTO audio_jobs (id, tenant_id, owner_user_id, owner_api_key_id, kind, status, options,
+                                   text, input_key, conversation_id, idempotency_key, request_hash)
+           VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING *`,
+          [
+            id,
+            principal.tenantId,
+            principal.userId ?? null,
+            principal.apiKeyId ?? null,
+            job.kind,
+            JSON.stringify(job.options),
+            job.text === undefined ? null : this.cipher.seal(job.text),
+            inputKey,
+            job.conversationId ?? null,
+            idempotencyKey ?? null,
+            hash,
+          ],
+        );
+        if (inserted) staged = [await this.outbox.stage(m, this.queueEntry(job.kind, id))];
+        return inserted;
+      });
+    } catch (error) {
+      // Nothing was committed: the stored input has no job.
+      if (inputKey) await this.storage.delete(inputKey).catch(() => undefined);
+      throw error;
+    }
     if (!row) {
       // The same key raced us: theirs stands.
       if (inputKey) await this.storage.delete(inputKey);
       const existing = await this.byKey(principal.tenantId, idempotencyKey!);
       return { job: this.replay(existing!, hash), replayed: true };
     }
-    try {
-      await this.enqueue(job.kind, id);
-    } catch (error) {
-      // Not queued: the job never existed.
-      await this.dataSource.query(`DELETE FROM audio_jobs WHERE id = $1`, [id]);
-      if (inputKey) await this.storage.delete(inputKey).catch(() => undefined);
-      throw new AppError('QUEUE_UNAVAILABLE', 503, 'The job could not be queued; try again.', {
-        cause: error,
-      });
-    }
+    // Usually queued right here; if not, the outbox relay queues it shortly.
+    await this.outbox.dispatch(staged);
     return { job: toView(row), replayed: false };
   }
 
@@ -126,7 +133,7 @@ export class AudioJobsService {
    * One BullMQ job per speech job (same id); a voice turn is a flow of three, each step run
    * once the one before it completed: transcription → chat → speech.
    */
-  private async enqueue(kind: AudioJobKind, id: string): Promise<void> {
+  private queueEntry(kind: AudioJobKind, id: string): OutboxEntry {
     const { audio } = this.config;
     const opts = (jobId: string) => ({
       jobId,
@@ -136,33 +143,39 @@ export class AudioJobsService {
       removeOnFail: { age: audio.failedRetentionHours * 3600 },
     });
     const data = { audioJobId: id };
-    if (kind !== 'voice') {
-      await this.queues.add(kind === 'speech' ? 'audio.tts' : 'audio.stt', data, opts(id));
-      return;
-    }
+    if (kind !== 'voice')
+      return {
+        kind: 'job',
+        queue: kind === 'speech' ? 'audio.tts' : 'audio.stt',
+        data,
+        options: opts(id),
+      };
     const failParent = { failParentOnFailure: true };
-    await this.queues.flow({
-      name: 'voice.speech',
-      queueName: 'audio.tts',
-      data,
-      opts: opts(`${id}-speech`),
-      children: [
-        {
-          name: 'voice.chat',
-          queueName: 'audio.voice',
-          data,
-          opts: { ...opts(`${id}-chat`), ...failParent },
-          children: [
-            {
-              name: 'voice.transcribe',
-              queueName: 'audio.stt',
-              data,
-              opts: { ...opts(`${id}-transcribe`), ...failParent },
-            },
-          ],
-        },
-      ],
-    });
+    return {
+      kind: 'flow',
+      flow: {
+        name: 'voice.speech',
+        queueName: 'audio.tts',
+        data,
+        opts: opts(`${id}-speech`),
+        children: [
+          {
+            name: 'voice.chat',
+            queueName: 'audio.voice',
+            data,
+            opts: { ...opts(`${id}-chat`), ...failParent },
+            children: [
+              {
+                name: 'voice.transcribe',
+                queueName: 'audio.stt',
+                data,
+                opts: { ...opts(`${id}-transcribe`), ...failParent },
+              },
+            ],
+          },
+        ],
+      },
+    };
   }
 
   async row(principal: Principal, id: string): Promise<AudioJobRow> {

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
+import { AppConfig } from '@parley/core';
 import { DataSource } from 'typeorm';
 import { AudioStorage } from '../ports/audio-storage.port';
 
@@ -20,9 +21,11 @@ export class RetentionProcessor implements JobProcessor<'audio.retention'> {
   constructor(
     private readonly dataSource: DataSource,
     private readonly storage: AudioStorage,
+    private readonly config: AppConfig,
   ) {}
 
   async process(_job: QueueJob<'audio.retention'>): Promise<QueueResults['audio.retention']> {
+    await this.failLost();
     let deleted = 0;
     for (;;) {
       const rows: { id: string; input_key: string | null; output_key: string | null }[] =
@@ -42,5 +45,30 @@ export class RetentionProcessor implements JobProcessor<'audio.retention'> {
     }
     if (deleted > 0) this.logger.log(`deleted ${deleted} expired audio jobs and their files`);
     return { deleted };
+  }
+
+  /**
+   * Every job reaches a final state within a bound: one queued or active with no sign of life
+   * (claim, progress, step, retry) for AUDIO_LOST_AFTER_MINUTES lost its worker and its
+   * retries (a job BullMQ gave up on as stalled, or one the queue backend lost) and is failed
+   * with JOB_LOST. A job still waiting in the outbox (the queue was down) is not lost.
+   */
+  async failLost(): Promise<number> {
+    const { audio } = this.config;
+    const rows: { id: string }[] = await this.dataSource.query(
+      `WITH lost AS (
+         UPDATE audio_jobs j SET status = 'failed', finished_at = now(), updated_at = now(),
+                error = jsonb_build_object('code', 'JOB_LOST', 'message',
+                  'The job stopped making progress (its worker was lost and its retries ran out); submit it again.'),
+                expires_at = now() + make_interval(hours => $2::int)
+          WHERE status IN ('queued', 'active')
+            AND updated_at < now() - make_interval(mins => $1::int)
+            AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE strpos(o.spec::text, j.id::text) > 0)
+          RETURNING id
+       ) SELECT id FROM lost`,
+      [audio.lostAfterMinutes, audio.failedRetentionHours],
+    );
+    if (rows.length > 0) this.logger.warn(`failed ${rows.length} lost audio jobs (JOB_LOST)`);
+    return rows.length;
   }
 }

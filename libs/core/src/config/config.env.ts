@@ -126,6 +126,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'AUDIO_MAX_TEXT_CHARS', path: 'audio.maxTextChars' },
   { env: 'AUDIO_RETENTION_HOURS', path: 'audio.retentionHours' },
   { env: 'AUDIO_FAILED_RETENTION_HOURS', path: 'audio.failedRetentionHours' },
+  { env: 'AUDIO_LOST_AFTER_MINUTES', path: 'audio.lostAfterMinutes' },
+  { env: 'RAG_LOST_AFTER_MINUTES', path: 'rag.lostAfterMinutes' },
   { env: 'AUDIO_MAX_WAIT_SECONDS', path: 'audio.maxWaitSeconds' },
   { env: 'AUDIO_ENGINE_TIMEOUT_MS', path: 'audio.engineTimeoutMs' },
   { env: 'AUDIO_JOB_ATTEMPTS', path: 'audio.attempts' },

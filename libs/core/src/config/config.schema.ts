@@ -314,6 +314,8 @@ export const configSchema = z
       embedBatchSize: int(1, 2048),
       /** Hybrid search: candidates taken from each ranking, and the RRF constant k. */
       hybridCandidates: int(10, 1000),
+      /** A pending or processing document with no progress this long is failed (lost job). */
+      lostAfterMinutes: int(1, 24 * 60),
       rrfK: int(1, 1000),
     }),
     tools: z.strictObject({
@@ -375,6 +377,8 @@ export const configSchema = z
       retentionHours: int(1, 24 * 365),
       /** Failed jobs are kept for inspection this long. */
       failedRetentionHours: int(1, 24 * 365),
+      /** A queued or active job with no sign of life this long is failed as JOB_LOST. */
+      lostAfterMinutes: int(1, 24 * 60),
       /** The longest `?wait=` a POST may ask for. */
       maxWaitSeconds: int(0, 300),
       /** A local engine run (espeak-ng, pocketsphinx, ffmpeg) is stopped after this. */

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, decodeCursor, NotFoundError, type Page, toPage } from '@parley/core';
 import { newId } from '@parley/database';
-import { QueueService } from '@parley/queue';
+import { JobOutbox } from '@parley/queue';
 import { createHash } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { KnowledgeBasesService } from '../knowledge-bases/knowledge-bases.service';
 import { VectorStore } from '../ports/vector-store.port';
 import { DocumentBusyError, DocumentTooLargeError, refuseNul } from '../rag.errors';
@@ -69,7 +69,7 @@ export class DocumentsService {
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly knowledgeBases: KnowledgeBasesService,
-    private readonly queues: QueueService,
+    private readonly outbox: JobOutbox,
     private readonly vectors: VectorStore,
   ) {}
 
@@ -93,23 +93,29 @@ export class DocumentsService {
     if (size > this.config.rag.maxDocumentBytes)
       throw new DocumentTooLargeError(this.config.rag.maxDocumentBytes);
     const checksum = createHash('sha256').update(input.text).digest('hex');
-    const rows: Row[] = await this.dataSource.query(
-      `INSERT INTO kb_documents (id, tenant_id, knowledge_base_id, title, content_type, size_bytes, checksum, content, metadata)
+    // The document and its ingestion job commit together (the outbox).
+    let staged: string | undefined;
+    const rows: Row[] = await this.dataSource.transaction(async (m) => {
+      const inserted: Row[] = await m.query(
+        `INSERT INTO kb_documents (id, tenant_id, knowledge_base_id, title, content_type, size_bytes, checksum, content, metadata)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (knowledge_base_id, checksum) DO NOTHING
        RETURNING ${COLUMNS}`,
-      [
-        newId(),
-        tenantId,
-        knowledgeBaseId,
-        input.title,
-        input.contentType ?? 'text/plain',
-        size,
-        checksum,
-        input.text,
-        JSON.stringify(input.metadata ?? {}),
-      ],
-    );
+        [
+          newId(),
+          tenantId,
+          knowledgeBaseId,
+          input.title,
+          input.contentType ?? 'text/plain',
+          size,
+          checksum,
+          input.text,
+          JSON.stringify(input.metadata ?? {}),
+        ],
+      );
+      if (inserted[0]) staged = await this.stageIngestion(m, inserted[0].id);
+      return inserted;
+    });
     if (rows.length === 0) {
       const [existing]: Row[] = await this.dataSource.query(
         `SELECT ${COLUMNS} FROM kb_documents WHERE knowledge_base_id = $1 AND checksum = $2`,
@@ -117,7 +123,7 @@ export class DocumentsService {
       );
       return { document: toView(existing!), duplicate: true };
     }
-    await this.enqueue(rows[0]!.id);
+    await this.outbox.dispatch([staged!]);
     return { document: toView(rows[0]!), duplicate: false };
   }
 
@@ -170,25 +176,37 @@ export class DocumentsService {
   /** Queues the document for ingestion again (after a failure, or to re-chunk it). */
   async reingest(tenantId: string, knowledgeBaseId: string, id: string): Promise<DocumentView> {
     // Only a finished document is queued again: two jobs on one document would interleave.
-    const rows: Row[] = await this.dataSource.query(
-      `WITH again AS (
-         UPDATE kb_documents SET status = 'pending', error = NULL, updated_at = now()
-          WHERE id = $1 AND knowledge_base_id = $2 AND tenant_id = $3 AND status IN ('ready', 'failed')
-          RETURNING ${COLUMNS}
-       ) SELECT * FROM again`,
-      [id, knowledgeBaseId, tenantId],
-    );
+    let staged: string | undefined;
+    const rows: Row[] = await this.dataSource.transaction(async (m) => {
+      const again: Row[] = await m.query(
+        `WITH again AS (
+           UPDATE kb_documents SET status = 'pending', error = NULL, updated_at = now()
+            WHERE id = $1 AND knowledge_base_id = $2 AND tenant_id = $3 AND status IN ('ready', 'failed')
+            RETURNING ${COLUMNS}
+         ) SELECT * FROM again`,
+        [id, knowledgeBaseId, tenantId],
+      );
+      if (again[0]) staged = await this.stageIngestion(m, id);
+      return again;
+    });
     if (rows.length === 0) {
       const current = await this.get(tenantId, knowledgeBaseId, id); // 404 when it is not there
       if (current.status === 'pending') return current; // already queued
       throw new DocumentBusyError();
     }
-    await this.enqueue(id);
+    await this.outbox.dispatch([staged!]);
     return toView(rows[0]!);
   }
 
-  private async enqueue(documentId: string): Promise<void> {
-    await this.queues.add('rag', { kind: 'ingest', documentId });
+  /** The ingestion job's intent, in the transaction that made the document pending. */
+  private stageIngestion(m: EntityManager, documentId: string): Promise<string> {
+    // A job id of its own per ingestion: a document ingested again is a new job.
+    return this.outbox.stage(m, {
+      kind: 'job',
+      queue: 'rag',
+      data: { kind: 'ingest', documentId },
+      options: { jobId: newId() },
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppError } from '@parley/core';
+import { AppConfig, AppError } from '@parley/core';
 import { newId } from '@parley/database';
 import { countTextTokens } from '@parley/llm';
 import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
@@ -47,6 +47,7 @@ export class IngestProcessor implements JobProcessor<'rag'> {
     private readonly embedder: Embedder,
     private readonly vectors: VectorStore,
     private readonly statistics: StatisticsRefresher,
+    private readonly config: AppConfig,
   ) {}
 
   async process(job: QueueJob<'rag'>): Promise<QueueResults['rag']> {
@@ -204,6 +205,30 @@ export class IngestProcessor implements JobProcessor<'rag'> {
   }
 
   /** Marks the document failed and removes what a partial run wrote, so nothing half-indexed is searchable. */
+  /**
+   * Every document reaches ready or failed within a bound: one pending or processing with no
+   * progress for RAG_LOST_AFTER_MINUTES lost its job (a worker gone with its retries, a queue
+   * backend that lost it) and is failed with a reason that says to re-ingest it. One whose
+   * ingestion still waits in the outbox (the queue was down) is not lost.
+   */
+  async failLost(): Promise<number> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT d.id FROM kb_documents d
+        WHERE d.status IN ('pending', 'processing')
+          AND d.updated_at < now() - make_interval(mins => $1::int)
+          AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE strpos(o.spec::text, d.id::text) > 0)
+        LIMIT 500`,
+      [this.config.rag.lostAfterMinutes],
+    );
+    for (const { id } of rows)
+      await this.fail(
+        id,
+        'Ingestion stopped making progress (its job was lost); re-ingest the document to try again.',
+      );
+    if (rows.length > 0) this.logger.warn(`failed ${rows.length} lost document ingestions`);
+    return rows.length;
+  }
+
   private async fail(documentId: string, error: string): Promise<void> {
     const [doc]: { tenant_id: string; knowledge_base_id: string }[] =
       await this.dataSource.transaction(async (m) => {
