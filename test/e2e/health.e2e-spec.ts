@@ -1,4 +1,4 @@
-import { TcpProxy } from '../support/tcp-proxy';
+import { proxied, type TcpProxy } from '../support/tcp-proxy';
 import { describeWhen, redisConfigured, servicesMode } from '../support/skip';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -38,13 +38,11 @@ describeWhen(
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const url = new URL(database.env.DATABASE_URL!);
-    proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
     // The app reaches PostgreSQL only through the proxy, so cutting it is a real outage.
+    const through = await proxied(database.env.DATABASE_URL!, 5432);
+    proxy = through.proxy;
     t = await createTestApp({
-      database: { ...database, env: { ...database.env, DATABASE_URL: url.toString() } },
+      database: { ...database, env: { ...database.env, DATABASE_URL: through.url } },
     });
   });
   afterAll(async () => {

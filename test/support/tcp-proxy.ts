@@ -48,3 +48,18 @@ export class TcpProxy {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 }
+
+/**
+ * A proxy in front of the server a URL points to (postgres://…, redis://…), and the same URL
+ * pointed at the proxy: the app reaches the server only through it, so `cut()` is an outage.
+ */
+export async function proxied(
+  serverUrl: string,
+  defaultPort: number,
+): Promise<{ proxy: TcpProxy; url: string }> {
+  const url = new URL(serverUrl);
+  const proxy = await new TcpProxy(url.hostname, Number(url.port || defaultPort)).start();
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return { proxy, url: url.toString() };
+}

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerStorageService } from '@nestjs/throttler';
 import { AppConfig, NO_RATE_LIMIT, RedisConnection } from '@parley/core';
 import { AttemptCounter } from './attempt-counter.port';
+import { FallbackAttemptCounter } from './fallback-attempt-counter';
 import { MemoryAttemptCounter } from './memory-attempt-counter.adapter';
 import {
   RATE_LIMIT_GROUP,
@@ -46,7 +47,10 @@ import { RedisThrottlerStorage } from './redis-throttler.storage';
       inject: [AppConfig, RedisConnection],
       useFactory: (config: AppConfig, redis: RedisConnection) =>
         redis.client
-          ? new RedisAttemptCounter(redis.client, config.redis.keyPrefix)
+          ? new FallbackAttemptCounter(
+              new RedisAttemptCounter(redis.client, config.redis.keyPrefix),
+              new MemoryAttemptCounter(),
+            )
           : new MemoryAttemptCounter(),
     },
   ],

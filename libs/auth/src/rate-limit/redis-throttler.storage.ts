@@ -1,4 +1,5 @@
-import type { ThrottlerStorage } from '@nestjs/throttler';
+import { Logger } from '@nestjs/common';
+import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -23,14 +24,42 @@ return {hits, ttl, 0}
 /**
  * @nestjs/throttler storage on Redis, so limits hold across instances. (The community package
  * for this does not accept NestJS 12 as a peer yet; this is the same idea in one Lua script.)
+ * While Redis cannot be reached, limits are counted in this instance's memory instead: the
+ * API keeps serving (limits per instance, not shared) rather than fail every request.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
+  private readonly logger = new Logger('RateLimit');
+  private readonly fallback = new ThrottlerStorageService();
+  private degraded = false;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {}
 
   async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    try {
+      const record = await this.shared(key, ttl, limit, blockDuration, throttlerName);
+      if (this.degraded) this.logger.log('Redis is back: rate limits are shared again');
+      this.degraded = false;
+      return record;
+    } catch (error) {
+      if (!this.degraded)
+        this.logger.warn(
+          `Redis unreachable (${(error as Error).message}): counting rate limits in this instance until it is back`,
+        );
+      this.degraded = true;
+      return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
+    }
+  }
+
+  private async shared(
     key: string,
     ttl: number,
     limit: number,

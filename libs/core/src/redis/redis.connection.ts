@@ -22,6 +22,8 @@ export class RedisConnection implements OnApplicationShutdown {
       lazyConnect: false,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
+      // A command waits at most this long (Redis away): callers fall back instead of hanging.
+      commandTimeout: 2000,
       connectionName: config.app.name,
     });
     let lastError = '';
