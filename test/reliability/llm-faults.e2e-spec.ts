@@ -130,6 +130,48 @@ describe('reliability: a misbehaving LLM upstream and clients that hang up', () 
     );
   });
 
+  it('counts a JSON answer whose client hung up as 499, not as a server error', async () => {
+    fake.configure({ tokenDelayMs: 100 });
+    fake.replyNext('One. Two, slowly. Three, more slowly still, and then some more words.');
+    const conversation = await member.client.post('/v1/conversations', {});
+    await t.app.listen({ port: 0, host: '127.0.0.1' }).catch(() => undefined);
+    const port = (t.app.getHttpServer().address() as { port: number }).port;
+    const controller = new AbortController();
+    const pending = fetch(
+      `http://127.0.0.1:${port}/v1/conversations/${conversation.body.id}/messages`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${member.client.credential}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ content: 'Answer in JSON, slowly' }),
+        signal: controller.signal,
+      },
+    ).catch(() => undefined);
+    await fake.waitForRequest((r) => r.path.endsWith('/chat/completions'));
+    await new Promise((r) => setTimeout(r, 150));
+    controller.abort();
+    await pending;
+    await fake.waitForClientAbort();
+    const route = 'route="/v1/conversations/:id/messages"';
+    await within(
+      5000,
+      async () => {
+        const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+        return text.split('\n').some((l) => l.includes(route) && l.includes('status_code="499"'));
+      },
+      'the disconnect is counted as 499',
+    );
+    const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('parley_http_request_duration_seconds_count'))
+        .filter((l) => l.includes(route) && l.includes('status_code="500"')),
+    ).toEqual([]);
+  });
+
   it('leaves nothing reserved, spent equal to the ledger, and no request answered twice', async () => {
     await within(
       10_000,

@@ -3,6 +3,7 @@ import {
   captureMessageContent,
   GEN_AI,
   AppConfig,
+  AppError,
   Metrics,
   openSpan,
   type Span,
@@ -33,11 +34,21 @@ import { isTransient } from './provider-policy';
 import { ProviderRegistry } from './provider-registry';
 import { countMessageTokens, countTextTokens } from './token-counter';
 
-/** The caller went away; neither a retry nor a breaker failure. */
-export class CallerAbortedError extends Error {
+/**
+ * The caller went away; neither a retry nor a breaker failure. If it reaches the error filter
+ * (a JSON answer whose client disconnected), it is nginx's 499, logged at info: not a 5xx that
+ * would count against the error rate.
+ */
+export class CallerAbortedError extends AppError {
   constructor() {
-    super('the caller aborted the request');
-    this.name = 'CallerAbortedError';
+    super(
+      'CLIENT_CLOSED_REQUEST',
+      499,
+      'The client closed the request before the answer was complete.',
+      {
+        logLevel: 'info',
+      },
+    );
   }
 }
 
