@@ -177,7 +177,15 @@ describe('tracing: pipeline, GenAI, tool and job spans', () => {
         member.client.post('/v1/audio/speech?wait=60', { text: 'Jobs are traced.', format: 'wav' }),
       );
       expect(result.status).toBe(200);
-      const all = exporter.getFinishedSpans();
+      // The worker's job span ends just after the job's completion reached the request: wait
+      // for it (and the step inside it) to be exported.
+      let all = exporter.getFinishedSpans();
+      const jobSpanDone = () => {
+        all = exporter.getFinishedSpans();
+        const [step] = named(all, 'parley.speech.synthesize');
+        return step !== undefined && parentOf(step, all) !== undefined;
+      };
+      for (let i = 0; i < 100 && !jobSpanDone(); i++) await new Promise((r) => setTimeout(r, 50));
       const [speak] = named(all, 'parley.speech.synthesize');
       expect(speak).toBeDefined();
       expect(speak!.attributes['parley.speech.model']).toBe('espeak-ng');

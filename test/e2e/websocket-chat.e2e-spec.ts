@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { WebSocket } from 'ws';
 import { FakeLlm } from '../support/fake-llm';
 import { createApiKey, createTenant, streamUnchecked, type TestTenant } from '../support/identity';
@@ -201,6 +202,34 @@ describe('chat over WebSocket (/v1/ws)', () => {
       if (stored.length < 2) await new Promise((r) => setTimeout(r, 100));
     }
     expect(stored.map((m) => m.status)).toEqual(['complete', 'aborted']);
+  });
+
+  it('stops generating when the socket drops mid-stream, stores the turn as aborted and settles it', async () => {
+    fake.configure({ tokenDelayMs: 150 });
+    const conversation = (await tenant.admin.client.post('/v1/conversations', {})).body;
+    const socket = connect(bearer());
+    await socket.opened;
+    socket.send('chat.send', {
+      conversationId: conversation.id,
+      content: 'Another long answer please',
+      requestId: 'dropped',
+    });
+    await socket.waitFor('chat.delta');
+    socket.ws.terminate(); // no close handshake: the connection is simply gone
+    await fake.waitForClientAbort();
+    let stored: { status: string }[] = [];
+    for (let i = 0; i < 30 && stored.length < 2; i++) {
+      stored = (await tenant.admin.client.get(`/v1/conversations/${conversation.id}/messages`)).body
+        .items;
+      if (stored.length < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(stored.map((m) => m.status)).toEqual(['complete', 'aborted']);
+    const db = t.app.get(DataSource);
+    const [{ n }] = await db.query(
+      `SELECT count(*)::int AS n FROM cost_reservations WHERE tenant_id = $1 AND status = 'held'`,
+      [tenant.id],
+    );
+    expect(n).toBe(0);
   });
 
   it('answers bad messages and unknown conversations with chat.error, keeping the socket open', async () => {
