@@ -5,6 +5,7 @@ import { createKnowledgeBase, waitForDocument } from '../support/knowledge-bases
 import { describeWhen, redisConfigured } from '../support/skip';
 import { proxied, type TcpProxy } from '../support/tcp-proxy';
 import { createTestApp, type TestApp } from '../support/test-app';
+import { within } from './invariants';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -78,6 +79,30 @@ describeWhen(redisConfigured, 'a Redis outage needs REDIS_URL (services mode)')(
         [kb.id],
       );
       expect(n).toBe(1);
+    });
+
+    it('answers within bounds while Redis hangs (connections open, nothing answered)', async () => {
+      const kb = await createKnowledgeBase(member.client);
+      proxy.hang();
+      try {
+        const started = Date.now();
+        const added = await member.client.post(`/v1/knowledge-bases/${kb.id}/documents`, {
+          title: 'Hung',
+          text: 'Submitted while Redis held its connections and answered nothing at all.',
+        });
+        // The rate limiter's Redis commands time out (2 s) and fall back to memory; the hand-
+        // over to the queue times out (3 s) and leaves the job in the outbox.
+        expect(added.status).toBe(202);
+        expect(Date.now() - started).toBeLessThan(15_000);
+      } finally {
+        proxy.restore();
+      }
+      const [{ id }] = (await db.query(`SELECT id FROM kb_documents WHERE knowledge_base_id = $1`, [
+        kb.id,
+      ])) as { id: string }[];
+      const document = await waitForDocument(member.client, kb.id, id, 60_000);
+      expect(document.status).toBe('ready');
+      await within(30_000, async () => (await outboxed()) === 0, 'the outbox drains');
     });
 
     (speechEnginesInstalled ? it : it.skip)(

@@ -29,6 +29,19 @@ const LEASE_SECONDS = 30;
 const POLL_GRACE_SECONDS = 5;
 const POLL_MS = 1000;
 const BATCH = 50;
+/** A queue backend that holds the connection but does not answer must not hold the request. */
+const HAND_OVER_TIMEOUT_MS = 3000;
+
+function withinTimeout<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the queue backend did not answer within ${HAND_OVER_TIMEOUT_MS} ms`)),
+      HAND_OVER_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * The transactional outbox between the database and the queues (design: "accepted means
@@ -99,10 +112,10 @@ export class JobOutbox implements OnApplicationBootstrap, OnModuleDestroy {
             OutboxEntry,
             { kind: 'job' }
           >;
-          await this.queues.add(queue, data, options);
+          await withinTimeout(this.queues.add(queue, data, options));
         } else
-          await this.queues.flow(
-            row.spec as unknown as Extract<OutboxEntry, { kind: 'flow' }>['flow'],
+          await withinTimeout(
+            this.queues.flow(row.spec as unknown as Extract<OutboxEntry, { kind: 'flow' }>['flow']),
           );
         await this.dataSource.query(`DELETE FROM job_outbox WHERE id = $1`, [row.id]);
       } catch (error) {
