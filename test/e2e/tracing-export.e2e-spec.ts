@@ -1,7 +1,7 @@
 import { FakeLlm } from '../support/fake-llm';
 import { fakeLlmEnv } from '../support/knowledge-bases';
 import { type CollectedSpan, OtlpCollector } from '../support/otlp-collector';
-import { spawnDist, type SpawnedProcess } from '../support/spawned-process';
+import { callJson, spawnDist, type SpawnedProcess } from '../support/spawned-process';
 import { ROOT, testEnv } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -43,17 +43,8 @@ describe('traces exported over OTLP/HTTP by the running api', () => {
     await database?.drop();
   });
 
-  const call = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-  };
+  const call = (method: string, path: string, body?: unknown, token?: string) =>
+    callJson(base, method, path, body, token);
 
   it('traces a chat request end to end, from the HTTP span to the database and the model', async () => {
     const root = (await call('POST', '/v1/auth/login', ROOT)).body.accessToken as string;

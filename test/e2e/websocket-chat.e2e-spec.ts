@@ -178,6 +178,17 @@ describe('chat over WebSocket (/v1/ws)', () => {
     );
   });
 
+  /** The statuses of a conversation's messages, once both of the turn are stored. */
+  const storedStatuses = async (conversationId: string) => {
+    let stored: { status: string }[] = [];
+    for (let i = 0; i < 30 && stored.length < 2; i++) {
+      stored = (await tenant.admin.client.get(`/v1/conversations/${conversationId}/messages`)).body
+        .items;
+      if (stored.length < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+    return stored.map((m) => m.status);
+  };
+
   it('cancels a generation on `cancel`: the upstream call is aborted and the turn stored as aborted', async () => {
     fake.configure({ tokenDelayMs: 150 });
     const conversation = (await tenant.admin.client.post('/v1/conversations', {})).body;
@@ -195,13 +206,7 @@ describe('chat over WebSocket (/v1/ws)', () => {
     expect(cancelled.data.requestId).toBe('long');
     expect(socket.frames.some((f) => f.event === 'chat.error')).toBe(false);
     socket.ws.close();
-    let stored: { status: string }[] = [];
-    for (let i = 0; i < 30 && stored.length < 2; i++) {
-      stored = (await tenant.admin.client.get(`/v1/conversations/${conversation.id}/messages`)).body
-        .items;
-      if (stored.length < 2) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(stored.map((m) => m.status)).toEqual(['complete', 'aborted']);
+    expect(await storedStatuses(conversation.id)).toEqual(['complete', 'aborted']);
   });
 
   it('stops generating when the socket drops mid-stream, stores the turn as aborted and settles it', async () => {
@@ -217,13 +222,7 @@ describe('chat over WebSocket (/v1/ws)', () => {
     await socket.waitFor('chat.delta');
     socket.ws.terminate(); // no close handshake: the connection is simply gone
     await fake.waitForClientAbort();
-    let stored: { status: string }[] = [];
-    for (let i = 0; i < 30 && stored.length < 2; i++) {
-      stored = (await tenant.admin.client.get(`/v1/conversations/${conversation.id}/messages`)).body
-        .items;
-      if (stored.length < 2) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(stored.map((m) => m.status)).toEqual(['complete', 'aborted']);
+    expect(await storedStatuses(conversation.id)).toEqual(['complete', 'aborted']);
     const db = t.app.get(DataSource);
     const [{ n }] = await db.query(
       `SELECT count(*)::int AS n FROM cost_reservations WHERE tenant_id = $1 AND status = 'held'`,

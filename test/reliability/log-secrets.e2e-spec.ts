@@ -1,6 +1,6 @@
 import { FakeLlm } from '../support/fake-llm';
 import { fakeLlmEnv } from '../support/knowledge-bases';
-import { spawnDist, type SpawnedProcess } from '../support/spawned-process';
+import { callJson, spawnDist, type SpawnedProcess } from '../support/spawned-process';
 import { ROOT, testEnv } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { leaks } from './invariants';
@@ -45,17 +45,9 @@ describe('reliability: no secret or personal data in logs or error bodies during
   });
 
   const call = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    bodies.push(text);
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
+    const res = await callJson(base, method, path, body, token);
+    bodies.push(res.raw);
+    return res;
   };
 
   it('keeps credentials, keys and message content out of every line and body', async () => {

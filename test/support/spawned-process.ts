@@ -50,3 +50,32 @@ export function spawnDist(script: string, env: NodeJS.ProcessEnv): SpawnedProces
     },
   };
 }
+
+/**
+ * JSON requests to a spawned process over real HTTP, as a caller with a bearer token; `raw` is
+ * the body as sent back (for tests that inspect error bodies).
+ */
+export async function callJson(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: any; raw: string }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const raw = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = raw ? JSON.parse(raw) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, body: parsed, raw };
+}

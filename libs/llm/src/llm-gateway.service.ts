@@ -1,15 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  captureMessageContent,
-  GEN_AI,
-  AppConfig,
-  AppError,
-  Metrics,
-  openSpan,
-  type Span,
-  SpanKind,
-  withSpan,
-} from '@parley/core';
+import { GEN_AI, AppConfig, AppError, Metrics, openSpan, SpanKind, withSpan } from '@parley/core';
 import { BrokenCircuitError } from 'cockatiel';
 import { APIError, APIUserAbortError } from 'openai';
 import type {
@@ -30,6 +20,7 @@ import type {
   TokenUsage,
 } from './llm.types';
 import { type ChainEntry, ModelRouter } from './model-router';
+import { genAiChatRequest, genAiRequest, recordAnswer } from './gen-ai-spans';
 import { isTransient } from './provider-policy';
 import { ProviderRegistry } from './provider-registry';
 import { countMessageTokens, countTextTokens } from './token-counter';
@@ -370,69 +361,6 @@ export class LlmGateway {
       completionTokens: countTextTokens(entry.model, text),
     };
     yield { type: 'done', finishReason, usage };
-  }
-}
-
-/** The GenAI request attributes of a call (never the prompt, unless content capture is on). */
-function genAiRequest(operation: string, target: { provider: string; model: string }) {
-  return {
-    [GEN_AI.operation]: operation,
-    [GEN_AI.system]: target.provider,
-    [GEN_AI.provider]: target.provider,
-    [GEN_AI.requestModel]: target.model,
-  };
-}
-
-function genAiChatRequest(target: { provider: string; model: string }, request: ChatRequest) {
-  return {
-    ...genAiRequest('chat', target),
-    ...(request.maxTokens !== undefined ? { [GEN_AI.requestMaxTokens]: request.maxTokens } : {}),
-    ...(request.temperature !== undefined
-      ? { [GEN_AI.requestTemperature]: request.temperature }
-      : {}),
-    ...(captureMessageContent()
-      ? {
-          [GEN_AI.inputMessages]: JSON.stringify(
-            request.messages.map((m) => ({
-              role: m.role,
-              parts: [{ type: 'text', content: m.content }],
-            })),
-          ),
-        }
-      : {}),
-  };
-}
-
-/** Passes the answer on, writing its model, finish reason and usage on the GenAI span. */
-async function* recordAnswer(
-  span: Span,
-  model: string,
-  events: AsyncGenerator<ChatStreamEvent>,
-): AsyncGenerator<ChatStreamEvent> {
-  const capture = captureMessageContent();
-  let text = '';
-  for await (const event of events) {
-    if (capture && event.type === 'delta') text += event.text;
-    if (event.type === 'done') {
-      span.setAttributes({
-        [GEN_AI.responseModel]: model,
-        [GEN_AI.finishReasons]: [event.finishReason],
-        ...(event.usage
-          ? {
-              [GEN_AI.inputTokens]: event.usage.promptTokens,
-              [GEN_AI.outputTokens]: event.usage.completionTokens,
-            }
-          : {}),
-        ...(capture
-          ? {
-              [GEN_AI.outputMessages]: JSON.stringify([
-                { role: 'assistant', parts: [{ type: 'text', content: text }] },
-              ]),
-            }
-          : {}),
-      });
-    }
-    yield event;
   }
 }
 

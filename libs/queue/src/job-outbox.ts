@@ -80,29 +80,28 @@ export class JobOutbox implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async dispatch(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.run(
-      `UPDATE job_outbox SET next_attempt_at = now() + make_interval(secs => $2), attempts = attempts + 1
-        WHERE id IN (SELECT id FROM job_outbox WHERE id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED)
-        RETURNING id, kind, spec`,
-      [ids, LEASE_SECONDS],
-    ).catch((error: Error) => this.logger.warn(`outbox dispatch deferred: ${error.message}`));
+    await this.run(`id = ANY($1::uuid[])`, [ids]).catch((error: Error) =>
+      this.logger.warn(`outbox dispatch deferred: ${error.message}`),
+    );
   }
 
   /** Rows whose committer did not hand them over (it died, or the queue was down). */
   async relayDue(): Promise<number> {
-    return this.run(
-      `UPDATE job_outbox SET next_attempt_at = now() + make_interval(secs => $2), attempts = attempts + 1
-        WHERE id IN (SELECT id FROM job_outbox WHERE next_attempt_at <= now()
-                      ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, kind, spec`,
-      [BATCH, LEASE_SECONDS],
-    );
+    return this.run(`next_attempt_at <= now() ORDER BY created_at LIMIT $1`, [BATCH]);
   }
 
-  /** Claims rows with `claim` (a lease, so relays in other processes skip them) and queues them. */
-  private async run(claim: string, params: unknown[]): Promise<number> {
+  /**
+   * Claims the rows `pick` selects (a lease, so relays in other processes skip them; rows
+   * another relay holds locked are skipped too) and queues them.
+   */
+  private async run(pick: string, params: unknown[]): Promise<number> {
     const rows: Claimed[] = await this.dataSource.query(
-      `WITH claimed AS (${claim}) SELECT * FROM claimed`,
+      `WITH claimed AS (
+         UPDATE job_outbox SET attempts = attempts + 1,
+                next_attempt_at = now() + make_interval(secs => ${LEASE_SECONDS})
+          WHERE id IN (SELECT id FROM job_outbox WHERE ${pick} FOR UPDATE SKIP LOCKED)
+          RETURNING id, kind, spec
+       ) SELECT * FROM claimed`,
       params,
     );
     for (const row of rows) {
