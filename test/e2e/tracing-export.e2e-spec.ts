@@ -84,6 +84,8 @@ describe('traces exported over OTLP/HTTP by the running api', () => {
       collector.spans.filter((s) => s.traceId === chat.traceId && s.name.startsWith(name));
     // Every step waits for the batch that holds it.
     await collector.waitFor((s) => s.traceId === chat.traceId && s.name === 'parley.persist');
+    // The HTTP span ends last, after the response went out: it may come in a later batch.
+    await collector.waitFor((s) => s.traceId === chat.traceId && s.kind === 2 && !s.parentSpanId);
     const spans = collector.spans.filter((s) => s.traceId === chat.traceId);
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const ancestors = (s: CollectedSpan): string[] => {
