@@ -1,3 +1,4 @@
+import { context, propagation, trace } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { setCaptureMessageContent } from './gen-ai';
 
@@ -12,7 +13,8 @@ export interface TelemetryOptions {
 }
 
 interface Started {
-  shutdown(): Promise<void>;
+  sdk: { shutdown(): Promise<void> };
+  instrumentations: { disable(): void }[];
 }
 
 let started: Started | undefined;
@@ -61,28 +63,29 @@ export function startTelemetry(options: TelemetryOptions): boolean {
   const { FastifyOtelInstrumentation } = require('@fastify/otel') as typeof import('@fastify/otel');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const probes = (path: string) => path.startsWith('/health/') || path.startsWith('/metrics');
+  const instrumentations = [
+    new HttpInstrumentation({
+      // Probes and scrapes every few seconds would fill the trace store with nothing.
+      ignoreIncomingRequestHook: (request) => probes(request.url ?? ''),
+    }),
+    new UndiciInstrumentation(),
+    new FastifyOtelInstrumentation({
+      registerOnInitialization: true,
+      // One span for the request and one for its handler; a span per hook is only noise.
+      instrumentHooks: false,
+      ignorePaths: (route) => probes(route.url),
+    }),
+    // Statement text is kept (it holds placeholders, not values); values never are.
+    new PgInstrumentation({ enhancedDatabaseReporting: false }),
+    new IORedisInstrumentation(),
+  ];
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME || options.serviceName,
     ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
-    instrumentations: [
-      new HttpInstrumentation({
-        // Probes and scrapes every few seconds would fill the trace store with nothing.
-        ignoreIncomingRequestHook: (request) => probes(request.url ?? ''),
-      }),
-      new UndiciInstrumentation(),
-      new FastifyOtelInstrumentation({
-        registerOnInitialization: true,
-        // One span for the request and one for its handler; a span per hook is only noise.
-        instrumentHooks: false,
-        ignorePaths: (route) => probes(route.url),
-      }),
-      // Statement text is kept (it holds placeholders, not values); values never are.
-      new PgInstrumentation({ enhancedDatabaseReporting: false }),
-      new IORedisInstrumentation(),
-    ],
+    instrumentations,
   });
   sdk.start();
-  started = sdk;
+  started = { sdk, instrumentations };
   return true;
 }
 
@@ -91,10 +94,19 @@ export function telemetryStarted(): boolean {
   return started !== undefined;
 }
 
-/** Flushes and stops the SDK (graceful shutdown); a no-op when tracing is off. */
+/**
+ * Flushes and stops the SDK (graceful shutdown); a no-op when tracing is off. The SDK's own
+ * shutdown leaves the instrumentations subscribed and the global propagator set, so outgoing
+ * fetches would still carry a `traceparent`: both are undone, leaving the process untraced.
+ */
 export async function shutdownTelemetry(): Promise<void> {
-  const sdk = started;
+  const stopping = started;
   started = undefined;
   setCaptureMessageContent(false);
-  await sdk?.shutdown().catch(() => undefined);
+  if (!stopping) return;
+  await stopping.sdk.shutdown().catch(() => undefined);
+  for (const instrumentation of stopping.instrumentations) instrumentation.disable();
+  trace.disable();
+  propagation.disable();
+  context.disable();
 }
