@@ -18,6 +18,7 @@ export * from './openapi/openapi';
 export * from './redis/redis.connection';
 export * from './lifecycle/run-or-exit';
 export * from './logging/boot-logger';
+export * from './logging/outage-log';
 export * from './context/request-context';
 export * from './pagination/cursor';
 export * from './time/clock';

@@ -6,7 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { AppConfig, ConfigError, Metrics } from '@parley/core';
+import { AppConfig, ConfigError, Metrics, OutageLog } from '@parley/core';
 import { Worker } from 'bullmq';
 import { QUEUE_NAMES, type QueueName } from './queue.definitions';
 import { type JobProcessor, QUEUE_PROCESSOR } from './queue.processor';
@@ -66,8 +66,15 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
         } as never,
         factory as never,
       );
-      worker.on('error', (error: Error) => this.logger.warn(`worker ${queue}: ${error.message}`));
-      worker.on('completed', (job) => observe(queue, 'completed', job));
+      // A lost Redis makes every worker fail many times a second until it is back.
+      const outage = new OutageLog(this.logger);
+      worker.on('error', (error: Error) =>
+        outage.failed(error.message, (reason) => `worker ${queue}: ${reason}`),
+      );
+      worker.on('completed', (job) => {
+        outage.recovered(`worker ${queue}: working again`);
+        observe(queue, 'completed', job);
+      });
       worker.on('failed', (job, error) => {
         observe(queue, 'failed', job);
         this.logger.warn(

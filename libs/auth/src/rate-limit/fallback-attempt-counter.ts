@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { OutageLog } from '@parley/core';
 import { type AttemptPolicy, AttemptCounter, type AttemptState } from './attempt-counter.port';
 
 /**
@@ -6,8 +7,7 @@ import { type AttemptPolicy, AttemptCounter, type AttemptState } from './attempt
  * reached: logins keep working and keep being limited during a Redis outage, per instance.
  */
 export class FallbackAttemptCounter extends AttemptCounter {
-  private readonly logger = new Logger('LoginLimits');
-  private degraded = false;
+  private readonly outage = new OutageLog(new Logger('LoginLimits'));
 
   constructor(
     private readonly shared: AttemptCounter,
@@ -19,14 +19,13 @@ export class FallbackAttemptCounter extends AttemptCounter {
   private async either<T>(run: (counter: AttemptCounter) => Promise<T>): Promise<T> {
     try {
       const result = await run(this.shared);
-      this.degraded = false;
+      this.outage.recovered('shared login counters are back');
       return result;
     } catch (error) {
-      if (!this.degraded)
-        this.logger.warn(
-          `shared login counters unreachable (${(error as Error).message}); counting in this instance`,
-        );
-      this.degraded = true;
+      this.outage.failed(
+        (error as Error).message,
+        (reason) => `shared login counters unreachable (${reason}); counting in this instance`,
+      );
       return run(this.local);
     }
   }

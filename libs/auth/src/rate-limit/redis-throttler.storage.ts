@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { OutageLog } from '@parley/core';
 import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 
@@ -28,9 +29,8 @@ return {hits, ttl, 0}
  * API keeps serving (limits per instance, not shared) rather than fail every request.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
-  private readonly logger = new Logger('RateLimit');
+  private readonly outage = new OutageLog(new Logger('RateLimit'));
   private readonly fallback = new ThrottlerStorageService();
-  private degraded = false;
 
   constructor(
     private readonly redis: Redis,
@@ -46,15 +46,14 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   ): Promise<ThrottlerStorageRecord> {
     try {
       const record = await this.shared(key, ttl, limit, blockDuration, throttlerName);
-      if (this.degraded) this.logger.log('Redis is back: rate limits are shared again');
-      this.degraded = false;
+      this.outage.recovered('Redis is back: rate limits are shared again');
       return record;
     } catch (error) {
-      if (!this.degraded)
-        this.logger.warn(
-          `Redis unreachable (${(error as Error).message}): counting rate limits in this instance until it is back`,
-        );
-      this.degraded = true;
+      this.outage.failed(
+        (error as Error).message,
+        (reason) =>
+          `Redis unreachable (${reason}): counting rate limits in this instance until it is back`,
+      );
       return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
     }
   }
