@@ -5,3 +5,4 @@ export * from './queue.module';
 export * from './queue.processor';
 export * from './queue.service';
 export * from './job-outbox';
+export * from './job-deadline';

@@ -12,6 +12,7 @@ import { QUEUE_NAMES, type QueueName } from './queue.definitions';
 import { type JobProcessor, QUEUE_PROCESSOR } from './queue.processor';
 import { QueueBackendHolder } from './queue-backend.holder';
 import { queueTelemetry } from './queue-telemetry';
+import { jobDeadline } from './job-deadline';
 
 export const SERVED_QUEUES = Symbol('SERVED_QUEUES');
 
@@ -52,7 +53,14 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
       const processor = wrapper.instance as JobProcessor<QueueName>;
       const worker = new Worker(
         queue,
-        (job) => processor.process(job as never),
+        async (job, _token, cancelled) => {
+          const deadline = jobDeadline(queue, this.config.queue.jobTimeoutMs, cancelled);
+          try {
+            return await processor.process(job as never, deadline.signal);
+          } finally {
+            deadline.release();
+          }
+        },
         {
           connection,
           concurrency: this.config.queue.concurrency,

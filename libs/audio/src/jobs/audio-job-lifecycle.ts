@@ -3,7 +3,7 @@ import { AppConfig, AppError } from '@parley/core';
 import type { AlongsideWrites } from '@parley/cost';
 import { UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
-import type { QueueJob, QueueName } from '@parley/queue';
+import { JobTimedOutError, type QueueJob, type QueueName } from '@parley/queue';
 import { ProviderUnavailableError } from '../audio.errors';
 import type { AudioJobRow } from './audio-jobs.service';
 
@@ -109,6 +109,6 @@ export class AudioJobLifecycle {
 
 /** Bad input, a refusal or a missing engine: trying again would fail the same way. */
 function isFinal(error: unknown): boolean {
-  if (error instanceof ProviderUnavailableError) return true;
+  if (error instanceof ProviderUnavailableError || error instanceof JobTimedOutError) return true;
   return error instanceof AppError && error.status < 500;
 }

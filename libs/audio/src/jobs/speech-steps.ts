@@ -46,6 +46,7 @@ export class SpeechSteps {
       format: OutputFormat;
     },
     done: (result: SpeechResult, outputKey: string) => AlongsideWrites,
+    signal?: AbortSignal,
   ): Promise<SpeechResult> {
     const synthesizer = this.providers.synthesizer(subject.tenantId);
     currentSpan().setAttributes({
@@ -63,7 +64,7 @@ export class SpeechSteps {
     let key: string;
     let signed: string | undefined;
     try {
-      speech = await synthesizer.synthesize(request);
+      speech = await synthesizer.synthesize(request, signal);
       key = `${subject.tenantId}/${jobId}/speech.${speech.format === 'opus' ? 'ogg' : speech.format}`;
       await this.storage.put(key, speech.audio, speech.contentType);
       signed = await this.storage.signedUrl(key, speech.contentType);
@@ -110,6 +111,7 @@ export class SpeechSteps {
     subject: CostSubject,
     input: { key: string; format: string; durationMs: number; language?: string; prompt?: string },
     done: (transcript: Transcript) => AlongsideWrites,
+    signal?: AbortSignal,
   ): Promise<Transcript> {
     const recognizer = this.providers.recognizer(subject.tenantId);
     currentSpan().setAttributes({
@@ -125,12 +127,15 @@ export class SpeechSteps {
     let transcript: Transcript;
     try {
       const audio = await this.storage.read(input.key);
-      transcript = await recognizer.transcribe({
-        audio,
-        format: input.format,
-        language: input.language,
-        prompt: input.prompt,
-      });
+      transcript = await recognizer.transcribe(
+        {
+          audio,
+          format: input.format,
+          language: input.language,
+          prompt: input.prompt,
+        },
+        signal,
+      );
     } catch (error) {
       await this.cost.settle(admission, {
         provider: recognizer.provider,

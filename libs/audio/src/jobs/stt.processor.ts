@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
+import {
+  type JobProcessor,
+  type QueueJob,
+  QueueProcessor,
+  type QueueResults,
+  whyStopped,
+} from '@parley/queue';
 import { AudioJobLifecycle } from './audio-job-lifecycle';
 import { subjectOf } from './job-subject';
 import { SpeechSteps } from './speech-steps';
@@ -23,7 +29,10 @@ export class SttProcessor implements JobProcessor<'audio.stt'> {
     private readonly steps: SpeechSteps,
   ) {}
 
-  async process(job: QueueJob<'audio.stt'>): Promise<QueueResults['audio.stt']> {
+  async process(
+    job: QueueJob<'audio.stt'>,
+    signal: AbortSignal,
+  ): Promise<QueueResults['audio.stt']> {
     const { audioJobId } = job.data;
     const row = await this.lifecycle.claim(job);
     if (!row) return { audioJobId, status: 'completed' };
@@ -44,10 +53,11 @@ export class SttProcessor implements JobProcessor<'audio.stt'> {
           voice
             ? this.lifecycle.stepWrites(row.id, { transcript: t }, 33)
             : this.lifecycle.completeWrites(row.id, { ...t }),
+        signal,
       );
       return { audioJobId, status: 'completed', text: transcript.text };
     } catch (error) {
-      return this.lifecycle.fail(job, error);
+      return this.lifecycle.fail(job, whyStopped(signal, error));
     }
   }
 }

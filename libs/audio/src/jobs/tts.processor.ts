@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
+import {
+  type JobProcessor,
+  type QueueJob,
+  QueueProcessor,
+  type QueueResults,
+  whyStopped,
+} from '@parley/queue';
 import type { OutputFormat } from '../media/transcode';
 import { AudioJobLifecycle } from './audio-job-lifecycle';
 import { subjectOf } from './job-subject';
@@ -17,7 +23,10 @@ export class TtsProcessor implements JobProcessor<'audio.tts'> {
     private readonly steps: SpeechSteps,
   ) {}
 
-  async process(job: QueueJob<'audio.tts'>): Promise<QueueResults['audio.tts']> {
+  async process(
+    job: QueueJob<'audio.tts'>,
+    signal: AbortSignal,
+  ): Promise<QueueResults['audio.tts']> {
     const { audioJobId } = job.data;
     const row = await this.lifecycle.claim(job);
     if (!row) return { audioJobId, status: 'completed' };
@@ -39,12 +48,17 @@ export class TtsProcessor implements JobProcessor<'audio.tts'> {
         await this.lifecycle.commit(writes);
         return { audioJobId, status: 'completed' };
       }
-      await this.steps.speak(subjectOf(row), row.id, { ...options, text }, (result, key) =>
-        this.lifecycle.completeWrites(row.id, voice ? { audio: result } : { ...result }, key),
+      await this.steps.speak(
+        subjectOf(row),
+        row.id,
+        { ...options, text },
+        (result, key) =>
+          this.lifecycle.completeWrites(row.id, voice ? { audio: result } : { ...result }, key),
+        signal,
       );
       return { audioJobId, status: 'completed' };
     } catch (error) {
-      return this.lifecycle.fail(job, error);
+      return this.lifecycle.fail(job, whyStopped(signal, error));
     }
   }
 }

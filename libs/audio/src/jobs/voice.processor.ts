@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { ChatPipeline, ConversationsService, HISTORY_LIMIT } from '@parley/conversation';
-import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
+import {
+  type JobProcessor,
+  type QueueJob,
+  QueueProcessor,
+  type QueueResults,
+  whyStopped,
+} from '@parley/queue';
 import { KeyRingCipher } from '@parley/core';
 import { DataSource } from 'typeorm';
 import { AudioJobLifecycle } from './audio-job-lifecycle';
@@ -50,7 +56,10 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
     };
   }
 
-  async process(job: QueueJob<'audio.voice'>): Promise<QueueResults['audio.voice']> {
+  async process(
+    job: QueueJob<'audio.voice'>,
+    signal: AbortSignal,
+  ): Promise<QueueResults['audio.voice']> {
     const { audioJobId } = job.data;
     const row = await this.lifecycle.claim(job);
     if (!row) return { audioJobId, status: 'completed' };
@@ -77,7 +86,7 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
             history,
             paused,
           },
-          AbortSignal.timeout(10 * 60_000),
+          signal,
         );
         for await (const event of turn) {
           if (event.type !== 'done') continue;
@@ -96,7 +105,7 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
       await this.lifecycle.progress(job, 66);
       return { audioJobId, status: 'completed' };
     } catch (error) {
-      return this.lifecycle.fail(job, error);
+      return this.lifecycle.fail(job, whyStopped(signal, error));
     }
   }
 }

@@ -41,6 +41,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'METRICS_TOKEN', path: 'metrics.token', secret: true },
   { env: 'METRICS_PORT', path: 'metrics.port' },
   { env: 'QUEUE_STALLED_INTERVAL_MS', path: 'queue.stalledIntervalMs' },
+  { env: 'QUEUE_JOB_TIMEOUT_MS', path: 'queue.jobTimeoutMs' },
   { env: 'WORKER_HOST', path: 'worker.host' },
   { env: 'WORKER_HEALTH_PORT', path: 'worker.healthPort' },
   { env: 'HELMET_ENABLED', path: 'security.helmet' },

@@ -186,6 +186,8 @@ export const configSchema = z
        */
       lockDurationMs: int(1000, 600_000),
       stalledIntervalMs: int(1000, 600_000),
+      /** A job still running after this long is aborted and failed as JOB_TIMED_OUT. */
+      jobTimeoutMs: int(1000, 86_400_000),
     }),
     worker: z.strictObject({
       host: z.string().min(1),

@@ -2,7 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, AppError } from '@parley/core';
 import { newId } from '@parley/database';
 import { countTextTokens } from '@parley/llm';
-import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
+import {
+  type JobProcessor,
+  type QueueJob,
+  QueueProcessor,
+  type QueueResults,
+  whyStopped,
+} from '@parley/queue';
 import { DataSource } from 'typeorm';
 import { type Chunk, chunkText } from '../chunking/chunker';
 import { Embedder } from '../embedding/embedder.service';
@@ -50,12 +56,13 @@ export class IngestProcessor implements JobProcessor<'rag'> {
     private readonly config: AppConfig,
   ) {}
 
-  async process(job: QueueJob<'rag'>): Promise<QueueResults['rag']> {
+  async process(job: QueueJob<'rag'>, signal: AbortSignal): Promise<QueueResults['rag']> {
     const { documentId } = job.data;
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     try {
-      return await this.ingest(documentId);
-    } catch (error) {
+      return await this.ingest(documentId, signal);
+    } catch (thrown) {
+      const error = whyStopped(signal, thrown);
       const rejected = error instanceof DocumentRejected || error instanceof AppError;
       if (!rejected && !lastAttempt) throw error;
       const reason = rejected
@@ -66,7 +73,7 @@ export class IngestProcessor implements JobProcessor<'rag'> {
     }
   }
 
-  private async ingest(documentId: string): Promise<QueueResults['rag']> {
+  private async ingest(documentId: string, signal: AbortSignal): Promise<QueueResults['rag']> {
     const [doc]: ClaimedDocument[] = await this.dataSource.query(
       `WITH claimed AS (
          UPDATE kb_documents SET status = 'processing', updated_at = now() WHERE id = $1
@@ -86,7 +93,8 @@ export class IngestProcessor implements JobProcessor<'rag'> {
     if (chunks.length === 0) throw new DocumentRejected('The document has no text to index.');
     // Embedded before anything is replaced: a failed embedding never leaves new chunks without
     // vectors in search.
-    const vectors = await this.embed(doc, chunks);
+    const vectors = await this.embed(doc, chunks, signal);
+    signal.throwIfAborted();
     const ids = await this.writeChunks(doc, chunks);
     if (vectors) await this.writeVectors(doc, ids, vectors);
     const stillThere = await this.dataSource.transaction(async (m) => {
@@ -153,7 +161,11 @@ export class IngestProcessor implements JobProcessor<'rag'> {
    * document was embedded with: vectors of another model are not comparable, so a model that
    * changed since fails the document with what to do instead.
    */
-  private async embed(doc: ClaimedDocument, chunks: Chunk[]): Promise<number[][] | undefined> {
+  private async embed(
+    doc: ClaimedDocument,
+    chunks: Chunk[],
+    signal: AbortSignal,
+  ): Promise<number[][] | undefined> {
     const model = this.embedder.modelFor(doc.embedding_model);
     if (this.vectors.name === 'none' || !model) return undefined;
     const signature = this.embedder.signature(model);
@@ -171,6 +183,7 @@ export class IngestProcessor implements JobProcessor<'rag'> {
       chunks.map((c) =>
         c.heading && !c.text.includes(c.heading) ? `${c.heading}\n${c.text}` : c.text,
       ),
+      signal,
     );
     const size = vectors[0]!.length;
     if (vectors.some((v) => v.length !== size) || (doc.embedding_dimensions ?? size) !== size)

@@ -52,7 +52,12 @@ export class Embedder {
     }
   }
 
-  async embed(subject: CostSubject, model: string, texts: string[]): Promise<number[][]> {
+  async embed(
+    subject: CostSubject,
+    model: string,
+    texts: string[],
+    signal?: AbortSignal,
+  ): Promise<number[][]> {
     const target = this.router.embeddingTarget(model)!;
     const signature = this.signature(model)!;
     const hashes = texts.map(sha256);
@@ -70,6 +75,7 @@ export class Embedder {
         model,
         target.model,
         batch.map(([, text]) => text),
+        signal,
       );
       batch.forEach(([hex], j) => found.set(hex, vectors[j]!));
       await this.remember(
@@ -105,6 +111,7 @@ export class Embedder {
     model: string,
     pricedModel: string,
     texts: string[],
+    signal?: AbortSignal,
   ): Promise<number[][]> {
     const admission = await this.cost.admitUnits({
       subject,
@@ -114,7 +121,7 @@ export class Embedder {
     });
     let result;
     try {
-      result = await this.llm.embedWith(model, texts);
+      result = await this.llm.embedWith(model, texts, signal);
     } catch (error) {
       await this.cost.settle(admission, { provider: null, model: pricedModel, status: 'failed' });
       throw error;
