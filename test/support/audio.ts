@@ -33,6 +33,49 @@ export function onPath(command: string): boolean {
     .some((dir) => dir && existsSync(join(dir, command)));
 }
 
-export const speechEnginesInstalled = ['espeak-ng', 'pocketsphinx_continuous', 'ffmpeg'].every(
-  onPath,
-);
+export const speechEnginesInstalled = [
+  'espeak-ng',
+  'pocketsphinx_continuous',
+  'ffmpeg',
+  'sox',
+].every(onPath);
+
+/**
+ * `text` spoken by espeak-ng, as 16 kHz mono PCM16 samples (sox converts espeak's 22.05 kHz),
+ * optionally with silence around it. Needs espeak-ng and sox (speechEnginesInstalled).
+ */
+export function spokenPcm(
+  text: string,
+  options: { silenceBeforeMs?: number; silenceAfterMs?: number; rate?: number } = {},
+): Int16Array {
+  const rate = options.rate ?? 16_000;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  const wav = execFileSync('espeak-ng', ['--stdout', text]);
+  const raw = execFileSync(
+    'sox',
+    [
+      '-t',
+      'wav',
+      '-',
+      '-r',
+      String(rate),
+      '-c',
+      '1',
+      '-b',
+      '16',
+      '-e',
+      'signed-integer',
+      '-t',
+      'raw',
+      '-',
+    ],
+    { input: wav },
+  );
+  const speech = new Int16Array(raw.buffer, raw.byteOffset, raw.length >> 1);
+  const before = Math.round(((options.silenceBeforeMs ?? 0) * rate) / 1000);
+  const after = Math.round(((options.silenceAfterMs ?? 0) * rate) / 1000);
+  const out = new Int16Array(before + speech.length + after);
+  out.set(speech, before);
+  return out;
+}
