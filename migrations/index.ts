@@ -14,6 +14,7 @@ import { AgentSteps1763900012000 } from './1763900012000-AgentSteps';
 import { ToolApprovals1763900013000 } from './1763900013000-ToolApprovals';
 import { AudioJobs1763900014000 } from './1763900014000-AudioJobs';
 import { JobOutbox1763900015000 } from './1763900015000-JobOutbox';
+import { InterruptedMessages1763900016000 } from './1763900016000-InterruptedMessages';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -36,4 +37,5 @@ export const MIGRATIONS = [
   ToolApprovals1763900013000,
   AudioJobs1763900014000,
   JobOutbox1763900015000,
+  InterruptedMessages1763900016000,
 ];

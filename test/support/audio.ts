@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -49,8 +50,6 @@ export function spokenPcm(
   options: { silenceBeforeMs?: number; silenceAfterMs?: number; rate?: number } = {},
 ): Int16Array {
   const rate = options.rate ?? 16_000;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
   const wav = execFileSync('espeak-ng', ['--stdout', text]);
   const raw = execFileSync(
     'sox',

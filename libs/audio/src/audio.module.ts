@@ -8,15 +8,28 @@ import { VoiceController } from './controllers/voice.controller';
 import { AudioEvents } from './jobs/audio-events';
 import { AudioJobsService } from './jobs/audio-jobs.service';
 import { AudioUploads } from './jobs/audio-uploads';
+import { LiveSpeech } from './voice/live-speech';
+import { VoiceGateway } from './voice/voice.gateway';
+import { VoiceMetrics } from './voice/voice-metrics';
+import { VoiceSessionSlots } from './voice/voice-session-slots';
 
 /** How often expired audio is swept. */
 const RETENTION_EVERY_MS = 15 * 60_000;
 
-/** Speech jobs over HTTP, their events over WebSocket, and the queue board. */
+/** Speech jobs over HTTP, their events over WebSocket, realtime voice sessions, the queue board. */
 @Module({
   imports: [AudioJobsModule],
   controllers: [AudioController, VoiceController, QueuesAdminController],
-  providers: [AudioJobsService, AudioUploads, AudioEvents, QueueBoard],
+  providers: [
+    AudioJobsService,
+    AudioUploads,
+    AudioEvents,
+    QueueBoard,
+    VoiceGateway,
+    LiveSpeech,
+    VoiceSessionSlots,
+    VoiceMetrics,
+  ],
   exports: [AudioJobsService],
 })
 export class AudioModule implements OnApplicationBootstrap {

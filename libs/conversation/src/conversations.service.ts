@@ -191,6 +191,26 @@ export class ConversationsService {
     return toPage(rows, query.limit, (m) => toMessageView(m, (c) => this.cipher.open(c)));
   }
 
+  /**
+   * A voice answer the caller talked over: the turn's assistant message (found by the turn's
+   * request id, stored complete or aborted by the pipeline) becomes `interrupted` and keeps
+   * only what was spoken, which is what the caller heard and the next turn's history shows.
+   * Returns the message id, or undefined when the turn stored no answer.
+   */
+  async recordInterrupted(
+    conversationId: string,
+    requestId: string,
+    spoken: string,
+  ): Promise<string | undefined> {
+    const rows: { id: string }[] = await this.messages.query(
+      `WITH m AS (UPDATE messages SET status = 'interrupted', content = $3
+                   WHERE conversation_id = $1 AND request_id = $2 AND role = 'assistant'
+                     AND status IN ('complete', 'aborted') RETURNING id) SELECT id FROM m`,
+      [conversationId, requestId, this.cipher.seal(spoken)],
+    );
+    return rows[0]?.id;
+  }
+
   /** An answer's execution history (model turns and tool calls); [] for a plain answer. */
   async steps(principal: Principal, id: string, messageId: string): Promise<unknown[]> {
     const conversation = await this.get(principal, id);
@@ -228,7 +248,7 @@ export class ConversationsService {
       `SELECT c.*, COALESCE((
          SELECT json_agg(json_build_object('role', h.role, 'content', h.content) ORDER BY h.id)
            FROM (SELECT id, role, content FROM messages m
-                  WHERE m.conversation_id = c.id AND m.status = 'complete' AND m.role IN ('user', 'assistant')
+                  WHERE m.conversation_id = c.id AND m.status IN ('complete', 'interrupted') AND m.role IN ('user', 'assistant')
                   ORDER BY m.id DESC LIMIT $3) h
        ), '[]') AS history,
        EXISTS (SELECT 1 FROM agent_pauses p WHERE p.conversation_id = c.id) AS paused

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig, currentSpan, KeyRingCipher, Traced } from '@parley/core';
 import { type AlongsideWrites, CostService, type CostSubject } from '@parley/cost';
+import { meteredSpeech } from '../metered-speech';
 import type { OutputFormat } from '../media/transcode';
 import { AudioStorage } from '../ports/audio-storage.port';
 import type { Transcript } from '../ports/speech.port';
@@ -54,54 +55,36 @@ export class SpeechSteps {
       'parley.speech.model': synthesizer.model,
       'parley.audio_job.id': jobId,
     });
-    const admission = await this.cost.admitUnits({
-      subject,
-      kind: 'text_to_speech',
-      model: synthesizer.model,
-      quantity: request.text.length,
-    });
-    let speech;
-    let key: string;
-    let signed: string | undefined;
-    try {
-      speech = await synthesizer.synthesize(request, signal);
-      key = `${subject.tenantId}/${jobId}/speech.${speech.format === 'opus' ? 'ogg' : speech.format}`;
-      await this.storage.put(key, speech.audio, speech.contentType);
-      signed = await this.storage.signedUrl(key, speech.contentType);
-    } catch (error) {
-      // Nothing is kept of a failed step; the retry pays for its own attempt.
-      await this.cost.settle(admission, {
-        provider: synthesizer.provider,
-        model: synthesizer.model,
-        status: 'failed',
-      });
-      throw error;
-    }
-    const result: SpeechResult = {
-      format: speech.format,
-      contentType: speech.contentType,
-      bytes: speech.audio.length,
-      ...(speech.durationMs ? { durationMs: speech.durationMs } : {}),
-      provider: synthesizer.provider,
-      model: synthesizer.model,
-      url: signed ?? `/v1/audio/jobs/${jobId}/content`,
-      ...(signed
-        ? {
-            urlExpiresAt: new Date(
-              Date.now() + this.config.audio.storage.urlExpirySeconds * 1000,
-            ).toISOString(),
-          }
-        : {}),
-    };
-    await this.cost.settle(
-      admission,
-      {
-        provider: synthesizer.provider,
-        model: synthesizer.model,
-        characters: request.text.length,
-        status: 'complete',
+    const { result } = await meteredSpeech(
+      this.cost,
+      { subject, kind: 'text_to_speech', engine: synthesizer, quantity: request.text.length },
+      async () => {
+        const speech = await synthesizer.synthesize(request, signal);
+        const key = `${subject.tenantId}/${jobId}/speech.${speech.format === 'opus' ? 'ogg' : speech.format}`;
+        await this.storage.put(key, speech.audio, speech.contentType);
+        const signed = await this.storage.signedUrl(key, speech.contentType);
+        const result: SpeechResult = {
+          format: speech.format,
+          contentType: speech.contentType,
+          bytes: speech.audio.length,
+          ...(speech.durationMs ? { durationMs: speech.durationMs } : {}),
+          provider: synthesizer.provider,
+          model: synthesizer.model,
+          url: signed ?? `/v1/audio/jobs/${jobId}/content`,
+          ...(signed
+            ? {
+                urlExpiresAt: new Date(
+                  Date.now() + this.config.audio.storage.urlExpirySeconds * 1000,
+                ).toISOString(),
+              }
+            : {}),
+        };
+        return { result, key };
       },
-      done(result, key),
+      ({ result, key }) => ({
+        usage: { characters: request.text.length },
+        alongside: done(result, key),
+      }),
     );
     return result;
   }
@@ -118,43 +101,24 @@ export class SpeechSteps {
       'parley.speech.provider': recognizer.provider,
       'parley.speech.model': recognizer.model,
     });
-    const admission = await this.cost.admitUnits({
-      subject,
-      kind: 'speech_to_text',
-      model: recognizer.model,
-      quantity: input.durationMs / 1000,
-    });
-    let transcript: Transcript;
-    try {
-      const audio = await this.storage.read(input.key);
-      transcript = await recognizer.transcribe(
-        {
-          audio,
-          format: input.format,
-          language: input.language,
-          prompt: input.prompt,
-        },
-        signal,
-      );
-    } catch (error) {
-      await this.cost.settle(admission, {
-        provider: recognizer.provider,
-        model: recognizer.model,
-        status: 'failed',
-      });
-      throw error;
-    }
-    await this.cost.settle(
-      admission,
-      {
-        provider: recognizer.provider,
-        model: recognizer.model,
-        audioSeconds: (transcript.durationMs || input.durationMs) / 1000,
-        status: 'complete',
-      },
-      done(transcript),
+    return meteredSpeech(
+      this.cost,
+      { subject, kind: 'speech_to_text', engine: recognizer, quantity: input.durationMs / 1000 },
+      async () =>
+        recognizer.transcribe(
+          {
+            audio: await this.storage.read(input.key),
+            format: input.format,
+            language: input.language,
+            prompt: input.prompt,
+          },
+          signal,
+        ),
+      (transcript) => ({
+        usage: { audioSeconds: (transcript.durationMs || input.durationMs) / 1000 },
+        alongside: done(transcript),
+      }),
     );
-    return transcript;
   }
 
   /** The job's text, unsealed (it is stored like message content). */

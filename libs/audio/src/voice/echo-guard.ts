@@ -1,5 +1,7 @@
 /** 10 ms bins of log energy, by wall-clock time. */
 const BIN_MS = 10;
+/** Input arriving this much later than its timeline says means the client paused sending. */
+const RESYNC_MS = 250;
 
 export interface EchoGuardOptions {
   /** Pearson correlation of the energy envelopes at or above which input is our own echo. */
@@ -21,6 +23,8 @@ export interface EchoGuardOptions {
 export class EchoGuard {
   private readonly sent = new Map<number, number>();
   private readonly heard = new Map<number, number>();
+  /** Where the input timeline has reached (wall clock, ms). */
+  private inputEnd?: number;
 
   constructor(
     private readonly options: EchoGuardOptions,
@@ -28,51 +32,88 @@ export class EchoGuard {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Audio that went out to the client, just now. */
-  played(samples: Int16Array): void {
-    this.record(this.sent, samples);
+  /**
+   * Audio sent to the client that starts playing at `playsAt` (wall clock, ms): it is sent
+   * ahead of time, so its echo follows the playback, not the sending.
+   */
+  played(samples: Int16Array, playsAt: number): void {
+    this.record(this.sent, samples, playsAt);
   }
 
-  /** Audio that came in from the client, just now. */
+  /**
+   * Audio that came in from the client, just now. It is placed on the input's own timeline,
+   * right after the chunk before it (chunks handled together after a busy moment of the event
+   * loop were still recorded in real time by the client), unless the client paused sending.
+   */
   received(samples: Int16Array): void {
-    this.record(this.heard, samples);
+    const duration = this.durationMs(samples);
+    const now = this.now();
+    let startsAt = this.inputEnd ?? now - duration;
+    const late = now - (startsAt + duration);
+    if (late > RESYNC_MS || late < -1000) startsAt = now - duration;
+    this.inputEnd = startsAt + duration;
+    this.record(this.heard, samples, startsAt);
   }
 
   /** Whether the latest input is (mostly) an echo of what was sent. */
   isEcho(): boolean {
-    const end = Math.floor(this.now() / BIN_MS);
+    const end = Math.floor((this.inputEnd ?? this.now()) / BIN_MS);
     const bins = Math.round(this.options.windowMs / BIN_MS);
     const input: number[] = [];
     for (let b = end - bins; b < end; b++) input.push(this.heard.get(b) ?? SILENCE);
     if (spread(input) < 1e-6) return false;
-    let best = -1;
     for (let lag = 0; lag <= this.options.maxDelayMs / BIN_MS; lag++) {
       const output: number[] = [];
       for (let b = end - bins; b < end; b++) output.push(this.sent.get(b - lag) ?? SILENCE);
-      if (spread(output) < 1e-6) continue; // nothing was playing then
-      best = Math.max(best, pearson(input, output));
-      if (best >= this.options.threshold) return true;
+      // Only audio with the ups and downs of speech can be recognised: a flat sound, or one
+      // step from silence to sound, matches the onset of anything.
+      if (!modulated(output)) continue;
+      if (pearson(input, output) >= this.options.threshold) return true;
     }
     return false;
   }
 
-  private record(into: Map<number, number>, samples: Int16Array): void {
+  private durationMs(samples: Int16Array): number {
+    return (samples.length / this.sampleRate) * 1000;
+  }
+
+  private record(into: Map<number, number>, samples: Int16Array, startsAt: number): void {
     const perBin = (this.sampleRate * BIN_MS) / 1000;
     const count = Math.floor(samples.length / perBin);
-    // The chunk has just arrived or gone: its last bin is now.
-    const last = Math.floor(this.now() / BIN_MS);
+    const first = Math.floor(startsAt / BIN_MS);
     for (let i = 0; i < count; i++) {
       let sum = 0;
       for (let j = i * perBin; j < (i + 1) * perBin; j++) sum += samples[j]! * samples[j]!;
-      into.set(last - (count - 1 - i), Math.log10(sum / perBin + 1));
+      into.set(first + i, Math.log10(sum / perBin + 1));
     }
     const oldest =
-      last - Math.ceil((this.options.maxDelayMs + this.options.windowMs) / BIN_MS) - 10;
+      Math.floor(this.now() / BIN_MS) -
+      Math.ceil((this.options.maxDelayMs + this.options.windowMs) / BIN_MS) -
+      10;
     for (const bin of into.keys()) if (bin < oldest) into.delete(bin);
   }
 }
 
 const SILENCE = 0;
+
+/** Log-energy change (10 dB) that counts as a rise or a fall of the envelope. */
+const STEP = 1;
+
+/** Whether the envelope turns (rises, falls, rises) as syllables do. */
+function modulated(values: number[]): boolean {
+  let turns = 0;
+  let direction = 0;
+  let pivot = values[0]!;
+  for (const v of values) {
+    const moved = v - pivot;
+    if (Math.abs(moved) < STEP) continue;
+    const now = Math.sign(moved);
+    if (now !== direction) turns++;
+    direction = now;
+    pivot = v;
+  }
+  return turns >= 3;
+}
 
 function spread(values: number[]): number {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;

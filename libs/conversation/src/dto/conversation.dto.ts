@@ -133,9 +133,9 @@ export class MessageDto {
   @ApiProperty({ enum: ['system', 'user', 'assistant'] }) role: string;
   @ApiProperty() content: string;
   @ApiProperty({
-    enum: ['complete', 'aborted', 'failed', 'awaiting_approval'],
+    enum: ['complete', 'aborted', 'failed', 'awaiting_approval', 'interrupted'],
     description:
-      '`awaiting_approval`: the answer waits for a person to decide high-risk tool calls (POST /v1/conversations/{id}/tool-approvals/{callId}).',
+      "`awaiting_approval`: the answer waits for a person to decide high-risk tool calls (POST /v1/conversations/{id}/tool-approvals/{callId}). `interrupted`: a voice session's caller talked over the answer; `content` is what was spoken before that.",
   })
   status: string;
   @ApiProperty({

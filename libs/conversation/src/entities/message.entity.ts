@@ -2,7 +2,7 @@ import { BaseEntity } from '@parley/database';
 import { Column, Entity } from 'typeorm';
 
 export type MessageRole = 'system' | 'user' | 'assistant';
-export type MessageStatus = 'complete' | 'aborted' | 'failed' | 'awaiting_approval';
+export type MessageStatus = 'complete' | 'aborted' | 'failed' | 'awaiting_approval' | 'interrupted';
 
 @Entity('messages')
 export class MessageEntity extends BaseEntity {

@@ -132,4 +132,13 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'AUDIO_MAX_WAIT_SECONDS', path: 'audio.maxWaitSeconds' },
   { env: 'AUDIO_ENGINE_TIMEOUT_MS', path: 'audio.engineTimeoutMs' },
   { env: 'AUDIO_JOB_ATTEMPTS', path: 'audio.attempts' },
+  { env: 'VOICE_ENABLED', path: 'voice.enabled' },
+  { env: 'VOICE_MAX_SESSIONS_PER_TENANT', path: 'voice.maxSessionsPerTenant' },
+  { env: 'VOICE_IDLE_TIMEOUT_SECONDS', path: 'voice.idleTimeoutSeconds' },
+  { env: 'VOICE_MAX_DURATION_SECONDS', path: 'voice.maxDurationSeconds' },
+  { env: 'VOICE_MIN_SILENCE_MS', path: 'voice.vad.minSilenceMs' },
+  { env: 'VOICE_VAD_THRESHOLD', path: 'voice.vad.threshold' },
+  { env: 'VOICE_BARGE_IN_MIN_SPEECH_MS', path: 'voice.bargeIn.minSpeechMs' },
+  { env: 'VOICE_BARGE_IN_MIN_WORDS', path: 'voice.bargeIn.minWords' },
+  { env: 'VOICE_FALSE_INTERRUPTION', path: 'voice.bargeIn.falseInterruption' },
 ];

