@@ -29,6 +29,11 @@ export class VoiceActivity {
     return this.speaking;
   }
 
+  /** Silence so far since the last speech of the current stretch (0 outside speech). */
+  get currentSilenceMs(): number {
+    return this.speaking ? this.silentMs : 0;
+  }
+
   /** Speech so far in the current stretch (0 outside speech). */
   get currentSpeechMs(): number {
     return this.speaking ? this.speechMs : 0;

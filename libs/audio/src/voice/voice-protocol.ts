@@ -146,8 +146,14 @@ export function voiceProtocolSchema(): Record<string, unknown> {
     description:
       'JSON text frames both ways, each with a `type`. The client sends session.start first, then binary frames of audio (PCM16, little-endian, mono, at audio.sampleRate). The server answers with the events below, and the answer audio as binary frames: a 4-byte big-endian sequence number followed by PCM16 samples at output.sampleRate.',
     $defs: {
-      clientMessage: z.toJSONSchema(ClientMessage, { io: 'input' }),
-      serverEvent: z.toJSONSchema(ServerEvent),
+      clientMessage: withoutDialect(z.toJSONSchema(ClientMessage, { io: 'input' })),
+      serverEvent: withoutDialect(z.toJSONSchema(ServerEvent)),
     },
   };
+}
+
+/** A sub-schema without its own $schema (the document's applies). */
+function withoutDialect(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = schema;
+  return rest;
 }

@@ -12,6 +12,12 @@ import type { VoiceMetrics } from './voice-metrics';
 import type { ServerEvent, SessionStart } from './voice-protocol';
 import { VoiceStateMachine } from './voice-state';
 
+/**
+ * How long before the end-of-turn silence is complete the utterance is sent to transcription,
+ * so that the transcript is (mostly) back when the turn ends. Speech that resumes cancels it.
+ */
+const EARLY_TRANSCRIPTION_MS = 200;
+
 /** Speech over the answer longer than this is no backchannel: it interrupts without a transcript. */
 const BACKCHANNEL_MAX_MS = 1500;
 
@@ -67,6 +73,8 @@ export class VoiceSession {
   private overlap?: 'candidate' | 'echo' | 'paused' | 'interrupted';
   private answer?: VoiceAnswer;
   private pendingTurn?: { utterance: Int16Array[]; abort: AbortController };
+  /** A transcription started while the caller's silence was not yet the end of their turn. */
+  private early?: { text: Promise<string>; abort: AbortController };
   /** A barge-in being wound up (the cut-off turn is stored before the next one starts). */
   private interrupting: Promise<void> = Promise.resolve();
   private sequence = 0;
@@ -157,6 +165,7 @@ export class VoiceSession {
     clearTimeout(this.maxTimer);
     this.lifetime.abort();
     this.pendingTurn?.abort.abort();
+    this.early?.abort.abort();
     if (this.answer) await this.answer.interrupt().catch(() => undefined);
     await Promise.allSettled([...this.work]);
     this.deps.metrics.ended(reason);
@@ -180,7 +189,29 @@ export class VoiceSession {
     }
     this.utterance.push(frame);
     if (event?.type === 'speech_end') return this.onSpeechEnd(event.speechMs);
+    this.transcribeEarly();
     this.onSpeech(this.activity.currentSpeechMs);
+  }
+
+  /** Starts (or, if speech resumed, cancels) the transcription of a turn about to end. */
+  private transcribeEarly(): void {
+    const silence = this.activity.currentSilenceMs;
+    if (silence === 0) {
+      this.early?.abort.abort();
+      this.early = undefined;
+      return;
+    }
+    const minSilence = this.deps.config.vad.minSilenceMs;
+    const startAt = Math.max(minSilence / 2, minSilence - EARLY_TRANSCRIPTION_MS);
+    if (this.early || this.overlap || this.machine.state !== 'listening' || silence < startAt)
+      return;
+    const abort = new AbortController();
+    const text = this.transcribe(
+      [...this.utterance],
+      AbortSignal.any([abort.signal, this.lifetime.signal]),
+    );
+    text.catch(() => undefined);
+    this.early = { text, abort };
   }
 
   private keepPreroll(frame: Int16Array): void {
@@ -245,6 +276,8 @@ export class VoiceSession {
   private async onSpeechEnd(speechMs: number): Promise<void> {
     const utterance = this.utterance;
     this.utterance = [];
+    const early = this.early;
+    this.early = undefined;
     const overlap = this.overlap;
     this.overlap = undefined;
     if (overlap === 'echo') return;
@@ -262,8 +295,8 @@ export class VoiceSession {
     }
     // After a barge-in, the interrupting speech is the next turn once the old one is stored.
     await this.interrupting;
-    if (this.machine.state !== 'listening') return;
-    this.turn(utterance, speechEndAt, detectedAt);
+    if (this.machine.state !== 'listening') return early?.abort.abort();
+    this.turn(utterance, speechEndAt, detectedAt, early?.text);
   }
 
   /** Speech over the answer has ended: a real interruption, or a false one. */
@@ -318,7 +351,7 @@ export class VoiceSession {
     utterance: Int16Array[],
     speechEndAt: number,
     detectedAt: number,
-    known?: string,
+    known?: string | Promise<string>,
   ): void {
     this.machine.apply('end_of_turn');
     const abort = new AbortController();
@@ -331,7 +364,7 @@ export class VoiceSession {
     abort: AbortController,
     speechEndAt: number,
     detectedAt: number,
-    known: string | undefined,
+    known: string | Promise<string> | undefined,
   ): Promise<void> {
     const metrics = this.deps.metrics;
     const span = openSpan('parley.voice.turn', {
@@ -343,7 +376,11 @@ export class VoiceSession {
     try {
       await span.within(async () => {
         const signal = AbortSignal.any([abort.signal, this.lifetime.signal]);
-        const text = known ?? (await this.transcribe(utterance, signal));
+        // An early transcription that failed is done again now.
+        const text =
+          known === undefined
+            ? await this.transcribe(utterance, signal)
+            : await Promise.resolve(known).catch(() => this.transcribe(utterance, signal));
         if (abort.signal.aborted) return; // merged into a longer turn
         const transcribedAt = Date.now();
         this.transport.json({ type: 'transcript.final', text });
@@ -393,7 +430,7 @@ export class VoiceSession {
         const outcome = await answer.start(text);
         if (this.answer === answer) this.answer = undefined;
         metrics.step('vad', speechEndAt, detectedAt);
-        metrics.step('stt', speechEndAt, known ? undefined : transcribedAt);
+        metrics.step('stt', speechEndAt, typeof known === 'string' ? undefined : transcribedAt);
         metrics.step('first_token', speechEndAt, answer.marks.firstToken);
         metrics.step('first_sentence', speechEndAt, answer.marks.firstSentence);
         metrics.step('first_audio', speechEndAt, answer.marks.firstAudio);
