@@ -14,7 +14,12 @@ export const API_DESCRIPTION = {
   title: 'Parley API',
   description:
     'Self-hostable backend for conversational and voice AI. Errors are RFC 9457 problem details ' +
-    '(application/problem+json) with a stable `code` and the `requestId`.',
+    '(application/problem+json) with a stable `code` and the `requestId`.\n\n' +
+    'Two WebSocket endpoints are outside this document: `/v1/ws` (chat events and job ' +
+    'notifications) and `/v1/voice` (realtime voice sessions: streamed PCM16 audio in, ' +
+    'voice activity detection, transcripts, the answer as text and speech, barge-in; its ' +
+    'protocol is the JSON Schema docs/voice-protocol.schema.json). Both authenticate the ' +
+    'upgrade with the same bearer token or API key as HTTP; see the README.',
   version: '0.1.0',
 };
 
