@@ -329,7 +329,14 @@ describeWhen(speechEnginesInstalled, 'espeak-ng, pocketsphinx, sox and ffmpeg ar
       await t.app.listen({ port: 0, host: '127.0.0.1' });
       const { port } = t.app.getHttpServer().address() as { port: number };
       url = `ws://127.0.0.1:${port}/v1/voice`;
-      member = await createUser(await createTenant(t.app));
+      const tenant = await createTenant(t.app);
+      // pocketsphinx's transcripts are often garbled, which the injection classifier may read
+      // as suspicious; these tests are about the loop, not that guardrail.
+      const policy = await tenant.admin.client.put('/v1/admin/guardrails', {
+        input: { prompt_injection: { action: 'off' } },
+      });
+      expect(policy.status).toBe(200);
+      member = await createUser(tenant);
     });
     afterAll(async () => {
       await t?.close();

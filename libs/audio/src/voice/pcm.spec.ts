@@ -1,4 +1,12 @@
-import { FrameBuffer, pcm16Bytes, pcm16Samples, readWav, resample, wavFile } from './pcm';
+import {
+  FrameBuffer,
+  Pcm16Reader,
+  pcm16Bytes,
+  pcm16Samples,
+  readWav,
+  resample,
+  wavFile,
+} from './pcm';
 
 describe('PCM helpers', () => {
   it('round-trips samples through bytes and a WAV file', () => {
@@ -31,6 +39,20 @@ describe('PCM helpers', () => {
     );
     expect(Math.max(...down.map((s, i) => Math.abs(s - expected[i]!)))).toBeLessThan(50);
     expect(resample(tone, 16_000, 16_000)).toBe(tone);
+  });
+
+  it('reads samples split across messages of odd sizes', () => {
+    const bytes = pcm16Bytes(Int16Array.from([1000, -2000, 3000, -4000]));
+    const reader = new Pcm16Reader();
+    const read = [
+      bytes.subarray(0, 3),
+      bytes.subarray(3, 4),
+      bytes.subarray(4, 7),
+      bytes.subarray(7),
+    ]
+      .map((part) => [...reader.read(part)])
+      .flat();
+    expect(read).toEqual([1000, -2000, 3000, -4000]);
   });
 
   it('hands out frames of exactly the size asked, keeping the rest for later', () => {

@@ -92,6 +92,24 @@ export function readWav(file: Buffer): { samples: Int16Array; sampleRate: number
   return undefined;
 }
 
+/**
+ * Reads PCM16 from a stream of binary messages whose sizes need not be even: a sample split
+ * between two messages is put back together instead of shifting every later one by a byte.
+ */
+export class Pcm16Reader {
+  private carry?: number;
+
+  read(bytes: Buffer): Int16Array {
+    let data = bytes;
+    if (this.carry !== undefined && bytes.length > 0) {
+      data = Buffer.concat([Buffer.from([this.carry]), bytes]);
+      this.carry = undefined;
+    }
+    if (data.length % 2 === 1) this.carry = data[data.length - 1];
+    return pcm16Samples(data);
+  }
+}
+
 /** Collects incoming samples and hands them out in frames of exactly `size`. */
 export class FrameBuffer {
   private buffered = new Int16Array(0);

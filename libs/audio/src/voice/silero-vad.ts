@@ -23,9 +23,17 @@ export function packagedVadModel(): string {
  */
 export class SileroVadModel {
   private static readonly logger = new Logger('VAD');
+  private static readonly loaded = new Map<string, SileroVadModel>();
   private session?: Promise<{ ort: Ort; session: InferenceSession; rate: Tensor }>;
 
   constructor(private readonly modelPath: string) {}
+
+  /** The process's one model for `modelPath`: every app and gateway in it shares the session. */
+  static shared(modelPath: string): SileroVadModel {
+    let model = SileroVadModel.loaded.get(modelPath);
+    if (!model) SileroVadModel.loaded.set(modelPath, (model = new SileroVadModel(modelPath)));
+    return model;
+  }
 
   private load() {
     this.session ??= (async () => {

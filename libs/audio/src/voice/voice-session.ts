@@ -3,7 +3,7 @@ import type { Principal } from '@parley/auth';
 import { type AppConfig, AppError, openSpan, toAppError, toProblem } from '@parley/core';
 import { EchoGuard } from './echo-guard';
 import type { LiveSpeech } from './live-speech';
-import { FrameBuffer, pcm16Samples, resample } from './pcm';
+import { FrameBuffer, Pcm16Reader, resample } from './pcm';
 import type { SileroVadModel } from './silero-vad';
 import { VAD_FRAME_MS, VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE } from './silero-vad';
 import { type AnswerDeps, VoiceAnswer } from './voice-answer';
@@ -60,6 +60,7 @@ export class VoiceSession {
   private vadStream!: { probability(frame: Int16Array): Promise<number> };
   private echo!: EchoGuard;
   private frames = new FrameBuffer(VAD_FRAME_SAMPLES);
+  private readonly reader = new Pcm16Reader();
   private chain: Promise<void> = Promise.resolve();
   private preroll: Int16Array[] = [];
   private utterance: Int16Array[] = [];
@@ -138,7 +139,11 @@ export class VoiceSession {
       throw new AppError('VOICE_PROTOCOL', 400, 'Send session.start before any audio.');
     if (this.machine.state === 'closed') return;
     this.touch();
-    const samples = resample(pcm16Samples(bytes), this.options.audio.sampleRate, VAD_SAMPLE_RATE);
+    const samples = resample(
+      this.reader.read(bytes),
+      this.options.audio.sampleRate,
+      VAD_SAMPLE_RATE,
+    );
     this.echo.received(samples);
     const frames = this.frames.push(samples);
     if (frames.length === 0) return;

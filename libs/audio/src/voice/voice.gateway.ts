@@ -1,4 +1,4 @@
-import { Logger, type OnModuleInit } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import {
   type OnGatewayConnection,
   type OnGatewayDisconnect,
@@ -44,7 +44,7 @@ const MAX_FRAME_BYTES = 384 * 1024;
   handleProtocols: (protocols: Set<string>) =>
     protocols.has(BEARER_SUBPROTOCOL) ? BEARER_SUBPROTOCOL : false,
 })
-export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleInit {
+export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger('VoiceGateway');
   private readonly vad: SileroVadModel;
 
@@ -58,18 +58,15 @@ export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect, O
     private readonly metrics: VoiceMetrics,
     private readonly config: AppConfig,
   ) {
-    this.vad = new SileroVadModel(config.voice.vad.modelPath ?? packagedVadModel());
-  }
-
-  onModuleInit(): void {
-    // Loaded in the background at boot, so the first caller does not wait for the model.
-    if (this.config.voice.enabled)
-      this.vad
-        .warm()
-        .catch((error: Error) => this.logger.warn(`VAD model not loaded: ${error.message}`));
+    this.vad = SileroVadModel.shared(config.voice.vad.modelPath ?? packagedVadModel());
   }
 
   handleConnection(client: VoiceSocket, request: IncomingMessage): void {
+    // The model loads (once per process) while the handshake is checked, not at boot: a process
+    // that never serves a voice session never holds it.
+    this.vad
+      .warm()
+      .catch((error: Error) => this.logger.warn(`VAD model not loaded: ${error.message}`));
     const pending: RawData[] = [];
     let session: VoiceSession | undefined;
     // Messages are read in order; those that arrive while the session is being set up wait.
