@@ -68,7 +68,9 @@ export class EchoGuard {
       // Only audio with the ups and downs of speech can be recognised: a flat sound, or one
       // step from silence to sound, matches the onset of anything.
       if (!modulated(output)) continue;
-      if (pearson(input, output) >= this.options.threshold) return true;
+      // Smoothed over 30 ms: timing jitter of a few bins (network, a busy event loop) must
+      // not undo the match.
+      if (pearson(smooth(input), smooth(output)) >= this.options.threshold) return true;
     }
     return false;
   }
@@ -113,6 +115,11 @@ function modulated(values: number[]): boolean {
     pivot = v;
   }
   return turns >= 3;
+}
+
+/** A 3-bin moving average. */
+function smooth(values: number[]): number[] {
+  return values.map((v, i) => (v + (values[i - 1] ?? v) + (values[i + 1] ?? v)) / 3);
 }
 
 function spread(values: number[]): number {

@@ -252,13 +252,15 @@ export class VoiceSession {
     if (this.cutLongUtterance()) return;
     const { minSpeechMs, minWords } = this.deps.config.bargeIn;
     const answer = this.answer;
-    if (!answer || speechMs < minSpeechMs) return;
+    if (!answer) return;
+    // Judged on every frame until minSpeechMs: one clear match is enough to call it echo.
+    if (this.overlap === 'candidate' && answer.audible && this.echo.isEcho()) {
+      this.overlap = 'echo';
+      this.deps.metrics.interruption('echo');
+      return;
+    }
+    if (speechMs < minSpeechMs) return;
     if (this.overlap === 'candidate') {
-      if (answer.audible && this.echo.isEcho()) {
-        this.overlap = 'echo';
-        this.deps.metrics.interruption('echo');
-        return;
-      }
       this.overlap = 'paused';
       answer.pause();
       if (answer.audible) this.transport.json({ type: 'response.paused', responseId: answer.id });
