@@ -6,7 +6,7 @@ delete swc.jsc.paths;
 delete swc.$schema;
 
 module.exports = {
-  testEnvironment: '<rootDir>/test/support/node-realm-environment.cjs',
+  testEnvironment: 'node',
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/fixtures/'],

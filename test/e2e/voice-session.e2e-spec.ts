@@ -1,3 +1,6 @@
+/**
+ * @jest-environment ./test/support/node-realm-environment.cjs
+ */
 import { execFileSync } from 'node:child_process';
 import { DataSource } from 'typeorm';
 import { speechEnginesInstalled, spokenPcm } from '../support/audio';

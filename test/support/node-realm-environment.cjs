@@ -1,7 +1,9 @@
 // Jest's node environment gives each test file its own realm, with its own typed-array
 // constructors. Native addons (onnxruntime-node, which runs the voice activity model) create
 // their arrays in Node's realm, and their JavaScript side then fails its `instanceof
-// Float32Array` checks. Test files share Node's typed arrays here, as production code does.
+// Float32Array` checks. The test files that run the model use this environment (through a
+// @jest-environment docblock) and share Node's typed arrays, as production code does. Only
+// those: a library that patches a shared prototype would keep every test file's realm alive.
 const { TestEnvironment } = require('jest-environment-node');
 
 const SHARED = [

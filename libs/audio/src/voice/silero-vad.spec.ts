@@ -1,3 +1,6 @@
+/**
+ * @jest-environment ./test/support/node-realm-environment.cjs
+ */
 import { speechEnginesInstalled, spokenPcm } from '../../../../test/support/audio';
 import { describeWhen } from '../../../../test/support/skip';
 import { FrameBuffer } from './pcm';
