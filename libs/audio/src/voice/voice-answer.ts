@@ -68,10 +68,6 @@ export class VoiceAnswer {
     });
   }
 
-  get signal(): AbortSignal {
-    return this.abort.signal;
-  }
-
   get audible(): boolean {
     return this.playback.started;
   }
