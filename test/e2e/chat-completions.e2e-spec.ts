@@ -133,4 +133,31 @@ describe('POST /v1/chat/completions with the official openai client', () => {
       .catch((e: unknown) => e);
     expect((denied as APIError).status).toBe(401);
   });
+
+  it('refuses a message over CHAT_MAX_MESSAGE_CHARS in any position, before any work on it', async () => {
+    // 900,000 letters without a space once froze the process for minutes in token counting.
+    const calls = fake.requests.length;
+    const res = await bot.post('/v1/chat/completions', {
+      model: 'default',
+      messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: [{ type: 'text', text: 'x'.repeat(900_000) }] },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      code: 'MESSAGE_TOO_LONG',
+      errors: [{ field: 'messages.1.content' }],
+    });
+    expect(res.body.detail).toMatch(/CHAT_MAX_MESSAGE_CHARS/);
+    expect(fake.requests.length).toBe(calls);
+
+    // Up to the limit a long unbroken word is counted and answered like any text.
+    const long = await bot.post('/v1/chat/completions', {
+      model: 'default',
+      messages: [{ role: 'user', content: 'y'.repeat(t.config.conversation.maxMessageChars) }],
+    });
+    expect(long.status).toBe(200);
+    expect(long.body.choices[0].message.content).toBe(REPLY);
+  });
 });

@@ -156,6 +156,25 @@ describe('knowledge-base documents uploaded as files', () => {
     expect(after).toBe(before);
   });
 
+  it('stops reading a file past the extraction deadline with 422, and reads the next one', async () => {
+    const html = (body: string) => ({
+      file: { bytes: text(`<html><body>${body}</body></html>`), filename: 'page.html' },
+    });
+    const deadline = t.config.rag.extractionTimeoutMs;
+    t.config.rag.extractionTimeoutMs = 1; // no parse finishes in a millisecond
+    try {
+      const res = await upload(html('<p>Too slow to read.</p>'));
+      expect(res.status).toBe(422);
+      expect(res.body).toMatchObject({ code: 'DOCUMENT_UNREADABLE' });
+      expect(res.body.detail).toMatch(/RAG_EXTRACTION_TIMEOUT_MS/);
+    } finally {
+      t.config.rag.extractionTimeoutMs = deadline;
+    }
+    const next = await upload(html('<h1>Returns</h1><p>Returns are free within 30 days.</p>'));
+    expect(next.status).toBe(202);
+    expect(next.body.contentType).toBe('text/html');
+  });
+
   it('says what is wrong with a malformed upload', async () => {
     const noFile = await upload({ title: 'Nothing attached' });
     expect(noFile.status).toBe(400);

@@ -58,7 +58,7 @@ async function catalogueOf(app: NestFastifyApplication, into: Catalogue): Promis
   // Labels seen on samples (e.g. of default metrics that declare none).
   for (const [, name, labelText] of res.body.matchAll(/^([a-zA-Z_:][\w:]*)\{([^}]*)\}/gm)) {
     const set = into.get(name!);
-    for (const [, label] of labelText!.matchAll(/([a-zA-Z_]\w*)="/g)) set?.add(label!);
+    for (const [, label] of labelText!.matchAll(/(?<!\w)([a-zA-Z_]\w*)="/g)) set?.add(label!);
   }
 }
 
@@ -427,7 +427,7 @@ describe('Prometheus config and alert rules', () => {
   it('alerts on errors, latency, breakers, budgets, queues and targets down', () => {
     const exprs = alertRules().flatMap((g) => g.rules.map((r) => r.expr!));
     const some = (re: RegExp) => expect(exprs.some((e) => re.test(e))).toBe(true);
-    some(/parley_http_request_duration_seconds_count\{status_code=~"5.."\}[\s\S]*\/[\s\S]*_count/);
+    some(/parley_http_request_duration_seconds_count\{status_code=~"5.."\}[^/]*\/[\s\S]*_count/);
     some(/histogram_quantile\(0\.95,[\s\S]*parley_http_request_duration_seconds_bucket/);
     some(/parley_llm_breaker_open\) > 0/);
     some(/increase\(parley_budget_refusals_total/);

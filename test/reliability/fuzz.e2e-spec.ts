@@ -17,7 +17,7 @@ import { createTestApp, ROOT, type TestApp } from '../support/test-app';
 
 const METHODS = ['post', 'put', 'patch', 'delete'] as const;
 const PROBLEM = /^application\/problem\+json/;
-const STACK = /\n\s*at |\bat (?:async )?\S+ \(|\/work\/|node_modules|\.(?:ts|js):\d+/;
+const STACK = /\n[ \t]*at |\bat (?:async )?\S+ \(|\/work\/|node_modules|\.(?:ts|js):\d+/;
 /**
  * Tables whose rows may change while requests are refused: the audit log (which records
  * security-relevant refusals), and the queue backend's own bookkeeping on PostgreSQL (BullMQ's
@@ -188,7 +188,7 @@ describe('abuse pass over every write endpoint (OpenAPI-driven fuzzing)', () => 
         const op = item[method];
         if (!op) continue;
         const content = op.requestBody?.content ?? {};
-        const params = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+        const params = [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
         const json = content['application/json']?.schema as Schema | undefined;
         operations.push({
           method,
@@ -453,7 +453,7 @@ describe('abuse pass over every write endpoint (OpenAPI-driven fuzzing)', () => 
     op: Operation,
   ): { url: string; kind: 'random' | 'real' | 'garbage'; name: string }[] {
     const fill = (values: Record<string, string>) =>
-      op.path.replace(/\{([^}]+)\}/g, (_, name: string) => values[name]!);
+      op.path.replace(/\{([^{}]+)\}/g, (_, name: string) => values[name]!);
     const random = Object.fromEntries(op.params.map((p) => [p, uuid7()]));
     const out: { url: string; kind: 'random' | 'real' | 'garbage'; name: string }[] = [
       { url: fill(random), kind: 'random', name: op.params.length ? 'random ids' : 'no ids' },

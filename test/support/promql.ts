@@ -186,8 +186,12 @@ export function promqlRefs(source: string): PromqlRefs {
 
 /** Grafana's `label_values(metric{...}, label)` (or `label_values(label)`) variable query. */
 export function labelValuesQuery(query: string): { expr?: string; label: string } | undefined {
-  const m = /^\s*label_values\(\s*(?:(.*),)?\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$/s.exec(query);
-  return m ? { expr: m[1]?.trim(), label: m[2]! } : undefined;
+  const inner = /^label_values\((.*)\)$/s.exec(query.trim())?.[1];
+  if (inner === undefined) return undefined;
+  const comma = inner.lastIndexOf(',');
+  const label = inner.slice(comma + 1).trim();
+  if (!/^[a-zA-Z_]\w*$/.test(label)) return undefined;
+  return { expr: comma < 0 ? undefined : inner.slice(0, comma).trim(), label };
 }
 
 /** The label names a Grafana legend (`{{route}}`) or alert template (`{{ $labels.route }}`) uses. */

@@ -1,11 +1,15 @@
 import { AppError } from '@parley/core';
 
 export class MessageTooLongError extends AppError {
-  constructor(limit: number) {
+  /** `field` names the message when a request carries several (`messages.3.content`). */
+  constructor(limit: number, field?: string) {
     super(
       'MESSAGE_TOO_LONG',
       400,
-      `The message is longer than ${limit} characters; shorten it or split it.`,
+      `${field ? `${field} is` : 'The message is'} longer than ${limit} characters (CHAT_MAX_MESSAGE_CHARS); shorten it or split it.`,
+      field
+        ? { extensions: { errors: [{ field, messages: [`at most ${limit} characters`] }] } }
+        : {},
     );
   }
 }

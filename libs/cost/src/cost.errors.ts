@@ -72,7 +72,9 @@ export class BudgetStoreUnavailableError extends AppError {
 /** "0.500000000" → "0.50"; "100.000000000" → "100.00". */
 export function trim(usd: string): string {
   const [whole, fraction = ''] = usd.split('.');
-  const kept = fraction.replace(/0+$/, '');
+  let end = fraction.length;
+  while (end > 0 && fraction[end - 1] === '0') end--;
+  const kept = fraction.slice(0, end);
   return `${whole}.${kept.padEnd(2, '0')}`;
 }
 

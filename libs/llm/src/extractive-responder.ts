@@ -48,6 +48,6 @@ const tokens = (text: string): string[] => text.toLowerCase().match(/[\p{L}\p{N}
 function quote(text: string): string {
   const clean = text.replace(/\s+/g, ' ').trim();
   return clean.length > MAX_QUOTE_CHARS
-    ? `${clean.slice(0, MAX_QUOTE_CHARS).replace(/\s+\S*$/, '')}…`
+    ? `${clean.slice(0, clean.lastIndexOf(' ', MAX_QUOTE_CHARS) + 1 || MAX_QUOTE_CHARS).trimEnd()}…`
     : clean;
 }

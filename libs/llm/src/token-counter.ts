@@ -10,9 +10,51 @@ import type { ChatMessage, ToolDefinition } from './llm.types';
  */
 export function countTextTokens(model: string, text: string): number {
   const family = tokenizerFamily(model);
-  if (family === 'o200k') return o200k(text);
-  if (family === 'cl100k') return cl100k(text);
-  return Math.ceil(cl100k(text) * 1.15);
+  if (family === 'o200k') return countInPieces(o200k, text);
+  if (family === 'cl100k') return countInPieces(cl100k, text);
+  return Math.ceil(countInPieces(cl100k, text) * 1.15);
+}
+
+/**
+ * Byte-pair merging is quadratic in the length of one pre-token, and a pre-token is a whole run
+ * of letters (or of punctuation, or of blanks): 40,000 letters without a space took most of a
+ * second, and 900,000 froze the process. Runs longer than any real token are cut into pieces
+ * counted apart, which keeps the count linear in the text and errs only upwards (a merge across
+ * a cut is lost), the safe side for a budget. Text without such a run is counted whole.
+ */
+export const MAX_RUN_CHARS = 128;
+
+export function countInPieces(count: (text: string) => number, text: string): number {
+  const cuts = longRunCuts(text);
+  if (cuts.length === 0) return count(text);
+  let total = 0;
+  let from = 0;
+  for (const cut of cuts) {
+    total += count(text.slice(from, cut));
+    from = cut;
+  }
+  return total + count(text.slice(from));
+}
+
+/** Where to cut so that no run of blanks or of non-blanks is longer than MAX_RUN_CHARS. */
+function longRunCuts(text: string): number[] {
+  const cuts: number[] = [];
+  let run = 0;
+  let blank = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const isBlank = code === 32 || (code >= 9 && code <= 13);
+    if (isBlank !== blank) {
+      blank = isBlank;
+      run = 0;
+    }
+    // Never between the two halves of a surrogate pair.
+    if (++run > MAX_RUN_CHARS && (code < 0xdc00 || code > 0xdfff)) {
+      cuts.push(i);
+      run = 1;
+    }
+  }
+  return cuts;
 }
 
 /** Per-message framing of the chat format (OpenAI's published accounting: 3 + 3 for the reply). */

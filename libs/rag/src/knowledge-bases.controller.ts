@@ -49,9 +49,9 @@ import {
   KnowledgeBasesService,
   type KnowledgeBaseView,
 } from './knowledge-bases/knowledge-bases.service';
-import { extractDocument } from './extraction/document-extractor';
 import { invalid } from './rag.errors';
 import { SearchService, type SearchResponse } from './search/search.service';
+import { DocumentExtractionService } from './extraction/document-extraction.service';
 
 const Id = () => new ParseUUIDPipe();
 
@@ -67,6 +67,7 @@ export class KnowledgeBasesController {
     private readonly searcher: SearchService,
     private readonly principal: CurrentPrincipal,
     private readonly config: AppConfig,
+    private readonly extraction: DocumentExtractionService,
   ) {}
 
   private get tenantId(): string {
@@ -156,7 +157,7 @@ export class KnowledgeBasesController {
   /** A multipart upload, its type decided by its content and its text extracted. */
   private async fromUpload(request: FastifyRequest) {
     const upload = await readUpload(request, this.config.rag.maxDocumentBytes);
-    const extracted = await extractDocument(upload);
+    const extracted = await this.extraction.extract(upload);
     const title = [upload.fields.title, extracted.title, upload.filename]
       .map((t) => t?.trim())
       .find(Boolean);

@@ -6,12 +6,13 @@ import { KnowledgeBasesController } from './knowledge-bases.controller';
 import { RagJobsModule } from './rag-jobs.module';
 import { KnowledgeBasesService } from './knowledge-bases/knowledge-bases.service';
 import { SearchService } from './search/search.service';
+import { DocumentExtractionService } from './extraction/document-extraction.service';
 
 /** Knowledge bases, documents, ingestion and search. */
 @Module({
   imports: [AuthModule, RagJobsModule],
   controllers: [KnowledgeBasesController],
-  providers: [KnowledgeBasesService, DocumentsService, SearchService],
+  providers: [KnowledgeBasesService, DocumentsService, SearchService, DocumentExtractionService],
   exports: [KnowledgeBasesService, SearchService],
 })
 export class RagModule implements OnApplicationBootstrap {

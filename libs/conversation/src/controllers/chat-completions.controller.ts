@@ -187,7 +187,8 @@ export class ChatCompletionsController {
     requestId: string,
     signal: AbortSignal,
   ): Promise<AsyncIterable<Event>> {
-    const messages = body.messages.map((m, i) => toChatMessage(m, i));
+    const maxChars = this.config.conversation.maxMessageChars;
+    const messages = body.messages.map((m, i) => toChatMessage(m, i, maxChars));
     const maxTokens =
       body.max_completion_tokens ?? body.max_tokens ?? this.config.conversation.defaultMaxTokens;
     const conversationId = body.metadata?.conversation_id;

@@ -7,6 +7,7 @@ import type {
   ToolCall,
   ToolChoice,
 } from '@parley/llm';
+import { MessageTooLongError } from '../conversation.errors';
 import type {
   ChatCompletionMessageDto,
   ChatCompletionRequestDto,
@@ -24,7 +25,15 @@ export type Event =
   | { type: 'tool_call'; index: number; id?: string; name?: string; arguments: string }
   | { type: 'done'; usage: TokenUsage; finishReason: string };
 
-export function toChatMessage(m: ChatCompletionMessageDto, index: number): ChatMessage {
+/**
+ * A request message as Parley's, refused when its text is longer than `maxChars`: every message
+ * counts, since each one is tokenised, screened and sent upstream.
+ */
+export function toChatMessage(
+  m: ChatCompletionMessageDto,
+  index: number,
+  maxChars: number,
+): ChatMessage {
   const invalid = (field: string, message: string) =>
     ValidationFailedError.field(`messages.${index}.${field}`, message);
   let content: string;
@@ -41,6 +50,8 @@ export function toChatMessage(m: ChatCompletionMessageDto, index: number): ChatM
   } else {
     throw invalid('content', 'content must be a string or an array of {type, text} parts');
   }
+  if (content.length > maxChars)
+    throw new MessageTooLongError(maxChars, `messages.${index}.content`);
   if (m.tool_calls?.length && m.role !== 'assistant')
     throw invalid('tool_calls', 'only assistant messages carry tool_calls');
   if (m.role === 'tool') {

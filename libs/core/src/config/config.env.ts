@@ -92,6 +92,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'RAG_CHUNK_TOKENS', path: 'rag.chunkTokens' },
   { env: 'RAG_CHUNK_OVERLAP', path: 'rag.chunkOverlap' },
   { env: 'RAG_MAX_DOCUMENT_BYTES', path: 'rag.maxDocumentBytes' },
+  { env: 'RAG_EXTRACTION_TIMEOUT_MS', path: 'rag.extractionTimeoutMs' },
   { env: 'RAG_TOP_K', path: 'rag.topK' },
   { env: 'RAG_CONTEXT_TOKENS', path: 'rag.contextTokens' },
   { env: 'RAG_EMBED_BATCH_SIZE', path: 'rag.embedBatchSize' },

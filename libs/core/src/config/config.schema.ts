@@ -295,6 +295,8 @@ export const configSchema = z
       chunkOverlap: int(0, 4096),
       /** Largest document accepted (413 beyond). */
       maxDocumentBytes: int(1024, 1024 * 1024 * 1024),
+      /** How long reading one uploaded PDF or HTML file may take (422 beyond). */
+      extractionTimeoutMs: int(100, 600_000),
       /** Passages a chat turn retrieves, and the prompt tokens they may fill. */
       topK: int(1, 50),
       contextTokens: int(50, 100_000),

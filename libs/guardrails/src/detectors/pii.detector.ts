@@ -35,7 +35,10 @@ interface Candidate {
   score: number;
 }
 
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+// Linear on any input: a try starts only where a local part begins (the look-behind), and every
+// part is bounded by RFC 5321's lengths, so "@" before or after a long run costs one pass.
+const EMAIL =
+  /(?<![\w.%+-])[\w.%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z])/g;
 const IBAN = /\b[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,4})?\b/g;
 const CARD = /\b(?:\d[ -]?){11,18}\d\b/g;
 const SSN = /\b(\d{3})[- ]?(\d{2})[- ]?(\d{4})\b/g;
@@ -64,6 +67,8 @@ const CREDENTIALS: RegExp[] = [
 ];
 
 const MAX_PHONE_CANDIDATES = 50;
+/** The extension after a number ("x12", "ext. 12"); the look-behind anchors the optional space. */
+const EXTENSION = /(?<!\s)\s*(?:x|ext\.?|extension)\s*\d{1,5}$/i;
 
 /** Countries tried for a phone number written without its country code. */
 const PHONE_REGIONS: CountryCode[] = [
@@ -131,7 +136,7 @@ export function detectPii(text: string): Finding[] {
  * merely possible numbers count only when the text around says it is a number to call.
  */
 function phoneScore(raw: string, context: boolean): number {
-  const trimmed = raw.trim().replace(/\s*(?:x|ext\.?|extension)\s*\d{1,5}$/i, '');
+  const trimmed = raw.trim().replace(EXTENSION, '');
   const digits = trimmed.replace(/\D/g, '');
   if (digits.length < 7 || digits.length > 15) return 0;
   if (/^\d{4}-\d{2}-\d{2}|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$/.test(trimmed)) return 0; // dates

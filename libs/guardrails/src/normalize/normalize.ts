@@ -101,7 +101,7 @@ function decodePayloads(text: string): string[] {
   const found: string[] = [];
   for (const raw of text.split(' ')) {
     if (raw.length < 16) continue;
-    const token = raw.replace(/^[("'[{<]+|[)"'\]}>.,;:!?]+$/g, '');
+    const token = trimPunctuation(raw);
     const decoded = HEX_TOKEN.test(token)
       ? Buffer.from(token, 'hex').toString('utf8')
       : BASE64_TOKEN.test(token)
@@ -112,11 +112,26 @@ function decodePayloads(text: string): string[] {
   return found;
 }
 
+const OPENING = new Set('("\'[{<');
+const CLOSING = new Set(')"\']}>.,;:!?');
+
+/** The token without the brackets and punctuation around it. A loop: a pattern anchored at the
+ *  end would rescan a long run of ")" from every position. */
+function trimPunctuation(token: string): string {
+  let start = 0;
+  let end = token.length;
+  while (start < end && OPENING.has(token[start]!)) start++;
+  while (end > start && CLOSING.has(token[end - 1]!)) end--;
+  return token.slice(start, end);
+}
+
 /** Mostly printable letters and spaces: a decoded payload worth inspecting. */
 function readable(s: string): boolean {
   if (s.length < 8) return false;
   const printable = s.replace(/[^\p{L}\p{N}\p{P}\s]/gu, '').length;
-  return printable / s.length > 0.9 && /\p{L}{3,}\s+\p{L}{2,}/u.test(s);
+  // Two words in a row; the look-behind starts a try only at a word's first letter, so a long
+  // run of letters is read once, not once per letter.
+  return printable / s.length > 0.9 && /(?<!\p{L})\p{L}{3,}\s+\p{L}{2}/u.test(s);
 }
 
 const COMMON_WORDS = new Set(
@@ -134,7 +149,7 @@ function readsAsLanguage(text: string): boolean {
   return common / words.length > 0.08;
 }
 
-/** rot13 by code unit, in chunks (a callback per letter would dominate a 4 KB check). */
+/** rot13 by code unit, decoded in one go (a callback per letter would dominate a 4 KB check). */
 function rot13(s: string): string {
   const codes = new Uint16Array(s.length);
   for (let i = 0; i < s.length; i++) {
@@ -142,8 +157,5 @@ function rot13(s: string): string {
     codes[i] =
       c >= 65 && c <= 90 ? ((c - 52) % 26) + 65 : c >= 97 && c <= 122 ? ((c - 84) % 26) + 97 : c;
   }
-  let out = '';
-  for (let i = 0; i < codes.length; i += 4096)
-    out += String.fromCharCode(...codes.subarray(i, i + 4096));
-  return out;
+  return Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength).toString('utf16le');
 }

@@ -30,7 +30,7 @@ interface Unit {
   heading?: string;
 }
 
-const HEADING = /^#{1,6}\s+(.+)$/;
+const HEADING = /^#{1,6}[ \t]+(\S.*)$/;
 
 export function chunkText(text: string, options: ChunkOptions): Chunk[] {
   const units = toUnits(text, options);
@@ -79,7 +79,7 @@ function toUnits(text: string, options: ChunkOptions): Unit[] {
   const units: Unit[] = [];
   let section = 0;
   let heading: string | undefined;
-  const lineRe = /[^\n]*(?:\n|$)/g;
+  const lineRe = /[^\n]*(?:\n|$)/gy;
   let paragraphStart = -1;
   let paragraphEnd = -1;
   const endParagraph = () => {
@@ -127,7 +127,8 @@ interface Sink {
 function sentences(sink: Sink, from: number, to: number): void {
   const { text, section, heading, options, out } = sink;
   const paragraph = text.slice(from, to);
-  for (const m of paragraph.matchAll(/[^.!?]+(?:[.!?]+["')\]]*|$)\s*/g)) {
+  // Sticky: sentences tile the paragraph, so no try starts inside one.
+  for (const m of paragraph.matchAll(/[^.!?]*(?:[.!?]+["')\]]*|$)\s*/gy)) {
     if (!m[0].trim()) continue;
     const start = from + m.index;
     const end = from + m.index + m[0].trimEnd().length;
@@ -137,25 +138,28 @@ function sentences(sink: Sink, from: number, to: number): void {
   }
 }
 
-/** A sentence longer than a chunk: windows of words that each fit. */
+/**
+ * A sentence longer than a chunk: windows of words that each fit. Each word is counted once,
+ * with the blanks before it (BPE encodes such pieces independently, so their counts add up);
+ * re-counting the growing window at every word would be quadratic in a long sentence.
+ */
 function words(sink: Sink, from: number, to: number): void {
   const { text, section, heading, options, out } = sink;
   let start = from;
   let end = from;
+  let windowTokens = 0;
+  const emit = () =>
+    out.push({ start, end, tokens: options.countTokens(text.slice(start, end)), section, heading });
   for (const m of text.slice(from, to).matchAll(/\S+\s*/g)) {
-    const wordEnd = from + m.index + m[0].trimEnd().length;
-    if (end > start && options.countTokens(text.slice(start, wordEnd)) > options.maxTokens) {
-      out.push({
-        start,
-        end,
-        tokens: options.countTokens(text.slice(start, end)),
-        section,
-        heading,
-      });
-      start = from + m.index;
-    }
+    const wordStart = from + m.index;
+    const wordEnd = wordStart + m[0].trimEnd().length;
+    const wordTokens = options.countTokens(text.slice(end, wordEnd));
+    if (end > start && windowTokens + wordTokens > options.maxTokens) {
+      emit();
+      start = wordStart;
+      windowTokens = options.countTokens(text.slice(wordStart, wordEnd));
+    } else windowTokens += wordTokens;
     end = wordEnd;
   }
-  if (end > start)
-    out.push({ start, end, tokens: options.countTokens(text.slice(start, end)), section, heading });
+  if (end > start) emit();
 }

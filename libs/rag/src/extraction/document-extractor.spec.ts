@@ -111,7 +111,7 @@ describe('extractDocument: PDF', () => {
     expect(error).toBeInstanceOf(DocumentUnreadableError);
     expect(error).toMatchObject({ code: 'DOCUMENT_UNREADABLE', status: 422 });
     expect((error as Error).message).toMatch(/^The PDF could not be read: .*damaged/);
-    expect((error as Error).message).not.toMatch(/\n\s+at /);
+    expect((error as Error).message).not.toMatch(/\n[ \t]+at /);
   });
 });
 
@@ -258,6 +258,30 @@ describe('extractDocument: HTML', () => {
       '<div align="center">\n<p>Logo</p>\n</div>\n\n# Guide\n\n<details><p>More</p></details>';
     const document = await extractDocument({ bytes: text(md), filename: 'README.md' });
     expect(document).toEqual({ contentType: 'text/markdown', text: md });
+  });
+});
+
+describe('extractDocument: inputs built to make a pattern backtrack', () => {
+  it('finds the doctype after leading comments, and a run of empty comments is not a page', async () => {
+    const page = await extractDocument({
+      bytes: text('<!-- a --> <!-- b -->\n<!DOCTYPE html><p>Claims close in May.</p>'),
+    });
+    expect(page.contentType).toBe('text/html');
+    const comments = await extractDocument({ bytes: text(`${'<!---->'.repeat(20_000)}<x`) });
+    expect(comments.contentType).toBe('text/plain');
+  });
+
+  it('hands PDF and HTML parsing to the parsers it is given (the upload path runs them in a worker)', async () => {
+    const seen: string[] = [];
+    const doc = await extractDocument(
+      { bytes: Buffer.from('<html><body><p>From the worker.</p></body></html>') },
+      {
+        pdf: () => Promise.reject(new Error('not a PDF')),
+        html: async (html) => (seen.push(html), { text: 'parsed elsewhere' }),
+      },
+    );
+    expect(seen).toHaveLength(1);
+    expect(doc).toMatchObject({ contentType: 'text/html', text: 'parsed elsewhere' });
   });
 });
 

@@ -1,7 +1,7 @@
 import { fileTypeFromBuffer } from 'file-type';
 import { DocumentUnreadableError, UnsupportedDocumentTypeError } from './extraction.errors';
-import { htmlToMarkdown, looksLikeHtml } from './html-text';
-import { extractPdfText } from './pdf-text';
+import { type DocumentParsers, inlineParsers } from './document-parsers';
+import { looksLikeHtml } from './html-text';
 import { decodeUtf8, isCleanText } from './text-decoding';
 import { hasConsistentDelimiters, jsonText, normalizeText } from './text-formats';
 
@@ -38,11 +38,19 @@ export interface ExtractionInput {
 // Formats file-type recognises that are text, but markup we cannot reduce to prose.
 const UNREADABLE_TEXT_FORMATS = new Set(['application/rtf', 'application/postscript']);
 
-export async function extractDocument(input: ExtractionInput): Promise<ExtractedDocument> {
+/**
+ * @param parsers where PDF and HTML parsing run: inline here, in a worker thread under a
+ *   deadline for uploads (DocumentExtractionService)
+ */
+export async function extractDocument(
+  input: ExtractionInput,
+  parsers: DocumentParsers = inlineParsers,
+): Promise<ExtractedDocument> {
   const { bytes } = input;
   const sniffed = await fileTypeFromBuffer(bytes);
   if (sniffed?.mime === 'application/pdf' || startsWith(bytes, '%PDF-')) {
-    const pdf = await extractPdfText(bytes);
+    const pdf = await parsers.pdf(bytes);
+    if ('unreadable' in pdf) throw new DocumentUnreadableError(pdf.unreadable);
     return finish({ contentType: 'application/pdf', ...pdf });
   }
   const text = decodeUtf8(bytes);
@@ -53,7 +61,7 @@ export async function extractDocument(input: ExtractionInput): Promise<Extracted
   )
     throw new UnsupportedDocumentTypeError(sniffed.mime);
   if (text === undefined) throw new UnsupportedDocumentTypeError();
-  return finish(classifyText(text, hints(input)));
+  return finish(await classifyText(text, hints(input), parsers));
 }
 
 interface Hints {
@@ -77,13 +85,17 @@ function hints({ declaredType, filename }: ExtractionInput): Hints {
   };
 }
 
-function classifyText(text: string, hint: Hints): ExtractedDocument {
+async function classifyText(
+  text: string,
+  hint: Hints,
+  parsers: DocumentParsers,
+): Promise<ExtractedDocument> {
   const json = jsonText(text);
   if (json !== undefined) return { contentType: 'application/json', text: json };
   // A declared CSV before HTML: exports often carry HTML in cells (a product's description).
   if (hint.csv && hasConsistentDelimiters(text)) return { contentType: 'text/csv', text };
   if (looksLikeHtml(text, hint.markdown) || (hint.html && /<[a-z][^>]*>/i.test(text)))
-    return { contentType: 'text/html', ...htmlToMarkdown(text) };
+    return { contentType: 'text/html', ...(await parsers.html(text)) };
   if (hint.markdown || /^#{1,6} /m.test(text)) return { contentType: 'text/markdown', text };
   return { contentType: 'text/plain', text };
 }

@@ -1,8 +1,22 @@
 import { NodeHtmlMarkdown } from 'node-html-markdown';
 
-// Markers only a whole HTML page has; one of them is enough.
-const PAGE_MARKERS =
-  /^\s*(?:<!--[\s\S]*?-->\s*)*<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]/i;
+// Markers only a whole HTML page has; one of them is enough. A doctype may follow comments:
+// those are skipped by hand, since a pattern like (<!--[\s\S]*?-->\s*)* can split a run of
+// "<!---->" in exponentially many ways before it fails.
+const PAGE_TAGS = /<html[\s>]|<head[\s>]|<body[\s>]/i;
+const DOCTYPE = /^<!doctype\s+html/i;
+
+function startsWithDoctype(text: string): boolean {
+  let at = 0;
+  for (;;) {
+    while (at < text.length && /\s/.test(text[at]!)) at++;
+    if (!text.startsWith('<!--', at)) break;
+    const close = text.indexOf('-->', at + 4);
+    if (close < 0) return false;
+    at = close + 3;
+  }
+  return DOCTYPE.test(text.slice(at, at + 20));
+}
 // Block-level tags an HTML fragment is made of. Markdown may contain a few (a <div align>, a
 // <details>), so a fragment needs several of them, see looksLikeHtml.
 const BLOCK_TAGS = /<(?:p|div|h[1-6]|ul|ol|li|table|tr|section|article|blockquote|pre)[\s>]/gi;
@@ -14,7 +28,7 @@ const MIN_BLOCK_TAGS = 3;
  * block tags and no Markdown headings, and never when the uploader said it is Markdown.
  */
 export function looksLikeHtml(text: string, declaredMarkdown: boolean): boolean {
-  if (PAGE_MARKERS.test(text)) return true;
+  if (startsWithDoctype(text) || PAGE_TAGS.test(text)) return true;
   if (declaredMarkdown || /^#{1,6} /m.test(text)) return false;
   return (text.match(BLOCK_TAGS)?.length ?? 0) >= MIN_BLOCK_TAGS;
 }

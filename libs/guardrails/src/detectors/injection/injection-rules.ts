@@ -9,9 +9,11 @@ export interface InjectionRule {
   score: number;
 }
 
-const PRIOR = String.raw`(?:all|any|every|the|your|my|these|those|previous|prior|above|earlier|preceding|foregoing|former|initial|original|system|\s)*`;
+// Each qualifier word carries its own trailing space, so no two quantifiers compete for the same
+// blanks (that would backtrack polynomially on a long run of spaces).
+const PRIOR = String.raw`(?:(?:all|any|every|the|your|my|these|those|previous|prior|above|earlier|preceding|foregoing|former|initial|original|system)\s+)*`;
 const WHAT = String.raw`(?:instructions?|rules?|prompts?|directions?|directives?|tasks?|assignments?|orders?|commands?|guidelines?|context|constraints?|restrictions?|programming|everything|text|information|documents?)`;
-const VORHER = String.raw`(?:alle[ns]?|die|deine|ihre|meine|sämtliche|vorherigen?|bisherigen?|obigen?|vorangegangenen?|früheren?|\s)*`;
+const VORHER = String.raw`(?:(?:alle[ns]?|die|deine|ihre|meine|sämtliche|vorherigen?|bisherigen?|obigen?|vorangegangenen?|früheren?)\s+)*`;
 const ANWEISUNG = String.raw`(?:anweisungen|instruktionen|aufgaben|aufträge|befehle|regeln|vorgaben|informationen|texte|alles)`;
 
 export const INJECTION_RULES: InjectionRule[] = [
@@ -63,7 +65,7 @@ export const INJECTION_RULES: InjectionRule[] = [
     name: 'jailbreak',
     score: 0.8,
     pattern:
-      /\b(?:bypass|circumvent|disable|turn off)\s+(?:your|the|all|any)?\s*(?:safety|content)?\s*(?:filters?|restrictions?|guidelines|rules|censorship|safeguards)\b/i,
+      /\b(?:bypass|circumvent|disable|turn off)\s+(?:(?:your|the|all|any|safety|content)\s+){0,3}(?:filters?|restrictions?|guidelines|rules|censorship|safeguards)\b/i,
   },
   {
     name: 'prompt_extraction',
