@@ -13,9 +13,13 @@ import { join } from 'node:path';
 function listen(url: string, token: string) {
   const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
   const frames: { event: string; data: any }[] = [];
-  ws.on('message', (raw) => frames.push(JSON.parse(String(raw))));
+  // Open once the server says `ready`: its credential is checked and its events are filed.
   const opened = new Promise<void>((resolve, reject) => {
-    ws.on('open', () => resolve());
+    ws.on('message', (raw) => {
+      const frame = JSON.parse(String(raw));
+      frames.push(frame);
+      if (frame.event === 'ready') resolve();
+    });
     ws.on('error', reject);
   });
   return { ws, frames, opened };

@@ -1,8 +1,15 @@
 import { DataSource } from 'typeorm';
 import { WebSocket } from 'ws';
 import { FakeLlm } from '../support/fake-llm';
-import { createApiKey, createTenant, streamUnchecked, type TestTenant } from '../support/identity';
-import { createTestApp, type TestApp } from '../support/test-app';
+import { sign } from 'jsonwebtoken';
+import {
+  createApiKey,
+  createTenant,
+  createUser,
+  streamUnchecked,
+  type TestTenant,
+} from '../support/identity';
+import { createTestApp, TEST_JWT_KEY, type TestApp } from '../support/test-app';
 
 const REPLY = 'Your parcel left the depot this morning and arrives tomorrow.';
 
@@ -16,14 +23,23 @@ class Socket {
   readonly frames: Frame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
+  /** The server's `ready` frame, kept apart from the frames of turns. */
+  ready?: Frame;
 
   constructor(readonly ws: WebSocket) {
-    ws.on('message', (raw) => this.frames.push(JSON.parse(String(raw))));
+    ws.on('message', (raw) => {
+      const frame = JSON.parse(String(raw));
+      if (frame.event === 'ready') this.ready = frame;
+      else this.frames.push(frame);
+    });
     this.closed = new Promise((resolve) =>
       ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
     );
+    // Ready, not merely open: frames sent before the server's `ready` are dropped.
     this.opened = new Promise((resolve, reject) => {
-      ws.on('open', () => resolve());
+      ws.on('message', (raw) => {
+        if (JSON.parse(String(raw)).event === 'ready') resolve();
+      });
       ws.on('error', reject);
     });
   }
@@ -248,6 +264,86 @@ describe('chat over WebSocket (/v1/ws)', () => {
     expect((await socket.waitFor('chat.error')).data.error.code).toBe('NOT_FOUND');
     expect(socket.ws.readyState).toBe(WebSocket.OPEN);
     socket.ws.close();
+  });
+
+  describe('an open socket follows its caller after the handshake', () => {
+    const conversationOf = async (client: TestTenant['admin']['client']) =>
+      (await client.post('/v1/conversations', {})).body.id as string;
+
+    it('drops frames sent before `ready`, saying so once', async () => {
+      const conversationId = await conversationOf(tenant.admin.client);
+      const socket = connect(bearer());
+      // Sent the moment the upgrade completes, while the server still checks the credential.
+      await new Promise<void>((resolve) => socket.ws.on('open', () => resolve()));
+      socket.send('chat.send', { conversationId, content: 'too early', requestId: 'early' });
+      socket.send('chat.send', { conversationId, content: 'too early', requestId: 'early-2' });
+      await socket.opened;
+      const [told] = await socket.waitForCount('chat.error', 1);
+      expect(told!.data.error.code).toBe('NOT_READY');
+      socket.send('chat.send', { conversationId, content: 'now', requestId: 'on-time' });
+      await socket.waitForCount('chat.done', 1);
+      expect(socket.frames.filter((f) => f.event === 'chat.error')).toHaveLength(1);
+      expect(
+        socket.frames.filter((f) => f.event === 'chat.start').map((f) => f.data.requestId),
+      ).toEqual(['on-time']);
+      socket.ws.close();
+    });
+
+    it('closes with 4401 on the next message once its API key is revoked', async () => {
+      const { id, key } = await createApiKey(tenant.admin.client, ['chat']);
+      const socket = connect({ authorization: `Bearer ${key}` });
+      await socket.opened;
+      expect((await tenant.admin.client.delete(`/v1/api-keys/${id}`)).status).toBe(204);
+      socket.send('chat.send', {
+        conversationId: await conversationOf(tenant.admin.client),
+        content: 'still there?',
+      });
+      expect((await socket.closed).code).toBe(4401);
+      expect(socket.frames.some((f) => f.event === 'chat.start')).toBe(false);
+    });
+
+    it('closes with 4401 on the next message once its user is disabled', async () => {
+      const member = await createUser(tenant);
+      const conversationId = await conversationOf(member.client);
+      const socket = connect({ authorization: `Bearer ${member.client.credential}` });
+      await socket.opened;
+      const res = await tenant.admin.client.patch(`/v1/admin/users/${member.id}`, {
+        disabled: true,
+      });
+      expect(res.status).toBe(200);
+      socket.send('chat.send', { conversationId, content: 'am I still in?' });
+      expect((await socket.closed).code).toBe(4401);
+    });
+
+    it('closes with 4401 when its access token expires, saying why', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = sign(
+        {
+          sub: tenant.admin.id,
+          tid: tenant.id,
+          iss: 'parley',
+          aud: 'parley-api',
+          jti: 'ws-expiry',
+          iat: now,
+          iat_ms: Date.now(),
+          exp: now + 2,
+        },
+        TEST_JWT_KEY.secret,
+        { algorithm: 'HS256', keyid: TEST_JWT_KEY.kid },
+      );
+      const socket = connect({ authorization: `Bearer ${token}` });
+      await socket.opened;
+      expect(Date.parse(socket.ready!.data.expiresAt)).toBe((now + 2) * 1000);
+      const closed = await socket.closed;
+      expect(closed).toEqual({ code: 4401, reason: expect.stringMatching(/expired/) });
+    });
+
+    it('refuses a frame over 64 KiB by closing with 1009', async () => {
+      const socket = connect(bearer());
+      await socket.opened;
+      socket.ws.send('x'.repeat(65 * 1024));
+      expect((await socket.closed).code).toBe(1009);
+    });
   });
 });
 

@@ -14,6 +14,7 @@ export * from './rate-limit/memory-attempt-counter.adapter';
 export * from './rate-limit/message-rate-limiter';
 export * from './rate-limit/rate-limit-group.decorator';
 export * from './websocket/handshake';
+export * from './websocket/socket-expiry';
 export * from './websocket/socket-registry';
 export * from './guards/credentials';
 export * from './guards/principal.resolver';

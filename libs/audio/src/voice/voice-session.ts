@@ -33,8 +33,11 @@ export interface VoiceSessionDeps extends AnswerDeps {
   speech: LiveSpeech;
   metrics: VoiceMetrics;
   config: AppConfig['voice'];
-  /** Counts a turn against the principal's chat rate limit (throws 429). */
-  admitTurn: (principal: Principal) => Promise<void>;
+  /**
+   * Checks the caller again (a revoked key or disabled user ends the session) and counts the
+   * turn against its chat rate limit (throws 429); returns the caller as it stands now.
+   */
+  admitTurn: (principal: Principal) => Promise<Principal>;
 }
 
 /** Close codes in the private range (like HTTP statuses), so a client can tell why. */
@@ -85,7 +88,7 @@ export class VoiceSession {
 
   constructor(
     private readonly deps: VoiceSessionDeps,
-    private readonly principal: Principal,
+    private principal: Principal,
     readonly conversationId: string,
     readonly id: string,
     private readonly transport: VoiceTransport,
@@ -396,7 +399,7 @@ export class VoiceSession {
           this.machine.apply('answered');
           return;
         }
-        await this.deps.admitTurn(this.principal);
+        this.principal = await this.deps.admitTurn(this.principal);
         if (abort.signal.aborted) return;
         this.pendingTurn = undefined;
         const answer = new VoiceAnswer(

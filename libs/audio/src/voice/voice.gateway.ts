@@ -6,8 +6,10 @@ import {
 } from '@nestjs/websockets';
 import {
   BEARER_SUBPROTOCOL,
+  closeAtExpiry,
   MessageRateLimiter,
   type Principal,
+  SOCKET_CLOSE,
   WebSocketHandshake,
 } from '@parley/auth';
 import { AppConfig, AppError, toAppError, toProblem } from '@parley/core';
@@ -25,10 +27,12 @@ import { VoiceSessionSlots } from './voice-session-slots';
 interface VoiceSocket extends WebSocket {
   session?: Promise<VoiceSession | undefined>;
   closing?: string;
+  stopExpiry?: () => void;
 }
 
-const UNAUTHORIZED = 4401;
-const FORBIDDEN = 4403;
+const { unauthorized: UNAUTHORIZED, forbidden: FORBIDDEN } = SOCKET_CLOSE;
+/** Frames held while the handshake is checked; a client that floods before it is closed. */
+const MAX_PENDING_FRAMES = 64;
 const TOO_MANY = 4429;
 /** The largest frame a client may send: about 4 s of 48 kHz audio, or a session.start. */
 const MAX_FRAME_BYTES = 384 * 1024;
@@ -71,8 +75,13 @@ export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect {
     let session: VoiceSession | undefined;
     // Messages are read in order; those that arrive while the session is being set up wait.
     client.on('message', (data: RawData, isBinary: boolean) => {
-      if (!session) pending.push(Object.assign(data, { isBinary }));
-      else this.receive(client, session, data, isBinary);
+      if (session) return this.receive(client, session, data, isBinary);
+      if (pending.length >= MAX_PENDING_FRAMES) {
+        pending.length = 0;
+        client.closing = 'protocol';
+        return client.close(1008, 'too many frames before session.started');
+      }
+      pending.push(Object.assign(data, { isBinary }));
     });
     client.session = this.open(client, request).then(
       (opened) => {
@@ -100,6 +109,7 @@ export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   handleDisconnect(client: VoiceSocket): void {
+    client.stopExpiry?.();
     void client.session?.then((session) => session?.close(client.closing ?? 'client'));
   }
 
@@ -109,16 +119,9 @@ export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect {
   ): Promise<VoiceSession | undefined> {
     if (!this.config.voice.enabled)
       throw new AppError('NOT_FOUND', 404, 'Voice sessions are turned off here (VOICE_ENABLED).');
-    const { principal } = await this.handshake.authenticate(request);
-    if (
-      principal.kind === 'apiKey' &&
-      !(principal.scopes.includes('chat') && principal.scopes.includes('audio'))
-    )
-      throw new AppError(
-        'FORBIDDEN',
-        403,
-        'A voice session needs an API key with the chat and audio scopes.',
-      );
+    const auth = await this.handshake.authenticate(request);
+    const { principal } = auth;
+    assertVoiceScopes(principal);
     const conversationId = await this.conversationFor(principal, request);
     const id = randomUUID();
     const release = await this.slots.take(principal.tenantId, id);
@@ -135,7 +138,20 @@ export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect {
         vad: this.vad,
         metrics: this.metrics,
         config: this.config.voice,
-        admitTurn: (p) => this.limiter.consume('chat', p),
+        admitTurn: async () => {
+          // The caller as it stands now: a revoked key or a disabled user ends the session.
+          const current = await this.handshake.recheck(auth.credential).then(
+            (p) => (assertVoiceScopes(p), p),
+            (error: unknown) => {
+              const status = toAppError(error).status;
+              client.closing = 'unauthorized';
+              client.close(status === 403 ? FORBIDDEN : UNAUTHORIZED, 'credential no longer valid');
+              throw error;
+            },
+          );
+          await this.limiter.consume('chat', current);
+          return current;
+        },
       },
       principal,
       conversationId,
@@ -155,6 +171,10 @@ export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect {
       },
     );
     client.once('close', release);
+    client.stopExpiry = closeAtExpiry(auth, (code, reason) => {
+      client.closing = 'token_expired';
+      client.close(code, reason);
+    });
     return session;
   }
 
@@ -220,4 +240,17 @@ function parse(text: string): ClientMessage {
       })),
     },
   });
+}
+
+/** A voice session speaks and listens: an API key needs both the chat and audio scopes. */
+function assertVoiceScopes(principal: Principal): void {
+  if (
+    principal.kind === 'apiKey' &&
+    !(principal.scopes.includes('chat') && principal.scopes.includes('audio'))
+  )
+    throw new AppError(
+      'FORBIDDEN',
+      403,
+      'A voice session needs an API key with the chat and audio scopes.',
+    );
 }

@@ -9,9 +9,12 @@ import {
 } from '@nestjs/websockets';
 import {
   BEARER_SUBPROTOCOL,
+  closeAtExpiry,
   MessageRateLimiter,
   ownerKey,
   type Principal,
+  SOCKET_CLOSE,
+  type SocketAuth,
   SocketRegistry,
   WebSocketHandshake,
 } from '@parley/auth';
@@ -25,7 +28,11 @@ import { agentEventFrame } from './turn-events';
 import { ChatPipeline, HISTORY_LIMIT } from '../pipeline/chat-pipeline.service';
 
 interface ChatSocket extends WebSocket {
-  principal?: Promise<Principal | undefined>;
+  /** Set once the handshake's credential is checked; frames that come before are dropped. */
+  auth?: SocketAuth;
+  /** Whether the client was told that it sent a frame before `ready`. */
+  toldEarly?: boolean;
+  stopExpiry?: () => void;
   turns?: Map<string, AbortController>;
   /** Takes the socket out of the registry of pushed events. */
   unregister?: () => void;
@@ -41,9 +48,9 @@ interface SendData {
   requestId?: unknown;
 }
 
-/** Close codes in the private range, so a client can tell why (like HTTP 401/403). */
-const UNAUTHORIZED = 4401;
-const FORBIDDEN = 4403;
+const { unauthorized: UNAUTHORIZED, forbidden: FORBIDDEN } = SOCKET_CLOSE;
+/** The largest frame a client may send: a chat message is text, far below this. */
+const MAX_FRAME_BYTES = 64 * 1024;
 
 /**
  * Chat over WebSocket at /v1/ws, authenticated at the handshake like HTTP (headers, or the
@@ -54,6 +61,7 @@ const FORBIDDEN = 4403;
  */
 @WebSocketGateway({
   path: '/v1/ws',
+  maxPayload: MAX_FRAME_BYTES,
   handleProtocols: (protocols: Set<string>) =>
     protocols.has(BEARER_SUBPROTOCOL) ? BEARER_SUBPROTOCOL : false,
 })
@@ -70,32 +78,76 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
 
   handleConnection(client: ChatSocket, request: IncomingMessage): void {
     client.turns = new Map();
-    client.principal = this.handshake.authenticate(request).then(
-      ({ principal }) => {
-        if (principal.kind === 'apiKey' && !principal.scopes.includes('chat')) {
-          client.close(FORBIDDEN, 'this API key lacks the chat scope');
-          return undefined;
-        }
+    this.handshake.authenticate(request).then(
+      (auth) => {
+        if (!this.mayChat(client, auth.principal)) return;
         // Events other libs push to this owner (audio jobs) reach this socket too; one that
         // closed while it was authenticated is not filed (its disconnect has already run).
-        if (client.readyState !== client.OPEN) return undefined;
-        client.unregister = this.sockets.add(ownerKey(principal), (event, data) => {
+        if (client.readyState !== client.OPEN) return;
+        client.unregister = this.sockets.add(ownerKey(auth.principal), (event, data) => {
           if (client.readyState === client.OPEN) client.send(JSON.stringify({ event, data }));
         });
-        return principal;
-      },
-      (error: unknown) => {
-        const appError = toAppError(error);
-        client.close(
-          appError.status === 403 ? FORBIDDEN : UNAUTHORIZED,
-          appError.message.slice(0, 120),
+        client.auth = auth;
+        client.stopExpiry = closeAtExpiry(auth, (code, reason) => client.close(code, reason));
+        client.send(
+          JSON.stringify({
+            event: 'ready',
+            data: { expiresAt: auth.expiresAt ? new Date(auth.expiresAt).toISOString() : null },
+          }),
         );
-        return undefined;
       },
+      (error: unknown) => this.refuse(client, error),
     );
   }
 
+  /** An API key needs the chat scope; a key that lost it is closed with 4403. */
+  private mayChat(client: ChatSocket, principal: Principal): boolean {
+    if (principal.kind !== 'apiKey' || principal.scopes.includes('chat')) return true;
+    client.close(FORBIDDEN, 'this API key lacks the chat scope');
+    return false;
+  }
+
+  private refuse(client: ChatSocket, error: unknown): void {
+    const appError = toAppError(error);
+    client.close(
+      appError.status === 403 ? FORBIDDEN : UNAUTHORIZED,
+      appError.message.slice(0, 120),
+    );
+  }
+
+  /**
+   * The caller as it stands now, for each message: a revoked key, a disabled user or a changed
+   * role takes effect on an open socket as on HTTP. A frame sent before `ready` is dropped.
+   */
+  private async current(client: ChatSocket): Promise<Principal | undefined> {
+    if (!client.auth) {
+      if (!client.toldEarly && client.readyState === client.OPEN) {
+        client.toldEarly = true;
+        client.send(
+          JSON.stringify({
+            event: 'chat.error',
+            data: {
+              error: toProblem(
+                new AppError('NOT_READY', 400, 'Wait for the ready event before sending.'),
+                randomUUID(),
+              ),
+            },
+          }),
+        );
+      }
+      return undefined;
+    }
+    try {
+      const principal = await this.handshake.recheck(client.auth.credential);
+      return this.mayChat(client, principal) ? principal : undefined;
+    } catch (error) {
+      this.refuse(client, error);
+      return undefined;
+    }
+  }
+
   handleDisconnect(client: ChatSocket): void {
+    client.stopExpiry?.();
     client.unregister?.();
     for (const controller of client.turns?.values() ?? []) controller.abort();
   }
@@ -112,7 +164,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     };
     const controller = new AbortController();
     try {
-      const principal = await client.principal;
+      const principal = await this.current(client);
       if (!principal) return;
       await this.limiter.consume('chat', principal);
       const input = validate(data);
@@ -160,6 +212,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     @ConnectedSocket() client: ChatSocket,
     @MessageBody() data: { requestId?: unknown },
   ): void {
+    if (!client.auth) return;
     if (typeof data?.requestId === 'string') client.turns?.get(data.requestId)?.abort();
     else for (const controller of client.turns?.values() ?? []) controller.abort();
   }
