@@ -15,6 +15,9 @@ import { ToolApprovals1763900013000 } from './1763900013000-ToolApprovals';
 import { AudioJobs1763900014000 } from './1763900014000-AudioJobs';
 import { JobOutbox1763900015000 } from './1763900015000-JobOutbox';
 import { InterruptedMessages1763900016000 } from './1763900016000-InterruptedMessages';
+import { AudioJobIdempotencyPerPrincipal1763900017000 } from './1763900017000-AudioJobIdempotencyPerPrincipal';
+import { PriceOverrideFloor1763900018000 } from './1763900018000-PriceOverrideFloor';
+import { BudgetWindowCarry1763900019000 } from './1763900019000-BudgetWindowCarry';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -38,4 +41,7 @@ export const MIGRATIONS = [
   AudioJobs1763900014000,
   JobOutbox1763900015000,
   InterruptedMessages1763900016000,
+  AudioJobIdempotencyPerPrincipal1763900017000,
+  PriceOverrideFloor1763900018000,
+  BudgetWindowCarry1763900019000,
 ];

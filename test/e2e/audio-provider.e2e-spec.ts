@@ -2,7 +2,14 @@ import { DataSource } from 'typeorm';
 import { WebSocket } from 'ws';
 import { toneWav } from '../support/audio';
 import { FakeLlm } from '../support/fake-llm';
-import { createTenant, createUser, type TestTenant, type TestUser } from '../support/identity';
+import {
+  Client,
+  createApiKey,
+  createTenant,
+  createUser,
+  type TestTenant,
+  type TestUser,
+} from '../support/identity';
 import { multipart } from '../support/multipart';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -143,6 +150,48 @@ describe('speech jobs through an OpenAI-compatible provider', () => {
     expect(audioCalls()).toHaveLength(1);
     // A failed job is kept for inspection, for longer than a finished one.
     expect(Date.parse(refused.expiresAt) - Date.parse(refused.finishedAt)).toBe(168 * 3600_000);
+  });
+
+  it('keeps an Idempotency-Key to its caller: same key, same request, each caller its own job', async () => {
+    const colleague = await createUser(tenant);
+    const key = await createApiKey(member.client, ['audio']);
+    const machine = new Client(t.app, key.key);
+    const headers = { 'idempotency-key': 'greeting-1' };
+    const body = { text: 'Good morning.', format: 'wav' };
+    const speak = (client: Client) => client.post('/v1/audio/speech?wait=30', body, headers);
+    const mine = await speak(member.client);
+    expect(mine.status).toBe(200);
+    // A colleague (and an API key) of the same tenant sending the same key and body is not
+    // answered with the member's job: each gets a job of its own, run for them.
+    const theirs = await speak(colleague.client);
+    const keyed = await speak(machine);
+    expect([theirs.status, keyed.status]).toEqual([200, 200]);
+    expect(new Set([mine.body.id, theirs.body.id, keyed.body.id]).size).toBe(3);
+    expect(audioCalls()).toHaveLength(3);
+    const owners = await db.query(
+      `SELECT owner_user_id, owner_api_key_id FROM audio_jobs
+        WHERE tenant_id = $1 AND idempotency_key = 'greeting-1' ORDER BY created_at`,
+      [tenant.id],
+    );
+    expect(owners).toEqual([
+      { owner_user_id: member.id, owner_api_key_id: null },
+      { owner_user_id: colleague.id, owner_api_key_id: null },
+      { owner_user_id: null, owner_api_key_id: key.id },
+    ]);
+    // Each caller repeating the request gets its own stored job back, without a new call.
+    for (const [client, first] of [
+      [member.client, mine],
+      [colleague.client, theirs],
+      [machine, keyed],
+    ] as const) {
+      const again = await speak(client);
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual(first.body);
+    }
+    expect(audioCalls()).toHaveLength(3);
+    // The key is still the caller's to misuse: another request with it is refused.
+    const reused = await colleague.client.post('/v1/audio/speech', { text: 'Other.' }, headers);
+    expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
   });
 
   it('pushes job events to the owner’s WebSockets and to no one else', async () => {

@@ -25,6 +25,7 @@ const LLM_ENV = {
   LLM_MODEL: 'fake-model',
   LLM_API_KEY: 'sk-test',
   RATE_LIMIT_CHAT: '100000/60',
+  RATE_LIMIT_AUTH: '1000/60', // every test logs its own tenant and users in
 };
 
 interface LedgerRow {
@@ -138,14 +139,14 @@ describe('cost control', () => {
           .status,
       ).toBe(400);
       const set = await admin.put('/v1/admin/pricing/fake-fallback', {
-        inputPerMTok: '0.3',
-        outputPerMTok: '0.9',
+        inputPerMTok: '1.3',
+        outputPerMTok: '4.9',
       });
       expect(set.body).toEqual({
         model: 'fake-fallback',
-        inputPerMTok: '0.300000000',
-        cachedInputPerMTok: '0.300000000',
-        outputPerMTok: '0.900000000',
+        inputPerMTok: '1.300000000',
+        cachedInputPerMTok: '1.300000000',
+        outputPerMTok: '4.900000000',
         source: 'tenant',
       });
       const listed = (await admin.get('/v1/admin/pricing')).body.items;
@@ -162,6 +163,95 @@ describe('cost control', () => {
       expect((await admin.request('DELETE', '/v1/admin/pricing/fake-fallback')).status).toBe(204);
       expect((await admin.request('DELETE', '/v1/admin/pricing/fake-fallback')).status).toBe(404);
       expect((await member.client.get('/v1/admin/pricing')).status).toBe(403);
+    });
+
+    it('lets a tenant admin only raise a price; lowering it is a superadmin’s', async () => {
+      const admin = tenant.admin.client;
+      fake.configure({ usage: { prompt: 1000, completion: 1000 } });
+      const id = await converse(member.client);
+      const cost = async () => {
+        const res = await member.client.post(`/v1/conversations/${id}/messages`, {
+          content: 'Hi',
+          maxTokens: 1000,
+        });
+        expect(res.status).toBe(201);
+        return res.body.assistantMessage.costUsd as string;
+      };
+      // Free, or cheaper in any one component (cached input too): refused, naming the minimums.
+      const free = await admin.put('/v1/admin/pricing/fake-model', {
+        inputPerMTok: '0',
+        outputPerMTok: '0',
+      });
+      expect(free.status).toBe(403);
+      expect(free.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(free.body).toMatchObject({
+        code: 'PRICE_LOWERING_FORBIDDEN',
+        model: 'fake-model',
+        minimum: {
+          inputPerMTok: '2.000000000',
+          cachedInputPerMTok: '0.500000000',
+          outputPerMTok: '8.000000000',
+        },
+        below: ['inputPerMTok', 'cachedInputPerMTok', 'outputPerMTok'],
+      });
+      expect(free.body.detail).toMatch(/may only raise/);
+      const cheaperCache = await admin.put('/v1/admin/pricing/fake-model', {
+        inputPerMTok: '3',
+        outputPerMTok: '9',
+        cachedInputPerMTok: '0.1',
+      });
+      expect([cheaperCache.status, cheaperCache.body.below]).toEqual([403, ['cachedInputPerMTok']]);
+      expect(
+        (
+          await admin.put('/v1/admin/pricing/openai%2Ffake-model', {
+            inputPerMTok: '1',
+            outputPerMTok: '9',
+          })
+        ).body.below,
+      ).toEqual(['inputPerMTok']);
+      expect(await cost()).toBe('0.010000000'); // 1,000 × $2 + 1,000 × $8 per million
+      // Raising it (chargeback) is theirs to do.
+      const raised = await admin.put('/v1/admin/pricing/fake-model', {
+        inputPerMTok: '3',
+        outputPerMTok: '9',
+      });
+      expect(raised.status).toBe(200);
+      expect(await cost()).toBe('0.012000000');
+      // Nor may they price another tenant's models.
+      const other = await createTenant(t.app);
+      const elsewhere = await admin.put(`/v1/admin/pricing/fake-model?tenantId=${other.id}`, {
+        inputPerMTok: '3',
+        outputPerMTok: '9',
+      });
+      expect([elsewhere.status, elsewhere.body.code]).toEqual([403, 'FORBIDDEN']);
+      // A superadmin may give the tenant a discount.
+      const discount = await root.put(`/v1/admin/pricing/fake-model?tenantId=${tenant.id}`, {
+        inputPerMTok: '0.5',
+        outputPerMTok: '1',
+      });
+      expect(discount.status).toBe(200);
+      expect(await cost()).toBe('0.001500000');
+      // A tenant admin's override never applies below the configured price, e.g. one set
+      // before this rule, or once pricing.yaml has raised the price above it.
+      expect(
+        (await admin.put('/v1/admin/pricing/fake-model', { inputPerMTok: '2', outputPerMTok: '8' }))
+          .status,
+      ).toBe(200);
+      await db.query(
+        `UPDATE model_prices SET input_per_mtok = 0, output_per_mtok = 0, cached_input_per_mtok = 0
+          WHERE tenant_id = $1 AND model = 'fake-model'`,
+        [tenant.id],
+      );
+      expect(await cost()).toBe('0.010000000');
+      const listed = (await admin.get('/v1/admin/pricing')).body.items;
+      expect(listed).toContainEqual({
+        model: 'fake-model',
+        inputPerMTok: '2.000000000',
+        cachedInputPerMTok: '0.500000000',
+        outputPerMTok: '8.000000000',
+        source: 'tenant',
+      });
+      expect((await admin.request('DELETE', '/v1/admin/pricing/fake-model')).status).toBe(204);
     });
   });
 
@@ -183,10 +273,21 @@ describe('cost control', () => {
       expect(res.body.code).toBe('MODEL_NOT_PRICED');
       expect(res.body.detail).toMatch(/pricing\.yaml/);
       expect(chatCalls()).toHaveLength(0);
-      const priced = await tenant.admin.client.put('/v1/admin/pricing/unpriced-model', {
-        inputPerMTok: '1',
-        outputPerMTok: '2',
-      });
+      // With no price to raise, a tenant admin cannot price it (that could be at zero)…
+      const price = { inputPerMTok: '1', outputPerMTok: '2' };
+      const own = await tenant.admin.client.put('/v1/admin/pricing/unpriced-model', price);
+      expect(own.status).toBe(403);
+      expect(own.body).toMatchObject({ code: 'PRICE_LOWERING_FORBIDDEN', minimum: null });
+      expect(own.body.detail).toMatch(/only a superadmin/);
+      // … a superadmin can.
+      const root = new Client(
+        unpriced.app,
+        (await login(unpriced.app, ROOT.email, ROOT.password)).accessToken,
+      );
+      const priced = await root.put(
+        `/v1/admin/pricing/unpriced-model?tenantId=${tenant.id}`,
+        price,
+      );
       expect(priced.status).toBe(200);
       const ok = await member.client.post(`/v1/conversations/${id}/messages`, { content: 'Hi' });
       expect(ok.status).toBe(201);
@@ -475,8 +576,15 @@ describe('cost control', () => {
         timeZone: 'Europe/Berlin',
       });
       expect(berlin.body).toMatchObject({ timeZone: 'Europe/Berlin' });
+      // The day open when the zone changed runs to its end; from then on, Berlin days.
       const tz = (await myBudgets(member.client)).find((b) => b.scope === 'user')!;
-      expect(tz.resetsAt).toBe('2031-05-21T22:00:00.000Z');
+      expect(tz).toMatchObject({ window: 'day:2031-05-21', resetsAt: '2031-05-22T00:00:00.000Z' });
+      jest.spyOn(clock, 'now').mockReturnValue(new Date('2031-05-22T12:00:00Z'));
+      const next = (await myBudgets(member.client)).find((b) => b.scope === 'user')!;
+      expect(next).toMatchObject({
+        window: 'day:2031-05-22',
+        resetsAt: '2031-05-22T22:00:00.000Z',
+      });
       expect(
         (await tenant.admin.client.put('/v1/admin/cost-settings', { timeZone: 'Mars/Base' }))
           .status,
@@ -484,6 +592,46 @@ describe('cost control', () => {
       expect(
         (await tenant.admin.client.put('/v1/admin/cost-settings', { failOpen: true })).status,
       ).toBe(403);
+    });
+
+    it('does not reopen a spent day when the tenant moves to a zone where a new day has begun', async () => {
+      const tenant = await createTenant(t.app);
+      const member = await createUser(tenant);
+      fake.configure({ usage: { prompt: 1000, completion: 1000 } }); // $0.01 a call
+      await tenant.admin.client.put('/v1/admin/budgets', {
+        budgets: [{ scope: 'user', scopeId: member.id, period: 'day', limitUsd: '0.015' }],
+      });
+      const clock = t.app.get(Clock);
+      jest.spyOn(clock, 'now').mockReturnValue(new Date('2031-06-10T12:00:00Z'));
+      const id = await converse(member.client);
+      const send = () =>
+        member.client.post(`/v1/conversations/${id}/messages`, { content: 'Hi', maxTokens: 1000 });
+      expect((await send()).status).toBe(201);
+      expect((await send()).status).toBe(402);
+      // Noon UTC is already 02:00 on 11 June in Kiritimati (UTC+14): there, a new day has begun.
+      const moved = await tenant.admin.client.put('/v1/admin/cost-settings', {
+        timeZone: 'Pacific/Kiritimati',
+      });
+      expect(moved.status).toBe(200);
+      const refused = await send();
+      expect(refused.status).toBe(402);
+      // The spent UTC day stays in force to its end, and on to the end of the Kiritimati day
+      // then in progress (only 10 hours of it would be left).
+      expect(refused.body.budget).toMatchObject({
+        window: 'day:2031-06-10',
+        spentUsd: '0.010000000',
+        resetsAt: '2031-06-11T10:00:00.000Z',
+      });
+      const user = (await myBudgets(member.client)).find((b) => b.scope === 'user')!;
+      expect(user).toMatchObject({ window: 'day:2031-06-10', remainingUsd: '0.005000000' });
+      jest.spyOn(clock, 'now').mockReturnValue(new Date('2031-06-11T09:59:59Z'));
+      expect((await send()).status).toBe(402);
+      expect(chatCalls()).toHaveLength(1);
+      // Then the Kiritimati days.
+      jest.spyOn(clock, 'now').mockReturnValue(new Date('2031-06-11T10:00:01Z'));
+      expect((await send()).status).toBe(201);
+      const after = (await myBudgets(member.client)).find((b) => b.scope === 'user')!;
+      expect(after).toMatchObject({ window: 'day:2031-06-12', spentUsd: '0.010000000' });
     });
   });
 

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiNoContentResponse,
+  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
@@ -55,28 +56,48 @@ export class CostAdminController {
   ) {}
 
   @Get('pricing')
-  @ApiOperation({ summary: 'Chat model prices: config/pricing.yaml with your tenant’s overrides.' })
+  @ApiOperation({
+    summary:
+      'Chat model prices: config/pricing.yaml with your tenant’s overrides, as they apply (superadmins: any tenant’s, with ?tenantId=).',
+  })
   @ApiOkResponse({ type: ModelPriceListDto })
-  async listPrices(): Promise<{ items: ModelPriceView[] }> {
-    return { items: await this.pricing.list(this.principal.get().tenantId) };
+  async listPrices(@Query() query: TenantQueryDto): Promise<{ items: ModelPriceView[] }> {
+    const tenantId = this.budgets.tenantOf(this.principal.get(), query.tenantId);
+    return { items: await this.pricing.list(tenantId) };
   }
 
   @Put('pricing/:model')
   @ApiOperation({
     summary:
       'Set your tenant’s price for a model (USD per million tokens, decimal strings). URL-encode a provider/model name.',
+    description:
+      'Tenant admins may only raise prices (chargeback): every component (input, cached input, output) must be at least the configured price (config/pricing.yaml, or the unknown-model default), and a model without one cannot be priced; otherwise 403 `PRICE_LOWERING_FORBIDDEN`, naming the minimums. Such an override never applies below the configured price, even if that rises later. Superadmins may set any price, also lower (a discount), for any tenant with ?tenantId=.',
   })
   @ApiOkResponse({ type: ModelPriceDto })
-  setPrice(@Param('model') model: string, @Body() body: PutPriceDto): Promise<ModelPriceView> {
-    return this.pricing.set(this.principal.get().tenantId, checkModel(model), body);
+  @ApiForbiddenResponse({
+    description:
+      '`PRICE_LOWERING_FORBIDDEN` (a tenant admin’s price below the configured one), or `FORBIDDEN`.',
+  })
+  setPrice(
+    @Param('model') model: string,
+    @Query() query: TenantQueryDto,
+    @Body() body: PutPriceDto,
+  ): Promise<ModelPriceView> {
+    const principal = this.principal.get();
+    const tenantId = this.budgets.tenantOf(principal, query.tenantId);
+    return this.pricing.set(principal, tenantId, checkModel(model), body);
   }
 
   @Delete('pricing/:model')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Drop your tenant’s price override; pricing.yaml applies again.' })
+  @ApiOperation({
+    summary:
+      'Drop your tenant’s price override; pricing.yaml applies again (superadmins: any tenant’s, with ?tenantId=).',
+  })
   @ApiNoContentResponse()
-  async removePrice(@Param('model') model: string): Promise<void> {
-    await this.pricing.remove(this.principal.get().tenantId, checkModel(model));
+  async removePrice(@Param('model') model: string, @Query() query: TenantQueryDto): Promise<void> {
+    const tenantId = this.budgets.tenantOf(this.principal.get(), query.tenantId);
+    await this.pricing.remove(tenantId, checkModel(model));
   }
 
   @Get('budgets')
@@ -121,6 +142,8 @@ export class CostAdminController {
   @ApiOperation({
     summary:
       'Change the time zone of budget windows, or (superadmins, for any tenant with ?tenantId=) the failure policy.',
+    description:
+      'A new time zone applies from the end of the day and month windows open when it is changed: they run to their end (and on to the end of the new zone’s window then in progress, when less than 20 hours or 27 days of it are left), so a change never reopens a window that is already spent.',
   })
   @ApiOkResponse({ type: CostSettingsDto })
   updateSettings(

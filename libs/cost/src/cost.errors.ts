@@ -51,8 +51,33 @@ export class ModelNotPricedError extends AppError {
     super(
       'MODEL_NOT_PRICED',
       422,
-      `The model "${model}" has no price, so its cost could not be controlled. Add it to config/pricing.yaml, set its price with PUT /v1/admin/pricing/${encodeURIComponent(model)}, or set COST_UNKNOWN_MODEL_INPUT_PER_MTOK and COST_UNKNOWN_MODEL_OUTPUT_PER_MTOK.`,
+      `The model "${model}" has no price, so its cost could not be controlled. Add it to config/pricing.yaml, have a superadmin set its price with PUT /v1/admin/pricing/${encodeURIComponent(model)}?tenantId=…, or set COST_UNKNOWN_MODEL_INPUT_PER_MTOK and COST_UNKNOWN_MODEL_OUTPUT_PER_MTOK.`,
       { extensions: { model } },
+    );
+  }
+}
+
+/** A chat price per component, USD per million tokens as decimal strings. */
+export interface PriceComponents {
+  inputPerMTok: string;
+  cachedInputPerMTok: string;
+  outputPerMTok: string;
+}
+
+/**
+ * A tenant admin's price override that would lower the price in force (config/pricing.yaml or
+ * the unknown-model default), or price a model that has none: a lower price loosens every
+ * budget, so it is a superadmin's decision; tenant admins may only raise prices (chargeback).
+ */
+export class PriceLoweringForbiddenError extends AppError {
+  constructor(model: string, minimum: PriceComponents | null, below: (keyof PriceComponents)[]) {
+    super(
+      'PRICE_LOWERING_FORBIDDEN',
+      403,
+      minimum
+        ? `Tenant admins may only raise the price of "${model}" above the configured one (for chargeback), never lower it: ${below.map((c) => `${c} must be at least ${trim(minimum[c])}`).join(', ')} (USD per million tokens). Only a superadmin may set a lower price.`
+        : `"${model}" has no configured price (config/pricing.yaml or COST_UNKNOWN_MODEL_*), so there is no price a tenant admin could raise; only a superadmin may give it one.`,
+      { extensions: { model, minimum, below } },
     );
   }
 }

@@ -35,7 +35,7 @@ const IDEMPOTENCY_HEADER = {
   name: 'Idempotency-Key',
   required: false,
   description:
-    'Names the job: repeating the POST with the same key returns the job it made instead of queueing another (the same key with a different request: 422 `IDEMPOTENCY_KEY_REUSED`).',
+    'Names the job: repeating the POST with the same key returns the job it made instead of queueing another (the same key with a different request: 422 `IDEMPOTENCY_KEY_REUSED`). Keys are per caller (user or API key): another caller of your tenant using the same key gets a job of its own.',
 };
 
 /**

@@ -60,7 +60,9 @@ export interface NewAudioJob {
  * Speech jobs as tenants see them: a row per job (its BullMQ job has the same id), created
  * with its input stored first, then the row and its queue intent in one transaction (the
  * outbox), so a failure on the way leaves nothing behind and an accepted job always runs;
- * an Idempotency-Key names the job, so a retried POST returns the job it already made.
+ * an Idempotency-Key names the job, so a retried POST returns the job it already made. A key
+ * is its caller's (the user, or the API key): another caller of the tenant with the same key
+ * gets a job of its own, never this one.
  */
 @Injectable()
 export class AudioJobsService {
@@ -79,7 +81,7 @@ export class AudioJobsService {
   ): Promise<{ job: AudioJobView; replayed: boolean }> {
     const hash = requestHash(job);
     if (idempotencyKey) {
-      const existing = await this.byKey(principal.tenantId, idempotencyKey);
+      const existing = await this.byKey(principal, idempotencyKey);
       if (existing) return { job: this.replay(existing, hash), replayed: true };
     }
     const id = newId();
@@ -95,7 +97,8 @@ export class AudioJobsService {
           `INSERT INTO audio_jobs (id, tenant_id, owner_user_id, owner_api_key_id, kind, status, options,
                                    text, input_key, conversation_id, idempotency_key, request_hash)
            VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11)
-           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING *`,
+           ON CONFLICT (tenant_id, owner_user_id, owner_api_key_id, idempotency_key)
+             WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *`,
           [
             id,
             principal.tenantId,
@@ -121,7 +124,7 @@ export class AudioJobsService {
     if (!row) {
       // The same key raced us: theirs stands.
       if (inputKey) await this.storage.delete(inputKey);
-      const existing = await this.byKey(principal.tenantId, idempotencyKey!);
+      const existing = await this.byKey(principal, idempotencyKey!);
       return { job: this.replay(existing!, hash), replayed: true };
     }
     // Usually queued right here; if not, the outbox relay queues it shortly.
@@ -225,10 +228,13 @@ export class AudioJobsService {
     }
   }
 
-  private async byKey(tenantId: string, key: string): Promise<AudioJobRow | undefined> {
+  /** The caller's own job with this key: a key is the caller's (user or API key), not the tenant's. */
+  private async byKey(principal: Principal, key: string): Promise<AudioJobRow | undefined> {
     const [row]: AudioJobRow[] = await this.dataSource.query(
-      `SELECT * FROM audio_jobs WHERE tenant_id = $1 AND idempotency_key = $2`,
-      [tenantId, key],
+      `SELECT * FROM audio_jobs
+        WHERE tenant_id = $1 AND idempotency_key = $2
+          AND owner_user_id IS NOT DISTINCT FROM $3 AND owner_api_key_id IS NOT DISTINCT FROM $4`,
+      [principal.tenantId, key, principal.userId ?? null, principal.apiKeyId ?? null],
     );
     return row;
   }

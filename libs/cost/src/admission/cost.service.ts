@@ -3,7 +3,7 @@ import { AuditService } from '@parley/auth';
 import { AppConfig, Clock } from '@parley/core';
 import { newId } from '@parley/database';
 import { DataSource } from 'typeorm';
-import { budgetWindow } from '../budgets/budget-window';
+import { budgetWindow, type CarriedWindows, tenantWindow } from '../budgets/budget-window';
 import { effectiveBudgets } from '../budgets/budget-rules';
 import { readOverrides, type OverridesRow } from '../budgets/budget-overrides';
 import { toRule } from '../budgets/budgets.service';
@@ -17,7 +17,7 @@ import {
   RequestCostLimitError,
 } from '../cost.errors';
 import { formatUsd, maxOf, minOf, type Nanos, parseUsd, perMillion } from '../money';
-import { type ChatPrice, PricingCatalog, toChatPrice } from '../pricing/pricing.catalog';
+import { atLeast, type ChatPrice, PricingCatalog, toChatPrice } from '../pricing/pricing.catalog';
 import { BudgetAlerts, type CounterAfter } from './budget-alerts';
 import { type AlongsideWrites, settlementStatement } from './settlement-statement';
 import { SnapshotCache } from './snapshot-cache';
@@ -30,6 +30,7 @@ import type {
 } from './admission.types';
 
 type Snapshot = OverridesRow;
+type WindowSettings = CostSettings & { carried: CarriedWindows };
 
 /**
  * Decides before every paid call whether it may happen, and records afterwards what it cost
@@ -42,7 +43,7 @@ type Snapshot = OverridesRow;
 export class CostService {
   private readonly logger = new Logger('Cost');
   /** The last settings read per tenant, for deciding the failure policy when the store is down. */
-  private readonly knownSettings = new Map<string, CostSettings>();
+  private readonly knownSettings = new Map<string, WindowSettings>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -192,11 +193,10 @@ export class CostService {
     const now = this.clock.now();
     const counters: WindowCounter[] = rules
       .map((rule) => {
-        const window = budgetWindow(
-          rule.period,
-          now,
-          rule.scope === 'global' ? 'UTC' : settings.timeZone,
-        );
+        const window =
+          rule.scope === 'global'
+            ? budgetWindow(rule.period, now, 'UTC')
+            : tenantWindow(rule.period, now, settings.timeZone, settings.carried);
         return {
           rule,
           key: budgetKey(rule),
@@ -355,30 +355,38 @@ export class CostService {
     }
   }
 
-  private settingsOf(tenantId: string, snapshot: Snapshot): CostSettings {
+  private settingsOf(tenantId: string, snapshot: Snapshot): WindowSettings {
     const known = this.knownSettings.get(tenantId);
-    const settings: CostSettings = snapshot.settings
+    const settings: WindowSettings = snapshot.settings
       ? {
           timeZone: snapshot.settings.timeZone,
           failOpen: snapshot.settings.failOpen ?? this.config.cost.failOpen,
+          carried: snapshot.settings.carried ?? {},
         }
-      : (known ?? { timeZone: 'UTC', failOpen: this.config.cost.failOpen });
+      : (known ?? { timeZone: 'UTC', failOpen: this.config.cost.failOpen, carried: {} });
     if (snapshot.settings) this.knownSettings.set(tenantId, settings);
     return settings;
   }
 
-  /** A tenant's own price first (`provider/model`, then the bare name), then the catalog. */
+  /**
+   * A tenant's own price first (`provider/model`, then the bare name), then the catalog. A
+   * tenant admin's override only ever raises the configured price: each component is at least
+   * the catalog's (which may have risen since the override was set), and a model the catalog
+   * does not price stays unpriced. Only a superadmin's override is taken as it is.
+   */
   private chatPrice(provider: string, model: string, overrides: Snapshot['prices']): ChatPrice {
     const own =
       overrides.find((p) => p.model === `${provider}/${model}`) ??
       overrides.find((p) => p.model === model);
-    if (own)
-      return toChatPrice(
+    const configured = this.catalog.chat(provider, model);
+    if (own) {
+      const price = toChatPrice(
         { inputPerMTok: own.input, outputPerMTok: own.output, cachedInputPerMTok: own.cached },
         'tenant',
       );
-    const configured = this.catalog.chat(provider, model);
-    if (configured) return configured;
+      if (own.superadmin) return price;
+      if (configured) return atLeast(price, configured);
+    } else if (configured) return configured;
     this.metrics.recordRefusal('model_not_priced');
     throw new ModelNotPricedError(model);
   }

@@ -1,11 +1,19 @@
 import type { DataSource } from 'typeorm';
+import type { CarriedWindows } from './budget-window';
 import type { BudgetRow, CostSubject } from './budget.types';
 
 /** What a subject's admission reads: budget overrides in scope, tenant settings, tenant prices. */
 export interface OverridesRow {
   budgets: BudgetRow[];
-  settings: { timeZone: string; failOpen: boolean | null } | null;
-  prices: { model: string; input: string; cached: string | null; output: string }[];
+  settings: { timeZone: string; failOpen: boolean | null; carried: CarriedWindows } | null;
+  /** `superadmin`: set by a superadmin, so it may be below the configured price. */
+  prices: {
+    model: string;
+    input: string;
+    cached: string | null;
+    output: string;
+    superadmin: boolean;
+  }[];
 }
 
 /**
@@ -23,10 +31,12 @@ export async function readOverrides(
           'period', period, 'limit_usd', limit_usd::text,
           'per_request_limit_usd', per_request_limit_usd::text)), '[]')
           FROM budgets WHERE scope = 'global' OR (tenant_id = $1 AND scope_id = ANY($2::uuid[]))) AS budgets,
-       (SELECT json_build_object('timeZone', time_zone, 'failOpen', fail_open)
+       (SELECT json_build_object('timeZone', time_zone, 'failOpen', fail_open,
+          'carried', carried_windows)
           FROM cost_settings WHERE tenant_id = $1) AS settings,
        (SELECT coalesce(json_agg(json_build_object('model', model, 'input', input_per_mtok::text,
-          'cached', cached_input_per_mtok::text, 'output', output_per_mtok::text)), '[]')
+          'cached', cached_input_per_mtok::text, 'output', output_per_mtok::text,
+          'superadmin', set_by_superadmin)), '[]')
           FROM model_prices WHERE tenant_id = $1 AND model = ANY($3::text[])) AS prices`,
     [
       subject.tenantId,

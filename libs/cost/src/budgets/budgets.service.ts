@@ -5,7 +5,14 @@ import { newId } from '@parley/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import { formatUsd, parseUsd } from '../money';
 import { SnapshotCache } from '../admission/snapshot-cache';
-import { budgetWindow, isTimeZone, type BudgetPeriod } from './budget-window';
+import {
+  budgetWindow,
+  type CarriedWindows,
+  carryWindows,
+  isTimeZone,
+  tenantWindow,
+  type BudgetPeriod,
+} from './budget-window';
 import { effectiveBudgets } from './budget-rules';
 import { readOverrides } from './budget-overrides';
 import {
@@ -168,10 +175,13 @@ export class BudgetsService {
   async status(subject: CostSubject): Promise<BudgetStatus[]> {
     const row = await readOverrides(this.dataSource, subject, []);
     const timeZone = row.settings?.timeZone ?? 'UTC';
+    const carried = row.settings?.carried ?? {};
     const rules = effectiveBudgets(this.config, subject, row.budgets.map(toRule));
     const now = this.clock.now();
     const windows = rules.map((r) =>
-      budgetWindow(r.period, now, r.scope === 'global' ? 'UTC' : timeZone),
+      r.scope === 'global'
+        ? budgetWindow(r.period, now, 'UTC')
+        : tenantWindow(r.period, now, timeZone, carried),
     );
     const counters: { budget_key: string; window_id: string; spent: string; reserved: string }[] =
       rules.length === 0
@@ -219,7 +229,11 @@ export class BudgetsService {
     };
   }
 
-  /** A tenant's time zone is its admins' choice; failing open weakens a cap, so it is the superadmin's. */
+  /**
+   * A tenant's time zone is its admins' choice; failing open weakens a cap, so it is the
+   * superadmin's. A new zone applies from the end of the windows open when it changes (see
+   * carryWindows): changing it never reopens a window the tenant has already spent.
+   */
   async updateSettings(
     principal: Principal,
     patch: { timeZone?: string; failOpen?: boolean },
@@ -236,17 +250,40 @@ export class BudgetsService {
     await this.dataSource.transaction(async (m) => {
       const found: unknown[] = await m.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId]);
       if (found.length === 0) throw new NotFoundError('The tenant');
+      // Locked, so two concurrent changes each carry the windows the other left.
+      const [current]: { time_zone: string; carried_windows: CarriedWindows }[] = await m.query(
+        'SELECT time_zone, carried_windows FROM cost_settings WHERE tenant_id = $1 FOR UPDATE',
+        [tenantId],
+      );
+      const zone = current?.time_zone ?? 'UTC';
+      const carried =
+        patch.timeZone !== undefined && patch.timeZone !== zone
+          ? carryWindows(this.clock.now(), zone, patch.timeZone, current?.carried_windows)
+          : null;
       await m.query(
-        `INSERT INTO cost_settings (tenant_id, time_zone, fail_open) VALUES ($1, coalesce($2, 'UTC'), $3)
+        `INSERT INTO cost_settings (tenant_id, time_zone, fail_open, carried_windows)
+         VALUES ($1, coalesce($2, 'UTC'), $3, coalesce($5::jsonb, '{}'))
          ON CONFLICT (tenant_id) DO UPDATE SET
            time_zone = coalesce($2, cost_settings.time_zone),
            fail_open = CASE WHEN $4 THEN $3 ELSE cost_settings.fail_open END,
+           carried_windows = coalesce($5::jsonb, cost_settings.carried_windows),
            updated_at = now()`,
-        [tenantId, patch.timeZone ?? null, patch.failOpen ?? null, patch.failOpen !== undefined],
+        [
+          tenantId,
+          patch.timeZone ?? null,
+          patch.failOpen ?? null,
+          patch.failOpen !== undefined,
+          carried && JSON.stringify(carried),
+        ],
       );
       await this.audit.record(
         'cost.settings_updated',
-        { tenantId, targetType: 'tenant', targetId: tenantId, metadata: patch },
+        {
+          tenantId,
+          targetType: 'tenant',
+          targetId: tenantId,
+          metadata: carried ? { ...patch, carriedWindows: carried } : patch,
+        },
         m,
       );
     });

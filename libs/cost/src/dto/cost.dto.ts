@@ -154,7 +154,8 @@ export class TenantQueryDto {
 export class CostSettingsDto {
   @ApiPropertyOptional({
     example: 'Europe/Berlin',
-    description: 'IANA zone in which day and month windows start.',
+    description:
+      'IANA zone in which day and month windows start. A change applies from the end of the windows open at the time, so it never reopens a spent one.',
   })
   @IsOptional()
   @IsString()

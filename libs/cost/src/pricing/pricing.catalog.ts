@@ -65,6 +65,27 @@ export class PricingCatalog implements OnModuleInit {
   chat(provider: string, model: string): ChatPrice | undefined {
     const entry = this.file.models[`${provider}/${model}`] ?? this.file.models[model];
     if (entry) return toChatPrice(entry, 'config');
+    return this.unknownModel();
+  }
+
+  /**
+   * The configured price an override named `model` stands in for (a tenant admin's override may
+   * not go below it): the dearest, component by component, of every catalog entry it can shadow
+   * (`model` itself, `<provider>/model`, or for `provider/name` the bare `name`); the
+   * unknown-model default when there is none; undefined when the model is priced nowhere.
+   */
+  reference(model: string): ChatPrice | undefined {
+    const slash = model.indexOf('/');
+    const bare = slash > 0 ? model.slice(slash + 1) : undefined;
+    const shadowed = Object.entries(this.file.models)
+      .filter(([name]) => name === model || name.endsWith(`/${model}`) || name === bare)
+      .map(([, entry]) => toChatPrice(entry, 'config'));
+    if (shadowed.length === 0) return this.unknownModel();
+    return shadowed.reduce((a, b) => atLeast(a, b));
+  }
+
+  /** COST_UNKNOWN_MODEL_*: the price of chat models listed nowhere, when both are set. */
+  private unknownModel(): ChatPrice | undefined {
     const fallback = this.config.cost.unknownModelPrice;
     if (fallback.inputPerMTok && fallback.outputPerMTok)
       return toChatPrice(
@@ -110,6 +131,17 @@ export function toChatPrice(
     cachedInput: parseUsd(p.cachedInputPerMTok ?? p.inputPerMTok),
     output: parseUsd(p.outputPerMTok),
     source,
+  };
+}
+
+/** Each component of `price`, raised to the floor's where that is dearer. */
+export function atLeast(price: ChatPrice, floor: ChatPrice): ChatPrice {
+  const max = (a: Nanos, b: Nanos) => (a > b ? a : b);
+  return {
+    input: max(price.input, floor.input),
+    cachedInput: max(price.cachedInput, floor.cachedInput),
+    output: max(price.output, floor.output),
+    source: price.source,
   };
 }
 
