@@ -327,6 +327,7 @@ async function main() {
       BOOTSTRAP_ADMIN_PASSWORD: 'root-password-for-the-load-bench',
       JWT_SIGNING_KEYS: 'load-1:load-bench-signing-secret-that-is-long-enough-0123',
       API_KEY_PEPPER: 'load-bench-pepper-that-is-long-enough-0123456789',
+      METRICS_TOKEN: BENCH_METRICS_TOKEN, // /metrics on the main port needs one
       DATABASE_URL: dbUrl.toString(),
       ...(process.env.REDIS_URL
         ? { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: redisPrefix }
@@ -740,6 +741,8 @@ function startProcess(name, kind, script, env, port) {
   };
 }
 
+const BENCH_METRICS_TOKEN = 'load-bench-metrics-token-0123456789';
+
 /** RSS and heap used of each process, from its /metrics (else RSS from /proc). */
 async function sampleMemory(processes) {
   const out = {};
@@ -747,9 +750,10 @@ async function sampleMemory(processes) {
     processes.map(async (p) => {
       const mib = (bytes) => Math.round(Number(bytes) / 1048576);
       try {
-        const text = await fetch(`${p.base}/metrics`, { signal: AbortSignal.timeout(5000) }).then(
-          (r) => r.text(),
-        );
+        const text = await fetch(`${p.base}/metrics`, {
+          headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+          signal: AbortSignal.timeout(5000),
+        }).then((r) => r.text());
         const value = (name) => new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1];
         out[p.name] = {
           rssMiB: mib(value('parley_process_resident_memory_bytes')),

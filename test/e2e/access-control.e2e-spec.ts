@@ -80,7 +80,7 @@ describe('access control', () => {
     expect(publicRoutes).toEqual([
       'GET /health/live',
       'GET /health/ready',
-      // Open to Prometheus, or behind METRICS_TOKEN (metrics.e2e-spec).
+      // Behind METRICS_TOKEN, or not served on this port (metrics.e2e-spec).
       'GET /metrics',
       'POST /v1/auth/login',
       'POST /v1/auth/logout',

@@ -145,6 +145,100 @@ describe('API keys', () => {
     expect((await new Client(t.app, key).get('/v1/auth/me')).status).toBe(401);
   });
 
+  it('cuts a key to what its creator may do now: a demotion takes the admin scopes at once', async () => {
+    const creator = await createUser(tenant, 'admin');
+    const { key } = await createApiKey(creator.client, ['admin', 'usage:read', 'chat']);
+    const bot = new Client(t.app, key);
+    expect((await bot.get('/v1/auth/me')).body.scopes).toEqual(['admin', 'usage:read', 'chat']);
+    expect((await bot.get('/v1/admin/users')).status).toBe(200);
+
+    const demote = await tenant.admin.client.patch(`/v1/admin/users/${creator.id}`, {
+      role: 'member',
+    });
+    expect(demote.status).toBe(200);
+    expect((await bot.get('/v1/auth/me')).body.scopes).toEqual(['chat']);
+    const refused = await bot.get('/v1/admin/users');
+    expect(refused.status).toBe(403);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.body.code).toBe('FORBIDDEN');
+    // The key keeps its stored scopes: promoted again, its creator's key may do it again.
+    await tenant.admin.client.patch(`/v1/admin/users/${creator.id}`, { role: 'admin' });
+    expect((await bot.get('/v1/admin/users')).status).toBe(200);
+  });
+
+  it('stops the keys of a deleted user', async () => {
+    const user = await createUser(tenant);
+    const { key } = await createApiKey(user.client, ['chat']);
+    expect((await new Client(t.app, key).get('/v1/auth/me')).status).toBe(200);
+    // No route deletes users yet; the key's created_by becomes NULL (ON DELETE SET NULL).
+    await t.app.get(DataSource).query('DELETE FROM users WHERE id = $1', [user.id]);
+    const res = await new Client(t.app, key).get('/v1/auth/me');
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('INVALID_API_KEY');
+  });
+
+  it('does not let an admin key create users or change roles (an interactive admin session must)', async () => {
+    const { key } = await createApiKey(tenant.admin.client, ['admin']);
+    const bot = new Client(t.app, key);
+    const user = await createUser(tenant);
+    const email = `made-by-key@${tenant.name}.test`;
+    const create = await bot.post('/v1/admin/users', {
+      email,
+      password: 'a-long-enough-password-0123',
+      role: 'admin',
+      name: 'Made by a key',
+    });
+    expect(create.status).toBe(403);
+    expect(create.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(create.body.code).toBe('INTERACTIVE_SESSION_REQUIRED');
+    expect(create.body.detail).toMatch(/interactive admin session/);
+    const promote = await bot.patch(`/v1/admin/users/${user.id}`, { role: 'admin' });
+    expect(promote.status).toBe(403);
+    expect(promote.body.code).toBe('INTERACTIVE_SESSION_REQUIRED');
+    expect(promote.body.detail).toMatch(/change roles.*interactive admin session/);
+
+    const users = await tenant.admin.client.get('/v1/admin/users?limit=200');
+    expect(users.body.items.map((u: { email: string }) => u.email)).not.toContain(email);
+    expect((await tenant.admin.client.get(`/v1/admin/users/${user.id}`)).body.role).toBe('member');
+    // What the admin scope still covers.
+    expect((await bot.patch(`/v1/admin/users/${user.id}`, { name: 'Renamed' })).status).toBe(200);
+    // An interactive admin may.
+    expect(
+      (await tenant.admin.client.patch(`/v1/admin/users/${user.id}`, { role: 'admin' })).status,
+    ).toBe(200);
+  });
+
+  it('lets only a superadmin disable, demote or rename a superadmin', async () => {
+    const db = t.app.get(DataSource);
+    const root = await createUser(tenant, 'admin');
+    const other = await createUser(tenant, 'admin');
+    await db.query('UPDATE users SET superadmin = true WHERE id = ANY($1)', [[root.id, other.id]]);
+    const { key } = await createApiKey(tenant.admin.client, ['admin']);
+    for (const [caller, patch] of [
+      [tenant.admin.client, { disabled: true }],
+      [tenant.admin.client, { role: 'member' }],
+      [tenant.admin.client, { name: 'Not root' }],
+      [new Client(t.app, key), { disabled: true }],
+    ] as const) {
+      const res = await caller.patch(`/v1/admin/users/${root.id}`, patch);
+      expect({ patch, status: res.status, code: res.body.code }).toEqual({
+        patch,
+        status: 403,
+        code: 'SUPERADMIN_PROTECTED',
+      });
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    const [row] = await db.query('SELECT role, disabled, superadmin FROM users WHERE id = $1', [
+      root.id,
+    ]);
+    expect(row).toEqual({ role: 'admin', disabled: false, superadmin: true });
+    expect((await root.client.get('/v1/auth/me')).status).toBe(200);
+    // Another superadmin may.
+    const demote = await other.client.patch(`/v1/admin/users/${root.id}`, { role: 'member' });
+    expect(demote.status).toBe(200);
+    expect(demote.body.role).toBe('member');
+  });
+
   it('lets admins list and revoke every key of their tenant', async () => {
     const { id, key } = await createApiKey(member.client, ['audio']);
     const list = await tenant.admin.client.get('/v1/admin/api-keys?limit=200');

@@ -390,6 +390,11 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
               migrate: false,
             });
             if (name === 'parley-api') expect(config.queue.workersInProcess).toBe(false);
+            expect({ set, docs: config.server.docs }).toEqual({ set, docs: false });
+            expect({ set, trustProxy: config.server.trustProxy }).toEqual({
+              set,
+              trustProxy: expect.any(Array),
+            });
           } finally {
             rmSync(dir, { recursive: true, force: true });
           }
@@ -541,7 +546,11 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
     it('runs the queue workers inside the api when the worker is off', () => {
       const objects = renderChart(HELM, {
         values: ['examples/minimal.yaml'],
-        set: { 'worker.enabled': false, 'metrics.serviceMonitor.enabled': true },
+        set: {
+          'worker.enabled': false,
+          'metrics.serviceMonitor.enabled': true,
+          'secret.env.METRICS_TOKEN': 'scrape-token-0123456789',
+        },
       });
       for (const object of objects) validateObject(object);
       expect(objects.filter((o) => o.metadata.name === 'parley-worker')).toEqual([]);
@@ -613,21 +622,72 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
           .sort(),
       ).toEqual(['parley-api', 'parley-worker']);
 
-      // Without metrics.port: the api's http and the worker's health port, each on its Service.
-      const plain = renderChart(HELM, { set: { 'metrics.serviceMonitor.enabled': true } });
-      const ports = get(plain, 'ServiceMonitor', 'parley').spec.endpoints.map(
-        (e: { port: string }) => e.port,
-      );
-      expect(ports).toEqual(['http', 'health']);
+      // Without metrics.port: the api's http and the worker's health port, each on its Service,
+      // where the app serves /metrics only with METRICS_TOKEN: the ServiceMonitor sends it.
+      const plain = renderChart(HELM, {
+        set: {
+          'metrics.serviceMonitor.enabled': true,
+          'secret.env.METRICS_TOKEN': 'scrape-token-0123456789',
+        },
+      });
+      const endpoints = get(plain, 'ServiceMonitor', 'parley').spec.endpoints;
+      expect(endpoints.map((e: { port: string }) => e.port)).toEqual(['http', 'health']);
+      for (const e of endpoints)
+        expect(e.authorization).toEqual({
+          type: 'Bearer',
+          credentials: { name: 'parley', key: 'METRICS_TOKEN' },
+        });
       expect(
         get(plain, 'Service', 'parley-api').spec.ports.map((p: { name: string }) => p.name),
       ).toEqual(['http']);
       expect(
         get(plain, 'Service', 'parley-worker').spec.ports.map((p: { name: string }) => p.name),
       ).toEqual(['health']);
+      // With an existing Secret it must hold METRICS_TOKEN; on metrics.port the token is optional.
+      const existing = renderChart(HELM, {
+        set: { 'metrics.serviceMonitor.enabled': true, 'secret.existingSecret': 'mine' },
+      });
+      expect(get(existing, 'ServiceMonitor', 'parley').spec.endpoints[0].authorization).toEqual({
+        type: 'Bearer',
+        credentials: { name: 'mine', key: 'METRICS_TOKEN' },
+      });
+      const ownPort = renderChart(HELM, {
+        set: { 'metrics.serviceMonitor.enabled': true, 'metrics.port': 9464 },
+      });
       expect(
-        get(plain, 'ServiceMonitor', 'parley').spec.endpoints[0].authorization,
+        get(ownPort, 'ServiceMonitor', 'parley').spec.endpoints[0].authorization,
       ).toBeUndefined();
+    });
+
+    it('refuses a ServiceMonitor that could not scrape: HTTP port without a token', () => {
+      expect(renderFails({ set: { 'metrics.serviceMonitor.enabled': true } })).toContain(
+        "metrics.serviceMonitor: /metrics on the api's HTTP port needs a token: set secret.env.METRICS_TOKEN",
+      );
+      expect(
+        renderFails({
+          set: {
+            'metrics.serviceMonitor.enabled': true,
+            'metrics.serviceMonitor.bearerToken': 'never',
+            'secret.env.METRICS_TOKEN': 'scrape-token-0123456789',
+          },
+        }),
+      ).toContain('metrics.serviceMonitor.bearerToken is never');
+    });
+
+    it('believes X-Forwarded-For only from private proxies and keeps /docs off by default', () => {
+      const data = get(rendered.get('default values')!, 'ConfigMap', 'parley').data;
+      expect(parse(data['kubernetes.yaml']).server).toEqual({
+        trustProxy: ['loopback', 'linklocal', 'uniquelocal'],
+        docs: false,
+      });
+      // Merged with what an operator adds, and replaced where they set it.
+      const merged = renderChart(HELM, {
+        set: { 'config.log.level': 'debug', 'config.server.trustProxy': ['10.244.0.0/16'] },
+      });
+      expect(parse(get(merged, 'ConfigMap', 'parley').data['kubernetes.yaml'])).toEqual({
+        log: { level: 'debug' },
+        server: { trustProxy: ['10.244.0.0/16'], docs: false },
+      });
     });
 
     it("loads the alerts of files/prometheus-rules.yaml (the compose stack's alerts.yml) into the PrometheusRule", () => {

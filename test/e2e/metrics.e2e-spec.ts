@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { FakeLlm } from '../support/fake-llm';
 import { createTenant, createUser, type TestTenant, type TestUser } from '../support/identity';
 import { fakeLlmEnv } from '../support/knowledge-bases';
-import { createTestApp, type TestApp } from '../support/test-app';
+import { createTestApp, METRICS_AUTH, type TestApp } from '../support/test-app';
 
 /** The value of one sample line of the exposition text, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -34,7 +34,7 @@ describe('Prometheus metrics on /metrics', () => {
     await fake?.close();
   });
 
-  const scrape = async (headers: Record<string, string> = {}) => {
+  const scrape = async (headers: Record<string, string> = METRICS_AUTH) => {
     const res = await t.app.inject({ method: 'GET', url: '/metrics', headers });
     return { status: res.statusCode, type: res.headers['content-type'], text: res.body };
   };
@@ -107,6 +107,49 @@ describe('Prometheus metrics on /metrics', () => {
   });
 });
 
+/** A free TCP port on the loopback interface. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+describe('/metrics is never public by default', () => {
+  it('serves nothing on the main port without METRICS_TOKEN, and says which keys to set', async () => {
+    // The shipped defaults: no token, no port of its own.
+    const t = await createTestApp({ env: { METRICS_TOKEN: '' } });
+    try {
+      expect(t.config.metrics).toEqual({ port: 0 });
+      for (const headers of [{}, { authorization: 'Bearer ' }, { authorization: 'Bearer x' }]) {
+        const res = await t.app.inject({ method: 'GET', url: '/metrics', headers });
+        expect(res.statusCode).toBe(404);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.body).not.toContain('parley_http_request_duration_seconds');
+        expect(res.json().detail).toMatch(/METRICS_TOKEN.*METRICS_PORT/);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('serves them open on METRICS_PORT when no token is set (a port kept off public Services)', async () => {
+    const port = await freePort();
+    const t = await createTestApp({
+      env: { METRICS_TOKEN: '', METRICS_PORT: String(port), HOST: '127.0.0.1' },
+    });
+    try {
+      expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+      const scraped = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('parley_http_request_duration_seconds');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('/metrics behind a token', () => {
   it('asks for METRICS_TOKEN as a bearer token', async () => {
     const t = await createTestApp({ env: { METRICS_TOKEN: 'scrape-secret-0123456789' } });
@@ -134,10 +177,7 @@ describe('/metrics behind a token', () => {
 
 describe('/metrics on its own port (METRICS_PORT)', () => {
   it('serves the metrics there, behind the token, and not on the main port', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await freePort();
     const t = await createTestApp({
       env: {
         METRICS_PORT: String(port),

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { createWorkerApp } from '../../apps/worker/src/bootstrap';
 import { labelValuesQuery, promqlRefs, templateLabels } from '../support/promql';
 import { REPO_ROOT } from '../support/spawned-process';
-import { createTestApp, testEnv, type TestApp } from '../support/test-app';
+import { createTestApp, METRICS_AUTH, testEnv, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -31,7 +31,7 @@ type Catalogue = Map<string, Set<string>>;
  * its `# TYPE` line, observed or not) and the registry's label names.
  */
 async function catalogueOf(app: NestFastifyApplication, into: Catalogue): Promise<void> {
-  const res = await app.inject({ method: 'GET', url: '/metrics' });
+  const res = await app.inject({ method: 'GET', url: '/metrics', headers: METRICS_AUTH });
   expect(res.statusCode).toBe(200);
   const registry = app.get(Metrics).registry;
   for (const [, name, type] of res.body.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
@@ -448,11 +448,16 @@ describe('Prometheus config and alert rules', () => {
       config.scrape_configs.map((s) => [s.job_name, s.static_configs.flatMap((c) => c.targets)]),
     );
     const services = compose().services;
-    expect(targets['parley-api']).toEqual(['api:3000']);
+    // On a metrics port of their own (open there, unpublished): /metrics on the main ports
+    // needs METRICS_TOKEN, which the compose stack does not set.
+    for (const name of ['api', 'worker'] as const) {
+      const port = services[name]!.environment!.METRICS_PORT;
+      expect({ name, port }).toEqual({ name, port: expect.stringMatching(/^\d+$/) });
+      expect(targets[`parley-${name}`]).toEqual([`${name}:${port}`]);
+      expect(JSON.stringify(services[name]!.ports ?? [])).not.toContain(port);
+      expect(services[name]!.environment!.METRICS_TOKEN).toBeUndefined();
+    }
     expect(services.api!.ports).toContain('3000:3000');
-    expect(targets['parley-worker']).toEqual([
-      `worker:${services.worker!.environment!.WORKER_HEALTH_PORT}`,
-    ]);
     for (const s of config.scrape_configs.filter((s) => s.job_name.startsWith('parley-')))
       expect(s.metrics_path ?? '/metrics').toBe('/metrics');
   });

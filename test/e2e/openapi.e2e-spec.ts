@@ -32,3 +32,27 @@ describe('OpenAPI document', () => {
     expect(res.body).toMatch(/swagger/i);
   });
 });
+
+describe('OpenAPI document in production', () => {
+  it('is off with APP_ENV=production unless DOCS_ENABLED turns it on', async () => {
+    const env = { APP_ENV: 'production', LOG_LEVEL: 'warn' };
+    const off = await createTestApp({ env });
+    try {
+      for (const url of ['/docs', '/docs/openapi.json', '/docs/openapi.yaml'])
+        expect({ url, status: (await off.app.inject({ method: 'GET', url })).statusCode }).toEqual({
+          url,
+          status: 404,
+        });
+    } finally {
+      await off.close();
+    }
+    const on = await createTestApp({ env: { ...env, DOCS_ENABLED: 'true' } });
+    try {
+      expect((await on.app.inject({ method: 'GET', url: '/docs/openapi.json' })).statusCode).toBe(
+        200,
+      );
+    } finally {
+      await on.close();
+    }
+  });
+});

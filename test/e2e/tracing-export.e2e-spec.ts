@@ -2,7 +2,7 @@ import { FakeLlm } from '../support/fake-llm';
 import { fakeLlmEnv } from '../support/knowledge-bases';
 import { type CollectedSpan, OtlpCollector } from '../support/otlp-collector';
 import { callJson, spawnDist, type SpawnedProcess } from '../support/spawned-process';
-import { ROOT, testEnv } from '../support/test-app';
+import { METRICS_AUTH, ROOT, testEnv } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -139,7 +139,7 @@ describe('traces exported over OTLP/HTTP by the running api', () => {
 
   it('skips health probes and scrapes', async () => {
     expect((await fetch(`${base}/health/live`)).status).toBe(200);
-    expect((await fetch(`${base}/metrics`)).status).toBe(200);
+    expect((await fetch(`${base}/metrics`, { headers: METRICS_AUTH })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 600));
     expect(
       collector.spans.filter((s) =>

@@ -8,7 +8,7 @@ import { FakeLlm } from '../support/fake-llm';
 import { createTenant, createUser, type TestUser } from '../support/identity';
 import { fakeLlmEnv } from '../support/knowledge-bases';
 import { describeWhen } from '../support/skip';
-import { createTestApp, type TestApp } from '../support/test-app';
+import { createTestApp, METRICS_AUTH, type TestApp } from '../support/test-app';
 import { VoiceClient } from '../support/voice-client';
 
 const LONG_ANSWER = [
@@ -41,7 +41,7 @@ function speakerphone(client: VoiceClient, gain: number, delayMs = 60) {
 
 /** How often speech over an answer turned out to be of `kind`, from /metrics. */
 async function interruptions(t: TestApp, kind: string): Promise<number> {
-  const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+  const text = (await t.app.inject({ method: 'GET', url: '/metrics', headers: METRICS_AUTH })).body;
   const line = text
     .split('\n')
     .find((l) => l.startsWith(`parley_voice_interruptions_total{kind="${kind}"}`));

@@ -3,7 +3,7 @@ import { FakeLlm } from '../support/fake-llm';
 import { createTenant, createUser, type TestTenant, type TestUser } from '../support/identity';
 import { fakeLlmEnv } from '../support/knowledge-bases';
 import { openEventStream } from '../support/sse-client';
-import { createTestApp, type TestApp } from '../support/test-app';
+import { createTestApp, METRICS_AUTH, type TestApp } from '../support/test-app';
 import { budgetConservation, duplicatesPerRequest, leaks, within } from './invariants';
 
 const REPLY = 'The claim was approved on Monday and the payment leaves on Friday.';
@@ -158,12 +158,14 @@ describe('reliability: a misbehaving LLM upstream and clients that hang up', () 
     await within(
       5000,
       async () => {
-        const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+        const text = (await t.app.inject({ method: 'GET', url: '/metrics', headers: METRICS_AUTH }))
+          .body;
         return text.split('\n').some((l) => l.includes(route) && l.includes('status_code="499"'));
       },
       'the disconnect is counted as 499',
     );
-    const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const text = (await t.app.inject({ method: 'GET', url: '/metrics', headers: METRICS_AUTH }))
+      .body;
     expect(
       text
         .split('\n')

@@ -29,6 +29,13 @@ export const TEST_JWT_KEY = {
   secret: 'test-signing-secret-that-is-long-enough-0123456789',
 };
 
+/**
+ * The token /metrics asks for in test installations (without one the main port serves no
+ * metrics), and the header a scrape sends.
+ */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
+export const METRICS_AUTH = { authorization: `Bearer ${TEST_METRICS_TOKEN}` };
+
 /** The environment of a test process: APP_ENV=test plus the machine's DATABASE_URL/REDIS_URL. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
@@ -39,6 +46,7 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     BOOTSTRAP_ADMIN_PASSWORD: ROOT.password,
     JWT_SIGNING_KEYS: `${TEST_JWT_KEY.kid}:${TEST_JWT_KEY.secret}`,
     API_KEY_PEPPER: 'test-pepper-that-is-long-enough-0123456789',
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
   };
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
   return { ...env, ...extra };

@@ -142,6 +142,14 @@ Render-time checks of what the schema cannot say. Included by every workload tem
 {{- if and .Values.worker.keda.enabled (not .Values.worker.enabled) }}
 {{- fail "worker.keda.enabled needs worker.enabled" }}
 {{- end }}
+{{- if and .Values.metrics.serviceMonitor.enabled (eq (int .Values.metrics.port) 0) }}
+{{- if eq .Values.metrics.serviceMonitor.bearerToken "never" }}
+{{- fail "metrics.serviceMonitor.bearerToken is never, but /metrics on the api's HTTP port needs METRICS_TOKEN: send it (auto), or set metrics.port" }}
+{{- end }}
+{{- if not (or .Values.secret.existingSecret .Values.secret.env.METRICS_TOKEN) }}
+{{- fail "metrics.serviceMonitor: /metrics on the api's HTTP port needs a token: set secret.env.METRICS_TOKEN (or METRICS_TOKEN in secret.existingSecret), or metrics.port" }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* The app configuration file (<appEnv>.yaml) and the extra config files, as ConfigMap data. */}}

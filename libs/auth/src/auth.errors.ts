@@ -51,6 +51,28 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/** What an admin API key may not do: only a person logged in as an admin may. */
+export class InteractiveSessionRequiredError extends AppError {
+  constructor(action: string) {
+    super(
+      'INTERACTIVE_SESSION_REQUIRED',
+      403,
+      `API keys cannot ${action}; use an interactive admin session (log in and send the access token).`,
+    );
+  }
+}
+
+/** A superadmin's account is changed only by a superadmin, never by a tenant admin or a key. */
+export class SuperadminProtectedError extends AppError {
+  constructor() {
+    super(
+      'SUPERADMIN_PROTECTED',
+      403,
+      'This user is a superadmin: only a superadmin may change their role, status or name.',
+    );
+  }
+}
+
 export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number, detail = 'Too many requests; try again later.') {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));

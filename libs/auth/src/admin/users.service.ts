@@ -4,9 +4,10 @@ import { decodeCursor, NotFoundError, type Page, toPage } from '@parley/core';
 import { newId } from '@parley/database';
 import { type EntityManager, LessThan, type Repository } from 'typeorm';
 import type { Role } from '../auth.constants';
-import { ConflictError, WeakPasswordError } from '../auth.errors';
+import { ConflictError, SuperadminProtectedError, WeakPasswordError } from '../auth.errors';
 import { AuditService } from '../audit/audit.service';
 import { UserEntity } from '../entities/user.entity';
+import type { Principal } from '../principal';
 import { PasswordHasher } from '../passwords/password.hasher';
 import { passwordProblem } from '../passwords/password.policy';
 
@@ -97,13 +98,18 @@ export class UsersService {
     return toUserView(await this.find(tenantId, id));
   }
 
-  /** Role and status changes end the user's sessions: old access tokens fail at once. */
+  /**
+   * Role and status changes end the user's sessions: old access tokens fail at once. A
+   * superadmin's account is changed only by a superadmin (`actor`).
+   */
   async update(
     tenantId: string,
     id: string,
     patch: { role?: Role; disabled?: boolean; name?: string },
+    actor: Principal,
   ): Promise<UserView> {
     const user = await this.find(tenantId, id);
+    if (user.superadmin && !actor.superadmin) throw new SuperadminProtectedError();
     const changes: Partial<UserEntity> = {};
     const events: [Parameters<AuditService['record']>[0], Record<string, unknown>][] = [];
     if (patch.name !== undefined && patch.name !== user.displayName)

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { AppConfig, decodeCursor, NotFoundError, type Page, toPage } from '@parley/core';
 import { newId } from '@parley/database';
 import { IsNull, LessThan, type Repository } from 'typeorm';
-import { MEMBER_GRANTABLE_SCOPES, type Scope } from '../auth.constants';
+import { MEMBER_GRANTABLE_SCOPES, type Role, ROLE_SCOPES, type Scope } from '../auth.constants';
 import { ForbiddenError, InvalidApiKeyError } from '../auth.errors';
 import { AuditService } from '../audit/audit.service';
 import { ApiKeyEntity } from '../entities/api-key.entity';
@@ -39,6 +39,7 @@ interface KeyRow {
   previous_secret_hash: string | null;
   previous_valid_until: Date | null;
   scopes: Scope[];
+  creator_role: Role;
 }
 
 export const toApiKeyView = (k: ApiKeyEntity): ApiKeyView => ({
@@ -63,19 +64,23 @@ export class ApiKeyService {
     private readonly config: AppConfig,
   ) {}
 
-  /** Checked on every request, with no cache: a revoked key fails on its next use. */
+  /**
+   * Checked on every request, with no cache: a revoked key fails on its next use. The key acts
+   * for its creator, read in the same query: a key whose creator is disabled or deleted does not
+   * authenticate, and its scopes are cut to what the creator's current role allows.
+   */
   async authenticate(key: string): Promise<Principal> {
     if (!isWellFormedApiKey(key)) throw new InvalidApiKeyError();
     const prefix = lookupPrefix(key);
     // Plain SQL: this runs on every request made with a key.
     const rows: KeyRow[] = await this.keys.query(
       `SELECT k.id, k.tenant_id, k.prefix, k.secret_hash, k.previous_prefix, k.previous_secret_hash,
-              k.previous_valid_until, k.scopes
-         FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+              k.previous_valid_until, k.scopes, u.role AS creator_role
+         FROM api_keys k JOIN users u ON u.id = k.created_by AND u.tenant_id = k.tenant_id
         WHERE (k.prefix = $1 OR k.previous_prefix = $1)
           AND k.revoked_at IS NULL
           AND (k.expires_at IS NULL OR k.expires_at > now())
-          AND (u.id IS NULL OR u.disabled = false)`,
+          AND u.disabled = false`,
       [prefix],
     );
     const row = rows[0];
@@ -93,7 +98,7 @@ export class ApiKeyService {
       kind: 'apiKey',
       tenantId: row.tenant_id,
       apiKeyId: row.id,
-      scopes: row.scopes,
+      scopes: row.scopes.filter((s) => ROLE_SCOPES[row.creator_role]?.includes(s)),
       superadmin: false,
     };
   }

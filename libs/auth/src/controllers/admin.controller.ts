@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -22,6 +23,7 @@ import { ApiKeyService, type ApiKeyView } from '../api-keys/api-key.service';
 import { AuditService, type AuditLogView } from '../audit/audit.service';
 import { TenantsService } from '../admin/tenants.service';
 import { UsersService, type UserView } from '../admin/users.service';
+import { InteractiveSessionRequiredError } from '../auth.errors';
 import { ApiKeyPageDto } from '../dto/api-key.dto';
 import {
   AuditLogPageDto,
@@ -38,7 +40,10 @@ import { Authorize } from '../guards/authorize.decorator';
 import { CurrentPrincipal } from '../guards/current-principal';
 import { RateLimit } from '../rate-limit/rate-limit-group.decorator';
 
-/** Tenant administration, for an admin console: admins (or keys with the `admin` scope). */
+/**
+ * Tenant administration, for an admin console: admins (or keys with the `admin` scope, which may
+ * not create users or change roles: those need an admin's access token).
+ */
 @ApiTags('admin')
 @RateLimit('admin')
 @Authorize({ role: 'admin', scope: 'admin' })
@@ -63,9 +68,18 @@ export class AdminController {
   }
 
   @Post('users')
-  @ApiOperation({ summary: 'Create a user in your tenant.' })
+  @ApiOperation({
+    summary: 'Create a user in your tenant.',
+    description: 'Needs an admin’s access token: API keys, even with the `admin` scope, may not.',
+  })
   @ApiCreatedResponse({ type: UserDto })
+  @ApiForbiddenResponse({
+    description:
+      'Not an admin (`FORBIDDEN`), or an API key (`INTERACTIVE_SESSION_REQUIRED`: use an interactive admin session).',
+  })
   createUser(@Body() body: CreateUserDto): Promise<UserView> {
+    if (this.principal.get().kind === 'apiKey')
+      throw new InteractiveSessionRequiredError('create users');
     return this.users.create(this.tenantId, body);
   }
 
@@ -80,14 +94,23 @@ export class AdminController {
   @ApiOperation({
     summary:
       'Change role, name or disabled; role and status changes end the user’s sessions at once.',
+    description:
+      'Changing `role` needs an admin’s access token (API keys may not). A superadmin’s account is changed only by a superadmin.',
   })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ description: '`NOT_FOUND`' })
+  @ApiForbiddenResponse({
+    description:
+      'Not an admin (`FORBIDDEN`), `role` sent with an API key (`INTERACTIVE_SESSION_REQUIRED`), or the user is a superadmin and you are not (`SUPERADMIN_PROTECTED`).',
+  })
   updateUser(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: UpdateUserDto,
   ): Promise<UserView> {
-    return this.users.update(this.tenantId, id, body);
+    const principal = this.principal.get();
+    if (principal.kind === 'apiKey' && body.role !== undefined)
+      throw new InteractiveSessionRequiredError('change roles');
+    return this.users.update(this.tenantId, id, body, principal);
   }
 
   @Get('api-keys')

@@ -57,7 +57,9 @@ export function assertAllowed(principal: Principal, policy: AuthPolicy): void {
       throw new ForbiddenError('API keys cannot call this route; use a user access token.');
     }
     if (policy.scope !== '*' && !principal.scopes.includes(policy.scope)) {
-      throw new ForbiddenError(`This API key lacks the "${policy.scope}" scope.`);
+      throw new ForbiddenError(
+        `This API key lacks the "${policy.scope}" scope (or its creator's role no longer allows it).`,
+      );
     }
     return;
   }

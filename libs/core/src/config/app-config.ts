@@ -13,6 +13,8 @@ type Derived = {
   mode: 'embedded' | 'services';
   configDir: string;
   log: Omit<RawConfig['log'], 'format'> & { format: 'json' | 'pretty' };
+  /** `docs: auto` resolved: on unless app.env is `production`. */
+  server: Omit<RawConfig['server'], 'docs'> & { docs: boolean };
   database: Omit<RawConfig['database'], 'migrateOnBoot'> & { migrateOnBoot: boolean };
   llm: RawConfig['llm'] & {
     /** Providers from YAML and the LLM_* variables, with their API keys read from the environment. */

@@ -64,6 +64,18 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('serves /docs by default, except with APP_ENV=production unless DOCS_ENABLED says so', () => {
+    expect(load().server.docs).toBe(true);
+    expect(load({ APP_ENV: 'test' }).server.docs).toBe(true);
+    expect(load({ APP_ENV: 'production' }).server.docs).toBe(false);
+    expect(load({ APP_ENV: 'production', DOCS_ENABLED: 'true' }).server.docs).toBe(true);
+    expect(load({ DOCS_ENABLED: 'false' }).server.docs).toBe(false);
+    expect(load({ DOCS_ENABLED: 'auto' }).server.docs).toBe(true);
+    expect(() => load({ DOCS_ENABLED: 'maybe' })).toThrow(
+      /server\.docs \(env DOCS_ENABLED\): expected true, false or auto/,
+    );
+  });
+
   it('reads secrets from <NAME>_FILE, without the trailing newline', () => {
     const file = join(dir, 'db-url');
     writeFileSync(file, 'postgres://u:s3cret@db/parley\n');

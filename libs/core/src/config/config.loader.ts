@@ -88,6 +88,10 @@ function resolveDerived(
     ...raw,
     configDir,
     mode: embedded ? 'embedded' : 'services',
+    server: {
+      ...raw.server,
+      docs: raw.server.docs === 'auto' ? raw.app.env !== 'production' : raw.server.docs,
+    },
     log: {
       ...raw.log,
       format: raw.log.format === 'auto' ? (isTty ? 'pretty' : 'json') : raw.log.format,

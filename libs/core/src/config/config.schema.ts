@@ -143,7 +143,8 @@ export const configSchema = z
       trustProxy,
       corsOrigins: list,
       shutdownTimeoutMs: int(0, 600_000),
-      docs: bool,
+      /** Swagger UI and the OpenAPI document under /docs; `auto` = on unless app.env is production. */
+      docs: z.union([bool, z.literal('auto')], { error: 'expected true, false or auto' }),
     }),
     log: z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -433,9 +434,15 @@ export const configSchema = z
       }),
     }),
     metrics: z.strictObject({
-      /** Bearer token /metrics asks for; unset, the endpoint is open (keep it off the Ingress). */
+      /**
+       * Bearer token /metrics asks for. On the main port /metrics is served only with a token;
+       * unset (and no port below), it is not served at all.
+       */
       token: optionalString,
-      /** Serve /metrics on this port (all interfaces) instead of the main one; 0 = main port. */
+      /**
+       * Serve /metrics on this port (all interfaces) instead of the main one, behind the token
+       * when one is set, open otherwise (keep the port off public Services); 0 = main port.
+       */
       port: int(0, 65535),
     }),
     rateLimit: z.strictObject({

@@ -11,7 +11,8 @@ import { scrapeAllowed } from './scrape-auth';
 
 /**
  * /metrics on its own port (METRICS_PORT), so that a NetworkPolicy or a Service can keep it
- * apart from the API. A plain node:http server: it serves one route and nothing else.
+ * apart from the API: behind METRICS_TOKEN when set, open otherwise. A plain node:http server:
+ * it serves one route and nothing else.
  */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -25,7 +26,13 @@ export class MetricsServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     const port = this.config.metrics.port;
-    if (!port) return;
+    if (!port) {
+      if (!this.config.metrics.token)
+        this.logger.log(
+          '/metrics is off: set METRICS_TOKEN (scrape with a bearer token) or METRICS_PORT (a port of its own)',
+        );
+      return;
+    }
     const server = createServer((request, response) => {
       const path = (request.url ?? '').split('?')[0];
       if (request.method !== 'GET' || path !== '/metrics') {

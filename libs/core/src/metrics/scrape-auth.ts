@@ -1,6 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 
-/** Whether a scrape may read the metrics: no token configured, or `Bearer <token>` sent. */
+/**
+ * Whether a scrape may read the metrics: no token configured, or `Bearer <token>` sent. (On the
+ * main port the controller first refuses when no token is configured.)
+ */
 export function scrapeAllowed(authorization: string | undefined, token: string | undefined) {
   if (!token) return true;
   const given = Buffer.from(authorization ?? '');
