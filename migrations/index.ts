@@ -18,6 +18,7 @@ import { InterruptedMessages1763900016000 } from './1763900016000-InterruptedMes
 import { AudioJobIdempotencyPerPrincipal1763900017000 } from './1763900017000-AudioJobIdempotencyPerPrincipal';
 import { PriceOverrideFloor1763900018000 } from './1763900018000-PriceOverrideFloor';
 import { BudgetWindowCarry1763900019000 } from './1763900019000-BudgetWindowCarry';
+import { KnowledgeBaseAccess1763900020000 } from './1763900020000-KnowledgeBaseAccess';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -44,4 +45,5 @@ export const MIGRATIONS = [
   AudioJobIdempotencyPerPrincipal1763900017000,
   PriceOverrideFloor1763900018000,
   BudgetWindowCarry1763900019000,
+  KnowledgeBaseAccess1763900020000,
 ];

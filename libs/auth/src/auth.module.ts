@@ -17,6 +17,7 @@ import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { TenantEntity } from './entities/tenant.entity';
 import { UserEntity } from './entities/user.entity';
 import { AuthGuard } from './guards/auth.guard';
+import { ActingUsers } from './guards/acting-users';
 import { PrincipalResolver } from './guards/principal.resolver';
 import { PasswordHasher } from './passwords/password.hasher';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
@@ -54,6 +55,7 @@ import { SocketRegistry } from './websocket/socket-registry';
     AccessTokenService,
     PasswordHasher,
     PrincipalResolver,
+    ActingUsers,
     ApiKeyService,
     ApiKeyUsageTracker,
     UsersService,
@@ -65,6 +67,13 @@ import { SocketRegistry } from './websocket/socket-registry';
     WebSocketHandshake,
     SocketRegistry,
   ],
-  exports: [AuditModule, WebSocketHandshake, SocketRegistry, PrincipalResolver, MessageRateLimiter],
+  exports: [
+    AuditModule,
+    WebSocketHandshake,
+    SocketRegistry,
+    PrincipalResolver,
+    MessageRateLimiter,
+    ActingUsers,
+  ],
 })
 export class AuthModule {}

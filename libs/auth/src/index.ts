@@ -4,6 +4,7 @@ export * from './auth.module';
 export * from './audit/audit.actions';
 export * from './audit/audit.module';
 export * from './audit/audit.service';
+export * from './guards/acting-users';
 export * from './guards/authorize.decorator';
 export * from './guards/current-principal';
 export * from './passwords/password.hasher';

@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Body,
   Controller,
   Delete,
@@ -8,6 +9,7 @@ import {
   ParseUUIDPipe,
   Patch,
   Post,
+  Put,
   Query,
   Req,
   Res,
@@ -17,13 +19,15 @@ import {
   ApiBody,
   ApiExtraModels,
   ApiConsumes,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { Authorize, CurrentPrincipal } from '@parley/auth';
+import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
 import {
   AcceptsUploads,
   AppConfig,
@@ -39,13 +43,23 @@ import {
   CreateKnowledgeBaseDto,
   DocumentDto,
   DocumentPageDto,
+  GrantDto,
   KnowledgeBaseDto,
+  KnowledgeBaseGrantDto,
+  KnowledgeBaseGrantListDto,
   KnowledgeBasePageDto,
+  KnowledgeBaseSettingsDto,
   SearchDto,
   SearchResponseDto,
   UpdateKnowledgeBaseDto,
 } from './dto/rag.dto';
 import {
+  KnowledgeBaseAccess,
+  type KnowledgeBaseActor,
+  type KnowledgeBasePermission,
+} from './knowledge-bases/knowledge-base-access';
+import {
+  type KnowledgeBaseGrantView,
   KnowledgeBasesService,
   type KnowledgeBaseView,
 } from './knowledge-bases/knowledge-bases.service';
@@ -55,7 +69,29 @@ import { DocumentExtractionService } from './extraction/document-extraction.serv
 
 const Id = () => new ParseUUIDPipe();
 
-/** Knowledge bases of your tenant, their documents, and search over them. */
+/** The access a route needs on the knowledge base, and the errors it answers without it. */
+const Needs = (permission: KnowledgeBasePermission) =>
+  applyDecorators(
+    ApiNotFoundResponse({
+      description:
+        '`NOT_FOUND`: no such knowledge base in your tenant, or one you may not read (private, and neither yours nor granted to you).',
+    }),
+    ...(permission === 'read'
+      ? []
+      : [
+          ApiForbiddenResponse({
+            description: `\`KNOWLEDGE_BASE_FORBIDDEN\`: you may read this knowledge base but this needs ${permission} access; \`detail\` says so, and \`requiredAccess\` and \`grantedAccess\` name both.`,
+          }),
+        ]),
+  );
+
+/**
+ * Knowledge bases of your tenant, their documents, and search over them. Each has an owner
+ * (its creator), a tenant-wide `access` and per-user grants; tenant admins may do everything.
+ * What you may not read is 404; what you may read but not change is 403
+ * `KNOWLEDGE_BASE_FORBIDDEN`. An API key acts as its creator, and reads only without
+ * `rag:write`.
+ */
 @ApiTags('knowledge-bases')
 @ApiExtraModels(AddDocumentDto)
 @Authorize({ role: 'member', scope: 'rag:read' })
@@ -68,54 +104,107 @@ export class KnowledgeBasesController {
     private readonly principal: CurrentPrincipal,
     private readonly config: AppConfig,
     private readonly extraction: DocumentExtractionService,
+    private readonly access: KnowledgeBaseAccess,
   ) {}
 
-  private get tenantId(): string {
-    return this.principal.get().tenantId;
+  /** The caller, for knowledge base access (an API key's creator is read now). */
+  private actor(): Promise<KnowledgeBaseActor> {
+    return this.access.forPrincipal(this.principal.get());
   }
 
   @Post()
   @Authorize({ role: 'member', scope: 'rag:write' })
-  @ApiOperation({ summary: 'Create a knowledge base.' })
+  @ApiOperation({
+    summary:
+      'Create a knowledge base, owned by you (with an API key: by the key’s creator). `access` defaults to your tenant’s default (`tenant:read` unless an admin changed it).',
+  })
   @ApiOkResponse({ type: KnowledgeBaseDto })
-  create(@Body() body: CreateKnowledgeBaseDto): Promise<KnowledgeBaseView> {
-    return this.knowledgeBases.create(this.tenantId, body);
+  async create(@Body() body: CreateKnowledgeBaseDto): Promise<KnowledgeBaseView> {
+    return this.knowledgeBases.create(await this.actor(), body);
   }
 
   @Get()
+  @ApiOperation({ summary: 'The knowledge bases you may read, newest first.' })
   @ApiOkResponse({ type: KnowledgeBasePageDto })
-  list(@Query() query: CursorQueryDto): Promise<Page<KnowledgeBaseView>> {
-    return this.knowledgeBases.list(this.tenantId, query);
+  async list(@Query() query: CursorQueryDto): Promise<Page<KnowledgeBaseView>> {
+    return this.knowledgeBases.list(await this.actor(), query);
   }
 
   @Get(':id')
+  @Needs('read')
   @ApiOkResponse({ type: KnowledgeBaseDto })
-  get(@Param('id', Id()) id: string): Promise<KnowledgeBaseView> {
-    return this.knowledgeBases.get(this.tenantId, id);
+  async get(@Param('id', Id()) id: string): Promise<KnowledgeBaseView> {
+    return this.knowledgeBases.get(await this.actor(), id);
   }
 
   @Patch(':id')
   @Authorize({ role: 'member', scope: 'rag:write' })
+  @Needs('manage')
+  @ApiOperation({ summary: 'Change name, description or `access` (needs manage).' })
   @ApiOkResponse({ type: KnowledgeBaseDto })
-  update(
+  async update(
     @Param('id', Id()) id: string,
     @Body() body: UpdateKnowledgeBaseDto,
   ): Promise<KnowledgeBaseView> {
-    return this.knowledgeBases.update(this.tenantId, id, body);
+    return this.knowledgeBases.update(await this.actor(), id, body);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @Authorize({ role: 'member', scope: 'rag:write' })
-  @ApiOperation({ summary: 'Delete a knowledge base with its documents and chunks.' })
+  @Needs('manage')
+  @ApiOperation({
+    summary: 'Delete a knowledge base with its documents and chunks (needs manage).',
+  })
   @ApiNoContentResponse()
   async remove(@Param('id', Id()) id: string): Promise<void> {
-    await this.knowledgeBases.remove(this.tenantId, id);
+    await this.knowledgeBases.remove(await this.actor(), id);
+  }
+
+  @Get(':id/grants')
+  @Needs('manage')
+  @ApiOperation({ summary: 'Users given access to this knowledge base (needs manage).' })
+  @ApiOkResponse({ type: KnowledgeBaseGrantListDto })
+  async grants(@Param('id', Id()) id: string): Promise<{ items: KnowledgeBaseGrantView[] }> {
+    return { items: await this.knowledgeBases.grants(await this.actor(), id) };
+  }
+
+  @Put(':id/grants/:userId')
+  @Authorize({ role: 'member', scope: 'rag:write' })
+  @Needs('manage')
+  @ApiOperation({
+    summary:
+      'Give a user of your tenant `read`, `write` or `manage` access, replacing any grant they had (needs manage). A user of another tenant is 404.',
+  })
+  @ApiOkResponse({ type: KnowledgeBaseGrantDto })
+  async grant(
+    @Param('id', Id()) id: string,
+    @Param('userId', Id()) userId: string,
+    @Body() body: GrantDto,
+  ): Promise<KnowledgeBaseGrantView> {
+    return this.knowledgeBases.grant(await this.actor(), id, userId, body.permission);
+  }
+
+  @Delete(':id/grants/:userId')
+  @HttpCode(204)
+  @Authorize({ role: 'member', scope: 'rag:write' })
+  @Needs('manage')
+  @ApiOperation({
+    summary:
+      'Take a user’s grant away (needs manage); they keep what `access` gives everyone in the tenant.',
+  })
+  @ApiNoContentResponse()
+  async revoke(
+    @Param('id', Id()) id: string,
+    @Param('userId', Id()) userId: string,
+  ): Promise<void> {
+    await this.knowledgeBases.revoke(await this.actor(), id, userId);
   }
 
   @Post(':id/documents')
   @AcceptsUploads()
   @Authorize({ role: 'member', scope: 'rag:write' })
+  @Needs('write')
   @ApiOperation({
     summary:
       'Add a document: JSON {title, text, metadata}, or a multipart upload with a `file` part (plain text, Markdown, HTML, PDF, JSON or CSV, recognised by content, not by name) and optional `title` and `metadata` (a JSON object) fields. 202 with status pending while it is ingested; the same content again answers 200 with duplicate: true.',
@@ -143,13 +232,16 @@ export class KnowledgeBasesController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DocumentView & { duplicate: boolean }> {
+    const actor = await this.actor();
+    // Refused before the upload is read or parsed: 404 or 403 costs nothing.
+    await this.knowledgeBases.require(actor, id, 'write');
     const input = request.isMultipart()
       ? await this.fromUpload(request)
       : ((await bodyPipe.transform(request.body, {
           type: 'body',
           metatype: AddDocumentDto,
         })) as AddDocumentDto);
-    const { document, duplicate } = await this.documents.add(this.tenantId, id, input);
+    const { document, duplicate } = await this.documents.add(actor, id, input);
     reply.status(duplicate ? 200 : 202);
     return { ...document, duplicate };
   }
@@ -175,59 +267,65 @@ export class KnowledgeBasesController {
   }
 
   @Get(':id/documents')
+  @Needs('read')
   @ApiOkResponse({ type: DocumentPageDto })
-  listDocuments(
+  async listDocuments(
     @Param('id', Id()) id: string,
     @Query() query: CursorQueryDto,
   ): Promise<Page<DocumentView>> {
-    return this.documents.list(this.tenantId, id, query);
+    return this.documents.list(await this.actor(), id, query);
   }
 
   @Get(':id/documents/:documentId')
+  @Needs('read')
   @ApiOkResponse({ type: DocumentDto })
-  getDocument(
+  async getDocument(
     @Param('id', Id()) id: string,
     @Param('documentId', Id()) documentId: string,
   ): Promise<DocumentView> {
-    return this.documents.get(this.tenantId, id, documentId);
+    return this.documents.get(await this.actor(), id, documentId);
   }
 
   @Delete(':id/documents/:documentId')
   @HttpCode(204)
   @Authorize({ role: 'member', scope: 'rag:write' })
-  @ApiOperation({ summary: 'Delete a document and its chunks.' })
+  @Needs('write')
+  @ApiOperation({ summary: 'Delete a document and its chunks (needs write).' })
   @ApiNoContentResponse()
   async removeDocument(
     @Param('id', Id()) id: string,
     @Param('documentId', Id()) documentId: string,
   ): Promise<void> {
-    await this.documents.remove(this.tenantId, id, documentId);
+    await this.documents.remove(await this.actor(), id, documentId);
   }
 
   @Post(':id/documents/:documentId/reingest')
   @HttpCode(202)
   @Authorize({ role: 'member', scope: 'rag:write' })
+  @Needs('write')
   @ApiOperation({
-    summary: 'Ingest a document again (after a failure, or with new chunk settings).',
+    summary: 'Ingest a document again (after a failure, or with new chunk settings; needs write).',
   })
   @ApiAcceptedResponse({ type: DocumentDto })
-  reingest(
+  async reingest(
     @Param('id', Id()) id: string,
     @Param('documentId', Id()) documentId: string,
   ): Promise<DocumentView> {
-    return this.documents.reingest(this.tenantId, id, documentId);
+    return this.documents.reingest(await this.actor(), id, documentId);
   }
 
   @Post(':id/search')
   @HttpCode(200)
+  @Needs('read')
   @ApiOperation({
     summary:
       'Search a knowledge base: hybrid (BM25 and vectors fused by reciprocal rank; the default), lexical or vector, with an optional metadata filter and MMR diversity. `mode` says what ran and `notice` why, when that is not what was asked.',
   })
   @ApiOkResponse({ type: SearchResponseDto })
-  search(@Param('id', Id()) id: string, @Body() body: SearchDto): Promise<SearchResponse> {
+  async search(@Param('id', Id()) id: string, @Body() body: SearchDto): Promise<SearchResponse> {
     const p = this.principal.get();
     return this.searcher.search(
+      await this.actor(),
       { tenantId: p.tenantId, userId: p.userId, apiKeyId: p.apiKeyId },
       id,
       {
@@ -243,3 +341,41 @@ export class KnowledgeBasesController {
 }
 
 const bodyPipe = createValidationPipe();
+
+/** The tenant's defaults for knowledge bases. */
+@ApiTags('admin')
+@RateLimit('admin')
+@Authorize({ role: 'admin', scope: 'admin' })
+@Controller('v1/admin/knowledge-base-settings')
+export class KnowledgeBaseSettingsController {
+  constructor(
+    private readonly knowledgeBases: KnowledgeBasesService,
+    private readonly principal: CurrentPrincipal,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'The `access` new knowledge bases of your tenant get when their creator gives none.',
+  })
+  @ApiOkResponse({ type: KnowledgeBaseSettingsDto })
+  async get(): Promise<KnowledgeBaseSettingsDto> {
+    return {
+      defaultAccess: await this.knowledgeBases.defaultAccess(this.principal.get().tenantId),
+    };
+  }
+
+  @Put()
+  @ApiOperation({
+    summary:
+      'Set the default `access` of new knowledge bases (`private`, `tenant:read` or `tenant:write`); existing ones keep theirs.',
+  })
+  @ApiOkResponse({ type: KnowledgeBaseSettingsDto })
+  async put(@Body() body: KnowledgeBaseSettingsDto): Promise<KnowledgeBaseSettingsDto> {
+    return {
+      defaultAccess: await this.knowledgeBases.setDefaultAccess(
+        this.principal.get().tenantId,
+        body.defaultAccess,
+      ),
+    };
+  }
+}

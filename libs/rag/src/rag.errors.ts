@@ -29,6 +29,23 @@ export class KnowledgeBaseNameTakenError extends AppError {
   }
 }
 
+/**
+ * A knowledge base the caller may see but not change this way: 403 with what is needed. (One
+ * the caller may not even read is 404, as another tenant's is.)
+ */
+export class KnowledgeBaseForbiddenError extends AppError {
+  constructor(required: 'write' | 'manage', granted: 'read' | 'write') {
+    super(
+      'KNOWLEDGE_BASE_FORBIDDEN',
+      403,
+      required === 'write'
+        ? `You have ${granted} access to this knowledge base; adding, re-ingesting or deleting its documents needs write access (its owner, a tenant admin, a write grant, or access "tenant:write").`
+        : `You have ${granted} access to this knowledge base; changing its settings or access, or deleting it, needs manage access (its owner, a tenant admin, or a manage grant).`,
+      { extensions: { requiredAccess: required, grantedAccess: granted } },
+    );
+  }
+}
+
 export class DocumentTooLargeError extends AppError {
   constructor(limit: number) {
     super(

@@ -2,7 +2,11 @@ import { Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { QueueService } from '@parley/queue';
 import { AuthModule } from '@parley/auth';
 import { DocumentsService } from './documents/documents.service';
-import { KnowledgeBasesController } from './knowledge-bases.controller';
+import {
+  KnowledgeBaseSettingsController,
+  KnowledgeBasesController,
+} from './knowledge-bases.controller';
+import { KnowledgeBaseAccess } from './knowledge-bases/knowledge-base-access';
 import { RagJobsModule } from './rag-jobs.module';
 import { KnowledgeBasesService } from './knowledge-bases/knowledge-bases.service';
 import { SearchService } from './search/search.service';
@@ -11,9 +15,15 @@ import { DocumentExtractionService } from './extraction/document-extraction.serv
 /** Knowledge bases, documents, ingestion and search. */
 @Module({
   imports: [AuthModule, RagJobsModule],
-  controllers: [KnowledgeBasesController],
-  providers: [KnowledgeBasesService, DocumentsService, SearchService, DocumentExtractionService],
-  exports: [KnowledgeBasesService, SearchService],
+  controllers: [KnowledgeBasesController, KnowledgeBaseSettingsController],
+  providers: [
+    KnowledgeBasesService,
+    KnowledgeBaseAccess,
+    DocumentsService,
+    SearchService,
+    DocumentExtractionService,
+  ],
+  exports: [KnowledgeBasesService, KnowledgeBaseAccess, SearchService],
 })
 export class RagModule implements OnApplicationBootstrap {
   constructor(private readonly queues: QueueService) {}

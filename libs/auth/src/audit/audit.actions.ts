@@ -28,6 +28,8 @@ export const AUDIT_ACTIONS = [
   'tool.settings_updated',
   'tool.call_approved',
   'tool.call_rejected',
+  'knowledge_base.access_changed',
+  'knowledge_base.settings_updated',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -29,8 +29,9 @@ export interface RetrievedContext {
 const NONE: RetrievedContext = { prompt: '', passages: [], citations: [], versions: '' };
 
 /**
- * Retrieval for a chat turn: the best passages of the conversation's knowledge bases, as many
- * whole passages as fit `rag.contextTokens`, numbered for citation.
+ * Retrieval for a chat turn: the best passages of the conversation's knowledge bases that the
+ * turn's caller may read, as many whole passages as fit `rag.contextTokens`, numbered for
+ * citation.
  */
 @Injectable()
 export class RetrievalContext {
@@ -47,12 +48,16 @@ export class RetrievalContext {
   ): Promise<RetrievedContext> {
     if (knowledgeBaseIds.length === 0) return NONE;
     currentSpan().setAttribute('parley.retrieval.knowledge_bases', knowledgeBaseIds.length);
-    const { passages, versions } = await this.search.retrieve(
+    // Only the knowledge bases the turn's caller may read now are searched (the rag lib checks,
+    // as of this turn); the others are skipped, e.g. after the caller's grant was taken away.
+    const { passages, versions, skipped } = await this.search.retrieve(
       subject,
       knowledgeBaseIds,
       question,
       this.config.rag.topK,
     );
+    if (skipped.length > 0)
+      currentSpan().setAttribute('parley.retrieval.knowledge_bases_skipped', skipped.length);
     const kept: typeof passages = [];
     let tokens = 0;
     for (const p of passages) {

@@ -4,6 +4,7 @@ import { newId } from '@parley/database';
 import { JobOutbox } from '@parley/queue';
 import { createHash } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { KnowledgeBaseActor } from '../knowledge-bases/knowledge-base-access';
 import { KnowledgeBasesService } from '../knowledge-bases/knowledge-bases.service';
 import { VectorStore } from '../ports/vector-store.port';
 import { DocumentBusyError, DocumentTooLargeError, refuseNul } from '../rag.errors';
@@ -62,6 +63,8 @@ const toView = (r: Row): DocumentView => ({
 /**
  * Documents of a knowledge base. Adding one stores it and queues its ingestion (202, status
  * `pending`); the same content twice in one knowledge base is stored and ingested once.
+ * Reading them needs read access to the knowledge base; adding, re-ingesting and deleting them
+ * needs write access.
  */
 @Injectable()
 export class DocumentsService {
@@ -76,7 +79,7 @@ export class DocumentsService {
   private readonly logger = new Logger('Documents');
 
   async add(
-    tenantId: string,
+    actor: KnowledgeBaseActor,
     knowledgeBaseId: string,
     input: {
       title: string;
@@ -85,7 +88,8 @@ export class DocumentsService {
       metadata?: Record<string, unknown>;
     },
   ): Promise<{ document: DocumentView; duplicate: boolean }> {
-    await this.knowledgeBases.get(tenantId, knowledgeBaseId);
+    await this.knowledgeBases.require(actor, knowledgeBaseId, 'write');
+    const tenantId = actor.tenantId;
     // PostgreSQL text cannot hold NUL; in a document it carries no meaning, so it is dropped.
     input = { ...input, text: input.text.replaceAll('\u0000', '') };
     refuseNul('metadata', input.metadata);
@@ -128,11 +132,12 @@ export class DocumentsService {
   }
 
   async list(
-    tenantId: string,
+    actor: KnowledgeBaseActor,
     knowledgeBaseId: string,
     query: { cursor?: string; limit: number },
   ): Promise<Page<DocumentView>> {
-    await this.knowledgeBases.get(tenantId, knowledgeBaseId);
+    await this.knowledgeBases.get(actor, knowledgeBaseId);
+    const tenantId = actor.tenantId;
     const after = decodeCursor(query.cursor);
     const rows: Row[] = await this.dataSource.query(
       `SELECT ${COLUMNS} FROM kb_documents
@@ -143,7 +148,12 @@ export class DocumentsService {
     return toPage(rows, query.limit, toView);
   }
 
-  async get(tenantId: string, knowledgeBaseId: string, id: string): Promise<DocumentView> {
+  async get(actor: KnowledgeBaseActor, knowledgeBaseId: string, id: string): Promise<DocumentView> {
+    await this.knowledgeBases.get(actor, knowledgeBaseId);
+    return this.find(actor.tenantId, knowledgeBaseId, id);
+  }
+
+  private async find(tenantId: string, knowledgeBaseId: string, id: string): Promise<DocumentView> {
     const rows: Row[] = await this.dataSource.query(
       `SELECT ${COLUMNS} FROM kb_documents WHERE id = $1 AND knowledge_base_id = $2 AND tenant_id = $3`,
       [id, knowledgeBaseId, tenantId],
@@ -153,7 +163,9 @@ export class DocumentsService {
   }
 
   /** Deletes the document and its chunks; the knowledge base's version moves on. */
-  async remove(tenantId: string, knowledgeBaseId: string, id: string): Promise<void> {
+  async remove(actor: KnowledgeBaseActor, knowledgeBaseId: string, id: string): Promise<void> {
+    await this.knowledgeBases.require(actor, knowledgeBaseId, 'write');
+    const tenantId = actor.tenantId;
     await this.dataSource.transaction(async (m) => {
       const gone: unknown[] = await m.query(
         `WITH gone AS (
@@ -174,7 +186,13 @@ export class DocumentsService {
   }
 
   /** Queues the document for ingestion again (after a failure, or to re-chunk it). */
-  async reingest(tenantId: string, knowledgeBaseId: string, id: string): Promise<DocumentView> {
+  async reingest(
+    actor: KnowledgeBaseActor,
+    knowledgeBaseId: string,
+    id: string,
+  ): Promise<DocumentView> {
+    await this.knowledgeBases.require(actor, knowledgeBaseId, 'write');
+    const tenantId = actor.tenantId;
     // Only a finished document is queued again: two jobs on one document would interleave.
     let staged: string | undefined;
     const rows: Row[] = await this.dataSource.transaction(async (m) => {
@@ -190,7 +208,7 @@ export class DocumentsService {
       return again;
     });
     if (rows.length === 0) {
-      const current = await this.get(tenantId, knowledgeBaseId, id); // 404 when it is not there
+      const current = await this.find(tenantId, knowledgeBaseId, id); // 404 when it is not there
       if (current.status === 'pending') return current; // already queued
       throw new DocumentBusyError();
     }

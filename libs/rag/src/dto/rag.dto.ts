@@ -12,7 +12,16 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import {
+  KNOWLEDGE_BASE_ACCESS,
+  KNOWLEDGE_BASE_PERMISSIONS,
+  type KnowledgeBaseAccessSetting,
+  type KnowledgeBasePermission,
+} from '../knowledge-bases/knowledge-base-access';
 import { TEXT_SEARCH_LANGUAGES } from '../rag.errors';
+
+const ACCESS_DESCRIPTION =
+  'What everyone in your tenant may do with it: `private` (nobody but its owner, users granted access, and tenant admins), `tenant:read` (everyone may read and search it), `tenant:write` (everyone may also add, re-ingest and delete documents). Changing settings or access and deleting it always needs manage: its owner, a tenant admin, or a manage grant.';
 
 export class CreateKnowledgeBaseDto {
   @ApiProperty({ example: 'Support handbook' })
@@ -68,6 +77,14 @@ export class CreateKnowledgeBaseDto {
   @MinLength(1)
   @MaxLength(200)
   embeddingModel?: string;
+
+  @ApiPropertyOptional({
+    enum: KNOWLEDGE_BASE_ACCESS,
+    description: `${ACCESS_DESCRIPTION} Defaults to your tenant's \`defaultAccess\` (GET /v1/admin/knowledge-base-settings; \`tenant:read\` unless an admin changed it).`,
+  })
+  @IsOptional()
+  @IsIn(KNOWLEDGE_BASE_ACCESS)
+  access?: KnowledgeBaseAccessSetting;
 }
 
 export class UpdateKnowledgeBaseDto {
@@ -83,6 +100,11 @@ export class UpdateKnowledgeBaseDto {
   @IsString()
   @MaxLength(2000)
   description?: string;
+
+  @ApiPropertyOptional({ enum: KNOWLEDGE_BASE_ACCESS, description: ACCESS_DESCRIPTION })
+  @IsOptional()
+  @IsIn(KNOWLEDGE_BASE_ACCESS)
+  access?: KnowledgeBaseAccessSetting;
 }
 
 export class KnowledgeBaseDto {
@@ -112,6 +134,22 @@ export class KnowledgeBaseDto {
   embeddingSignature: string | null;
   @ApiProperty({ description: 'Changes whenever the content changes.' }) version: number;
   @ApiProperty() chunkCount: number;
+  @ApiProperty({ enum: KNOWLEDGE_BASE_ACCESS, description: ACCESS_DESCRIPTION })
+  access: KnowledgeBaseAccessSetting;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description:
+      'The user who created it (for an API key, the key’s creator); the owner manages it. Null for knowledge bases made before owners were recorded: tenant admins manage those.',
+  })
+  ownerUserId: string | null;
+  @ApiProperty({
+    enum: KNOWLEDGE_BASE_PERMISSIONS,
+    description:
+      'What you may do with it: `read` (read, search, use in conversations), `write` (also add, re-ingest and delete documents) or `manage` (also change settings, access and grants, delete it). For an API key: its creator’s access, and at most `read` without the `rag:write` scope.',
+  })
+  permission: KnowledgeBasePermission;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
@@ -119,6 +157,38 @@ export class KnowledgeBaseDto {
 export class KnowledgeBasePageDto {
   @ApiProperty({ type: [KnowledgeBaseDto] }) items: KnowledgeBaseDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class GrantDto {
+  @ApiProperty({
+    enum: KNOWLEDGE_BASE_PERMISSIONS,
+    description:
+      '`read`: read and search; `write`: also add, re-ingest and delete documents; `manage`: also change settings, access and grants, and delete the knowledge base.',
+  })
+  @IsIn(KNOWLEDGE_BASE_PERMISSIONS)
+  permission: KnowledgeBasePermission;
+}
+
+export class KnowledgeBaseGrantDto {
+  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty({ enum: KNOWLEDGE_BASE_PERMISSIONS }) permission: KnowledgeBasePermission;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class KnowledgeBaseGrantListDto {
+  @ApiProperty({ type: [KnowledgeBaseGrantDto] }) items: KnowledgeBaseGrantDto[];
+}
+
+export class KnowledgeBaseSettingsDto {
+  @ApiProperty({
+    enum: KNOWLEDGE_BASE_ACCESS,
+    default: 'tenant:read',
+    description:
+      'The `access` of new knowledge bases whose creator gives none. Existing knowledge bases keep theirs.',
+  })
+  @IsIn(KNOWLEDGE_BASE_ACCESS)
+  defaultAccess: KnowledgeBaseAccessSetting;
 }
 
 export class AddDocumentDto {

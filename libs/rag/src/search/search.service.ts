@@ -4,6 +4,10 @@ import type { CostSubject } from '@parley/cost';
 import { DataSource } from 'typeorm';
 import { Embedder } from '../embedding/embedder.service';
 import {
+  KnowledgeBaseAccess,
+  type KnowledgeBaseActor,
+} from '../knowledge-bases/knowledge-base-access';
+import {
   KnowledgeBasesService,
   type KnowledgeBaseView,
 } from '../knowledge-bases/knowledge-bases.service';
@@ -69,6 +73,7 @@ export class SearchService {
     private readonly embedder: Embedder,
     private readonly vectors: VectorStore,
     private readonly config: AppConfig,
+    private readonly access: KnowledgeBaseAccess,
     metrics: Metrics,
   ) {
     this.duration = metrics.histogram({
@@ -81,17 +86,27 @@ export class SearchService {
   /**
    * The passages for a chat turn: the best chunks of several knowledge bases (each ranked in
    * the best mode it supports, merged by reciprocal rank) and a fingerprint of their versions,
-   * for the response cache.
+   * for the response cache. Only knowledge bases the subject may read now are searched (its
+   * user's access, or its API key's creator's, read at this moment); the others are `skipped`.
    */
   async retrieve(
     subject: CostSubject,
     knowledgeBaseIds: string[],
     query: string,
     topK: number,
-  ): Promise<{ passages: (SearchResult & { knowledgeBaseId: string })[]; versions: string }> {
+  ): Promise<{
+    passages: (SearchResult & { knowledgeBaseId: string })[];
+    versions: string;
+    /** Knowledge bases asked for that the subject may not read (any more), or gone. */
+    skipped: string[];
+  }> {
+    const readable = await this.knowledgeBases.readable(
+      await this.access.forSubject(subject),
+      knowledgeBaseIds,
+    );
+    const searched = new Set(readable.map((kb) => kb.id));
     const found = await Promise.all(
-      knowledgeBaseIds.map(async (id) => {
-        const kb = await this.knowledgeBases.get(subject.tenantId, id);
+      readable.map(async (kb) => {
         const { results } = await this.searchIn(subject, kb, { query, topK });
         return { kb, results };
       }),
@@ -106,15 +121,18 @@ export class SearchService {
     return {
       passages: merged.slice(0, topK).map((m) => byId.get(m.id)!),
       versions: found.map((f) => `${f.kb.id}@${f.kb.version}`).join(','),
+      skipped: [...new Set(knowledgeBaseIds)].filter((id) => !searched.has(id)),
     };
   }
 
+  /** Search in one knowledge base the actor may read (404 otherwise), charged to `subject`. */
   async search(
+    actor: KnowledgeBaseActor,
     subject: CostSubject,
     knowledgeBaseId: string,
     input: SearchInput,
   ): Promise<SearchResponse> {
-    const kb = await this.knowledgeBases.get(subject.tenantId, knowledgeBaseId);
+    const kb = await this.knowledgeBases.get(actor, knowledgeBaseId);
     return this.searchIn(subject, kb, input);
   }
 
