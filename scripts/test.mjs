@@ -5,6 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { node24, rerunUnder } from './node24.mjs';
+
+// Jest needs Node 24 for NestJS 12's ESM packages: on an older Node, run again under Node 24.
+const binary = node24();
+if (binary) {
+  rerunUnder(binary);
+  await new Promise(() => {}); // the rerun exits this process
+}
 
 const work = mkdtempSync(join(tmpdir(), 'parley-test-'));
 const results = join(work, 'results.json');
