@@ -64,7 +64,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'test/**', '**/*.cjs', 'apps/api/src/migrate.ts'],
+    files: [
+      'scripts/**',
+      'test/**',
+      '**/*.cjs',
+      'apps/api/src/migrate.ts',
+      'apps/api/src/keys-rotate.ts',
+    ],
     // Tests read JSON responses freely.
     rules: {
       'no-console': 'off',

@@ -19,6 +19,7 @@ import { AudioJobIdempotencyPerPrincipal1763900017000 } from './1763900017000-Au
 import { PriceOverrideFloor1763900018000 } from './1763900018000-PriceOverrideFloor';
 import { BudgetWindowCarry1763900019000 } from './1763900019000-BudgetWindowCarry';
 import { KnowledgeBaseAccess1763900020000 } from './1763900020000-KnowledgeBaseAccess';
+import { ToolEnableRoles1763900030000 } from './1763900030000-ToolEnableRoles';
 
 /**
  * Every migration, oldest first. A released migration is never edited: add a new file and
@@ -46,4 +47,5 @@ export const MIGRATIONS = [
   PriceOverrideFloor1763900018000,
   BudgetWindowCarry1763900019000,
   KnowledgeBaseAccess1763900020000,
+  ToolEnableRoles1763900030000,
 ];

@@ -1,7 +1,14 @@
 import { ToolMetrics } from '@parley/tools';
 import { DataSource } from 'typeorm';
 import { FakeLlm } from '../support/fake-llm';
-import { createTenant, createUser, type TestTenant, type TestUser } from '../support/identity';
+import {
+  Client,
+  createApiKey,
+  createTenant,
+  createUser,
+  type TestTenant,
+  type TestUser,
+} from '../support/identity';
 import { createKnowledgeBase, fakeLlmEnv, waitForDocument } from '../support/knowledge-bases';
 import { readSse } from '../support/sse-client';
 import { TenantApi } from '../support/tenant-api';
@@ -41,6 +48,7 @@ describe('agent loop: conversations with tools', () => {
       },
       http: { method: 'GET', url: `http://127.0.0.1:${api.port}/claims/{claimId}` },
       idempotent: true,
+      enableRoles: ['admin', 'member'],
     });
     expect(claim.status).toBe(201);
     const risky = await tenant.admin.client.post('/v1/admin/tools', {
@@ -49,6 +57,7 @@ describe('agent loop: conversations with tools', () => {
       parameters: { type: 'object', properties: { amount: { type: 'number' } } },
       http: { method: 'POST', url: `http://127.0.0.1:${api.port}/refunds` },
       risk: 'high',
+      enableRoles: ['member'],
     });
     expect(risky.status).toBe(201);
   });
@@ -180,6 +189,60 @@ describe('agent loop: conversations with tools', () => {
     expect(sent).not.toContain('Ignore all previous instructions');
     const history = await steps(id, res.body.assistantMessage.id);
     expect(history[1].guardrail).toMatchObject({ decision: 'block' });
+  });
+
+  it('lets only the roles a tool names enable it; an API key acts with its creator’s role', async () => {
+    const tool = await tenant.admin.client.post('/v1/admin/tools', {
+      name: 'export_customers',
+      description: 'Every customer of the tenant.',
+      parameters: { type: 'object', properties: {} },
+      http: { method: 'GET', url: `http://127.0.0.1:${api.port}/customers` },
+    });
+    expect(tool.body.enableRoles).toEqual(['admin']);
+    const refused = await member.client.post('/v1/conversations', {
+      tools: ['current_time', 'export_customers'],
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(refused.body).toMatchObject({
+      code: 'TOOL_ENABLE_FORBIDDEN',
+      tools: [{ name: 'export_customers', enableRoles: ['admin'] }],
+    });
+    expect(refused.body.detail).toMatch(
+      /only admin may enable "export_customers".*your role is member/,
+    );
+    const memberKey = new Client(t.app, (await createApiKey(member.client, ['chat'])).key);
+    const byKey = await memberKey.post('/v1/conversations', { tools: ['export_customers'] });
+    expect(byKey.status).toBe(403);
+    expect(byKey.body.code).toBe('TOOL_ENABLE_FORBIDDEN');
+    expect(byKey.body.detail).toMatch(/API key acts with its creator's role \(member\)/);
+    const id = await converse({ tools: ['get_claim_status'] });
+    const added = await member.client.patch(`/v1/conversations/${id}`, {
+      tools: ['get_claim_status', 'export_customers'],
+    });
+    expect(added.body.code).toBe('TOOL_ENABLE_FORBIDDEN');
+    // An admin, and an admin's key, may; what an admin put on a member's conversation may stay.
+    const adminKey = new Client(t.app, (await createApiKey(tenant.admin.client, ['chat'])).key);
+    expect((await adminKey.post('/v1/conversations', { tools: ['export_customers'] })).status).toBe(
+      201,
+    );
+    expect(
+      (
+        await tenant.admin.client.patch(`/v1/conversations/${id}`, {
+          tools: ['get_claim_status', 'export_customers'],
+        })
+      ).status,
+    ).toBe(200);
+    const kept = await member.client.patch(`/v1/conversations/${id}`, {
+      tools: ['export_customers', 'current_time'],
+    });
+    expect(kept.status).toBe(200);
+    expect(kept.body.tools).toEqual(['export_customers', 'current_time']);
+    // Opened to members by an admin, members may enable it themselves.
+    await tenant.admin.client.patch(`/v1/admin/tools/${tool.body.id}`, { enableRoles: ['member'] });
+    expect(
+      (await memberKey.post('/v1/conversations', { tools: ['export_customers'] })).status,
+    ).toBe(201);
   });
 
   it('never runs a high-risk tool without approval, nor a tool the tenant did not define', async () => {

@@ -1,3 +1,7 @@
+import { AUDIO_SEALED_COLUMNS } from '@parley/audio';
+import { CONVERSATION_SEALED_COLUMNS } from '@parley/conversation';
+import { type AppConfig, KeyRingCipher, rotateKeys } from '@parley/core';
+import { TOOLS_SEALED_COLUMNS } from '@parley/tools';
 import { DataSource } from 'typeorm';
 import { FakeLlm } from '../support/fake-llm';
 import { openEventStream, readSse } from '../support/sse-client';
@@ -393,7 +397,7 @@ describe('message encryption at rest', () => {
         .get(DataSource)
         .query('SELECT content FROM messages WHERE conversation_id = $1', [conversation.id]);
       expect(rows).toHaveLength(2);
-      for (const row of rows) expect(row.content).toMatch(/^enc:v1:k1:/);
+      for (const row of rows) expect(row.content).toMatch(/^enc:v2:k1:/);
       const tables =
         JSON.stringify(rows) +
         JSON.stringify(await t.app.get(DataSource).query('SELECT response FROM idempotency_keys'));
@@ -424,7 +428,70 @@ describe('message encryption at rest', () => {
         .query(`SELECT content FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT 1`, [
           conversation.id,
         ]);
-      expect(newest[0].content).toMatch(/^enc:v1:k2:/);
+      expect(newest[0].content).toMatch(/^enc:v2:k2:/);
+    } finally {
+      await t?.close();
+      await database.drop();
+    }
+  });
+
+  it('refuses clear text once keys are set, and keys:rotate re-encrypts everything so old keys can go', async () => {
+    const database = await createTestDatabase();
+    const env = { LLM_BASE_URL: fake.url, LLM_MODEL: 'fake-model' };
+    try {
+      t = await createTestApp({ database, env: { ...env, MESSAGE_ENCRYPTION_KEYS: `k1:${k1}` } });
+      tenant = await createTenant(t.app);
+      const { body: conversation } = await tenant.admin.client.post('/v1/conversations', {});
+      const url = `/v1/conversations/${conversation.id}/messages`;
+      await tenant.admin.client.post(url, { content: 'What is the balance of account 998877?' });
+      const db = t.app.get(DataSource);
+      // What a row written before keys were set looks like, or one planted by someone who can
+      // write the table: clear text.
+      await db.query(
+        `UPDATE messages SET content = 'planted in clear' WHERE conversation_id = $1 AND role = 'user'`,
+        [conversation.id],
+      );
+      const refused = await tenant.admin.client.get(url);
+      expect([refused.status, refused.body.code]).toEqual([500, 'PLAINTEXT_AT_REST']);
+      expect(JSON.stringify(refused.body)).not.toContain('planted');
+
+      // Rotate to k2 (k1 still in the ring to read), as `npm run keys:rotate` does.
+      const ring = new KeyRingCipher({
+        security: {
+          messageEncryptionKeys: [
+            { kid: 'k2', key: k2 },
+            { kid: 'k1', key: k1 },
+          ],
+        },
+      } as AppConfig);
+      const columns = [
+        ...CONVERSATION_SEALED_COLUMNS,
+        ...AUDIO_SEALED_COLUMNS,
+        ...TOOLS_SEALED_COLUMNS,
+      ];
+      const query = (sql: string, params: unknown[]) => db.query(sql, params);
+      const first = await rotateKeys(query, ring, columns, { batchSize: 1 });
+      expect(first.find((p) => p.table === 'messages' && p.column === 'content')).toMatchObject({
+        examined: 2,
+        resealed: 2,
+      });
+      // Resumable: a second run finds nothing left to do.
+      const again = await rotateKeys(query, ring, columns);
+      expect(again.every((p) => p.resealed === 0)).toBe(true);
+      await t.close();
+
+      // Only k2 now: everything still reads.
+      t = await createTestApp({ database, env: { ...env, MESSAGE_ENCRYPTION_KEYS: `k2:${k2}` } });
+      const admin = new Client(t.app, tenant.admin.client.credential);
+      const listed = await admin.get(url);
+      expect(listed.body.items.map((m: { content: string }) => m.content)).toEqual([
+        'planted in clear',
+        SECRET_REPLY,
+      ]);
+      const stored = await t.app
+        .get(DataSource)
+        .query('SELECT content FROM messages WHERE conversation_id = $1', [conversation.id]);
+      for (const row of stored) expect(row.content).toMatch(/^enc:v2:k2:/);
     } finally {
       await t?.close();
       await database.drop();

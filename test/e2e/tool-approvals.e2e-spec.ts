@@ -1,6 +1,13 @@
 import { DataSource } from 'typeorm';
 import { FakeLlm } from '../support/fake-llm';
-import { createTenant, createUser, type TestTenant, type TestUser } from '../support/identity';
+import {
+  Client,
+  createApiKey,
+  createTenant,
+  createUser,
+  type TestTenant,
+  type TestUser,
+} from '../support/identity';
 import { fakeLlmEnv } from '../support/knowledge-bases';
 import { readSse } from '../support/sse-client';
 import { TenantApi } from '../support/tenant-api';
@@ -24,8 +31,12 @@ describe('approvals of high-risk tool calls', () => {
     tenant = await createTenant(t.app);
     member = await createUser(tenant);
     await tenant.admin.client.put('/v1/admin/tool-settings', { allowedHosts: ['127.0.0.1'] });
+    // Members may enable these tools (tool-enabling rules: agent-loop.e2e-spec).
     const define = async (body: Record<string, unknown>) =>
-      expect((await tenant.admin.client.post('/v1/admin/tools', body)).status).toBe(201);
+      expect(
+        (await tenant.admin.client.post('/v1/admin/tools', { enableRoles: ['member'], ...body }))
+          .status,
+      ).toBe(201);
     await define({
       name: 'get_claim_status',
       description: 'The status of an insurance claim.',
@@ -63,18 +74,19 @@ describe('approvals of high-risk tool calls', () => {
   });
 
   const chatCalls = () => fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
-  const converse = async (tools: string[], user = member) => {
+  const converse = async (tools: string[], user: { client: Client } = member) => {
     const res = await user.client.post('/v1/conversations', { tools });
     expect(res.status).toBe(201);
     return res.body.id as string;
   };
-  const ask = (id: string, content: string, user = member) =>
+  const ask = (id: string, content: string, user: { client: Client } = member) =>
     user.client.post(`/v1/conversations/${id}/messages`, { content });
+  // Another person than the member who asks approves: a tenant admin (the member may not).
   const decide = (
     id: string,
     callId: string,
     body: Record<string, unknown>,
-    user: TestUser | TestTenant['admin'] = member,
+    user: { client: Client } = tenant.admin,
   ) => user.client.post(`/v1/conversations/${id}/tool-approvals/${callId}`, body);
   const steps = async (id: string, messageId: string) =>
     (await member.client.get(`/v1/conversations/${id}/messages/${messageId}/steps`)).body.items;
@@ -145,7 +157,7 @@ describe('approvals of high-risk tool calls', () => {
     const audit = await tenant.admin.client.get('/v1/admin/audit-logs?action=tool.call_approved');
     expect(audit.body.items[0]).toMatchObject({
       targetId: call.callId,
-      actorUserId: member.id,
+      actorUserId: tenant.admin.id,
       metadata: { tool: 'refund_payment', conversationId: id, messageId: waiting.id },
     });
 
@@ -158,6 +170,52 @@ describe('approvals of high-risk tool calls', () => {
     expect(changed.body.code).toBe('TOOL_APPROVAL_DECIDED');
     // The conversation goes on.
     expect((await ask(id, 'Thanks!')).status).toBe(201);
+  });
+
+  it('takes another person to approve a call: not the one who asked, nor an API key, nor its creator', async () => {
+    const id = await converse(['refund_payment']);
+    fake.toolCallsNext([{ name: 'refund_payment', arguments: { amount: 7 } }]);
+    await ask(id, 'Refund 7.');
+    const [call] = (await member.client.get(`/v1/conversations/${id}/tool-approvals`)).body.items;
+    const self = await decide(id, call.callId, { decision: 'approve' }, member);
+    expect(self.status).toBe(403);
+    expect(self.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(self.body.code).toBe('TOOL_SELF_APPROVAL');
+    expect(self.body.detail).toMatch(/You asked for this call, so another person must approve it/);
+    expect(api.received).toHaveLength(0);
+    const pending = (await member.client.get(`/v1/conversations/${id}/tool-approvals`)).body;
+    expect(pending.items[0].status).toBe('pending');
+    expect((await decide(id, call.callId, { decision: 'approve' })).status).toBe(200);
+    expect(api.received).toHaveLength(1);
+
+    // A turn sent with an admin's API key: the key may not approve, nor may the admin behind it.
+    const { key } = await createApiKey(tenant.admin.client, ['chat']);
+    const bot = { client: new Client(t.app, key) };
+    const viaKey = await converse(['refund_payment'], bot);
+    fake.toolCallsNext([{ name: 'refund_payment', arguments: { amount: 8 } }]);
+    await ask(viaKey, 'Refund 8.', bot);
+    const [keyCall] = (await bot.client.get(`/v1/conversations/${viaKey}/tool-approvals`)).body
+      .items;
+    const byKey = await decide(viaKey, keyCall.callId, { decision: 'approve' }, bot);
+    expect(byKey.status).toBe(403);
+    expect(byKey.body.code).toBe('TOOL_APPROVAL_BY_API_KEY');
+    expect(byKey.body.detail).toMatch(/API keys cannot approve tool calls: a person must/);
+    const byCreator = await decide(viaKey, keyCall.callId, { decision: 'approve' });
+    expect(byCreator.status).toBe(403);
+    expect(byCreator.body.code).toBe('TOOL_SELF_APPROVAL');
+    expect(byCreator.body.detail).toMatch(/an API key you created, so another person must/);
+    expect(api.received).toHaveLength(1);
+    const colleague = await createUser(tenant, 'admin');
+    expect((await decide(viaKey, keyCall.callId, { decision: 'approve' }, colleague)).status).toBe(
+      200,
+    );
+    expect(api.received).toHaveLength(2);
+    // Rejecting stays open to whoever may use the conversation, the key that asked included.
+    fake.toolCallsNext([{ name: 'refund_payment', arguments: { amount: 8 } }]);
+    await ask(viaKey, 'Refund 8 again.', bot);
+    const [again] = (await bot.client.get(`/v1/conversations/${viaKey}/tool-approvals`)).body.items;
+    expect((await decide(viaKey, again.callId, { decision: 'reject' }, bot)).status).toBe(200);
+    expect(api.received).toHaveLength(2);
   });
 
   it('tells the model about a rejection, with the reason, and never calls the tool', async () => {

@@ -93,6 +93,8 @@ describe('running tool calls (ToolRunner, through the real app)', () => {
         required: ['hotel', 'nights'],
       },
       http: { method: 'POST', url: `http://127.0.0.1:${api.port}/hotels/{hotel}/bookings` },
+      // A write is high risk unless an admin says otherwise (tools-admin.e2e-spec).
+      risk: 'low',
     });
     api.answer = () => ({ status: 201, body: '{"booking":"B-1"}' });
     const outcome = await runner.run(
@@ -105,6 +107,28 @@ describe('running tool calls (ToolRunner, through the real app)', () => {
       url: '/hotels/Alpen%20Hof/bookings',
       body: '{"nights":2}',
     });
+  });
+
+  it('refuses an argument that would move the call to another path, sending nothing', async () => {
+    await defineTool({
+      name: 'public_doc',
+      parameters: { type: 'object', properties: { docId: { type: 'string' } } },
+      http: { method: 'GET', url: `http://127.0.0.1:${api.port}/public/{docId}` },
+    });
+    for (const docId of ['..', '.', '%2e%2E', '../admin', 'a/b', '..\\admin']) {
+      const outcome = await runner.run(context(['public_doc']), call('public_doc', { docId }));
+      expect({ docId, ...outcome }).toMatchObject({
+        docId,
+        status: 'error',
+        code: 'TOOL_PATH_ARGUMENT_REFUSED',
+        attempts: 0,
+      });
+      expect(outcome.output).toMatch(/The argument "docId" would change the path/);
+    }
+    expect(api.received).toHaveLength(0);
+    const fine = await runner.run(context(['public_doc']), call('public_doc', { docId: 'v1.2' }));
+    expect(fine.status).toBe('ok');
+    expect(api.received.map((r) => r.url)).toEqual(['/public/v1.2']);
   });
 
   it('reports invalid arguments back to the model without calling the tool', async () => {

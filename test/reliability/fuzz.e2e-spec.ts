@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { WebSocket } from 'ws';
 import { DataSource } from 'typeorm';
 import { toneWav } from '../support/audio';
 import { FakeLlm } from '../support/fake-llm';
@@ -647,5 +648,83 @@ describe('abuse pass over every write endpoint (OpenAPI-driven fuzzing)', () => 
         : ['Object.prototype polluted']),
     ];
     if (report.length) throw new Error(`${summary}\n${report.join('\n')}`);
+  });
+
+  it('answers malformed WebSocket frames with a problem or a documented close, and keeps serving', async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (t.app.getHttpServer().address() as { port: number }).port;
+    const conversation = realIds[0]!.ids.id!;
+    const db = t.app.get(DataSource);
+    const messages = async () =>
+      Number((await db.query('SELECT count(*) AS n FROM messages'))[0].n);
+    const before = await messages();
+    const garbage = randomBytes(2048);
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const chatFrames: (string | Buffer)[] = [
+      'not json',
+      '{}',
+      '[]',
+      'null',
+      '{"event":"chat.send"}',
+      '{"event":"chat.send","data":"x"}',
+      '{"event":"chat.send","data":{"conversationId":"x","content":5}}',
+      `{"event":"chat.send","data":{"conversationId":"${randomUUID()}","content":"hi"}}`,
+      `{"event":"chat.send","data":{"conversationId":"${conversation}","content":""}}`,
+      '{"event":"__proto__","data":{"polluted":true}}',
+      '{"event":"chat.send","data":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}',
+      '{"event":"drop.tables","data":{}}',
+      deep,
+      garbage,
+      'x'.repeat(70 * 1024),
+    ];
+    const voiceFrames: (string | Buffer)[] = [
+      'not json',
+      '{}',
+      '{"type":"nope"}',
+      '{"type":"session.start","audio":{"encoding":"pcm16","sampleRate":12345}}',
+      '{"type":"session.start","__proto__":{"polluted":true}}',
+      '{"type":"response.cancel"}',
+      deep,
+      garbage,
+      Buffer.alloc(3),
+    ];
+    // Closes a client may see: normal, unsupported or invalid data, policy, too big, protocol.
+    const documented = new Set([1000, 1003, 1007, 1008, 1009, 4400]);
+    const failures: string[] = [];
+    const probe = (path: string, frame: string | Buffer, waitForReady: boolean) =>
+      new Promise<void>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, {
+          headers: { authorization: `Bearer ${admin.credential}` },
+        });
+        const received: string[] = [];
+        const label = `${path} ${String(frame).slice(0, 40)}`;
+        const send = () => {
+          ws.send(frame, { binary: Buffer.isBuffer(frame) });
+          setTimeout(() => ws.close(1000), 400);
+        };
+        ws.on('open', () => {
+          if (!waitForReady) send();
+        });
+        ws.on('message', (raw) => {
+          const text = String(raw);
+          received.push(text);
+          if (waitForReady && text.includes('"event":"ready"')) send();
+          if (STACK.test(text)) failures.push(`${label}: a stack trace in ${text.slice(0, 200)}`);
+          if (text.includes('"error"') && !text.includes('"code"'))
+            failures.push(`${label}: an error without a problem body: ${text.slice(0, 200)}`);
+        });
+        ws.on('close', (code) => {
+          if (!documented.has(code)) failures.push(`${label}: closed with ${code}`);
+          resolve();
+        });
+        ws.on('error', () => undefined);
+      });
+    for (const frame of chatFrames) await probe('/v1/ws', frame, true);
+    for (const frame of voiceFrames)
+      await probe(`/v1/voice?conversationId=${conversation}`, frame, false);
+    expect(failures).toEqual([]);
+    expect((await t.app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+    expect(await messages()).toBe(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

@@ -6,3 +6,4 @@ export * from './ports/audio-storage.port';
 export * from './ports/speech.port';
 export * from './speech-providers';
 export * from './jobs/retention.processor';
+export * from './jobs/sealed-columns';

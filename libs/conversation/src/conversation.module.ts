@@ -21,6 +21,7 @@ import { ResponseCache } from './cache/response-cache';
 import { PromptTemplates } from './templates/prompt-templates.service';
 import { AgentLoop } from './pipeline/agent-loop';
 import { ApprovalStore } from './approvals/approval-store';
+import { ApprovalRules } from './approvals/approval-rules';
 import { ToolApprovalsController } from './controllers/tool-approvals.controller';
 
 /**
@@ -65,7 +66,7 @@ export class ConversationCoreModule {}
 @Module({
   imports: [ConversationCoreModule],
   controllers: [ConversationsController, ToolApprovalsController, ChatCompletionsController],
-  providers: [IdempotencyService, ChatGateway],
+  providers: [IdempotencyService, ChatGateway, ApprovalRules],
   exports: [ConversationCoreModule],
 })
 export class ConversationModule {}

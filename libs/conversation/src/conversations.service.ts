@@ -12,7 +12,7 @@ import {
 } from '@parley/core';
 import { newId } from '@parley/database';
 import { ModelRouter } from '@parley/llm';
-import { KnowledgeBasesService } from '@parley/rag';
+import { KnowledgeBaseAccess, KnowledgeBasesService } from '@parley/rag';
 import { ToolRunner } from '@parley/tools';
 import { type FindOptionsWhere, IsNull, LessThan, MoreThan, type Repository } from 'typeorm';
 import { ConversationEntity } from './entities/conversation.entity';
@@ -24,6 +24,10 @@ import {
   type ConversationView,
   type MessageView,
 } from './conversation.views';
+import { openContent, openSteps, sealContent } from './message-seal';
+
+/** The latest messages of a conversation as stored (content sealed), oldest first. */
+export type StoredHistory = { id: string; role: 'user' | 'assistant'; content: string }[];
 
 /** A conversations row as PostgreSQL returns it, with the history aggregated next to it. */
 interface ConversationRow {
@@ -41,7 +45,7 @@ interface ConversationRow {
   metadata: Record<string, unknown>;
   created_at: Date;
   updated_at: Date;
-  history: { role: 'user' | 'assistant'; content: string }[];
+  history: StoredHistory;
 }
 
 /**
@@ -59,6 +63,7 @@ export class ConversationsService {
     private readonly cipher: KeyRingCipher,
     private readonly templates: PromptTemplates,
     private readonly knowledgeBases: KnowledgeBasesService,
+    private readonly knowledgeBaseAccess: KnowledgeBaseAccess,
     private readonly toolRunner: ToolRunner,
   ) {}
 
@@ -142,7 +147,8 @@ export class ConversationsService {
     if (patch.model) this.router.resolve(patch.model);
     const knowledgeBaseIds =
       patch.knowledgeBaseIds && (await this.checkKnowledgeBases(principal, patch.knowledgeBaseIds));
-    const tools = patch.tools && (await this.checkTools(principal, patch.tools));
+    const tools =
+      patch.tools && (await this.checkTools(principal, patch.tools, conversation.tools));
     await this.conversations.update(
       { id: conversation.id },
       {
@@ -156,17 +162,35 @@ export class ConversationsService {
     return toConversationView(await this.get(principal, id));
   }
 
-  /** Knowledge bases a conversation may use: the tenant's own (404 for any other). */
+  /**
+   * Knowledge bases a conversation may use: those of the tenant the caller may read (404 for
+   * any other, as the knowledge base API answers). Each turn checks again and skips those its
+   * caller may no longer read.
+   */
   private async checkKnowledgeBases(principal: Principal, ids: string[] = []): Promise<string[]> {
     const unique = [...new Set(ids)];
-    for (const id of unique) await this.knowledgeBases.get(principal.tenantId, id);
+    if (unique.length === 0) return unique;
+    const actor = await this.knowledgeBaseAccess.forPrincipal(principal);
+    for (const id of unique) await this.knowledgeBases.get(actor, id);
     return unique;
   }
 
-  /** Tools a conversation may enable: built-ins and the tenant's enabled tools (400 otherwise). */
-  private async checkTools(principal: Principal, names: string[] = []): Promise<string[]> {
+  /**
+   * Tools a conversation may enable: built-ins and the tenant's enabled tools (400 otherwise),
+   * each newly added one only if the caller's role may enable it (403 TOOL_ENABLE_FORBIDDEN).
+   * Tools already on the conversation may stay, whoever enabled them.
+   */
+  private async checkTools(
+    principal: Principal,
+    names: string[] = [],
+    already: string[] = [],
+  ): Promise<string[]> {
     const unique = [...new Set(names)];
     await this.toolRunner.definitions(principal.tenantId, unique);
+    await this.toolRunner.assertMayEnable(
+      principal,
+      unique.filter((n) => !already.includes(n)),
+    );
     return unique;
   }
 
@@ -188,7 +212,9 @@ export class ConversationsService {
       order: { id: 'ASC' },
       take: query.limit + 1,
     });
-    return toPage(rows, query.limit, (m) => toMessageView(m, (c) => this.cipher.open(c)));
+    return toPage(rows, query.limit, (m) => ({
+      ...toMessageView(m, (c) => openContent(this.cipher, m, c)),
+    }));
   }
 
   /**
@@ -202,11 +228,19 @@ export class ConversationsService {
     requestId: string,
     spoken: string,
   ): Promise<string | undefined> {
+    // Found first: what was spoken is sealed to the message's own id and tenant.
+    const [target]: { id: string; tenant_id: string }[] = await this.messages.query(
+      `SELECT id, tenant_id FROM messages
+        WHERE conversation_id = $1 AND request_id = $2 AND role = 'assistant'
+          AND status IN ('complete', 'aborted')`,
+      [conversationId, requestId],
+    );
+    if (!target) return undefined;
+    const sealed = sealContent(this.cipher, { tenantId: target.tenant_id, id: target.id }, spoken);
     const rows: { id: string }[] = await this.messages.query(
-      `WITH m AS (UPDATE messages SET status = 'interrupted', content = $3
-                   WHERE conversation_id = $1 AND request_id = $2 AND role = 'assistant'
-                     AND status IN ('complete', 'aborted') RETURNING id) SELECT id FROM m`,
-      [conversationId, requestId, this.cipher.seal(spoken)],
+      `WITH m AS (UPDATE messages SET status = 'interrupted', content = $2
+                   WHERE id = $1 AND status IN ('complete', 'aborted') RETURNING id) SELECT id FROM m`,
+      [target.id, sealed],
     );
     return rows[0]?.id;
   }
@@ -219,7 +253,7 @@ export class ConversationsService {
       conversationId: conversation.id,
     });
     if (!message) throw new NotFoundError('The message');
-    return message.steps ?? [];
+    return openSteps(this.cipher, message, message.steps);
   }
 
   /**
@@ -232,7 +266,7 @@ export class ConversationsService {
     historyLimit: number,
   ): Promise<{
     conversation: ConversationEntity;
-    history: { role: 'user' | 'assistant'; content: string }[];
+    history: StoredHistory;
     /** An answer of the conversation waits for tool-call approvals. */
     paused: boolean;
   }> {
@@ -246,7 +280,7 @@ export class ConversationsService {
     if (owner) params.push(principal.kind === 'user' ? principal.userId : principal.apiKeyId);
     const rows: ConversationRow[] = await this.conversations.query(
       `SELECT c.*, COALESCE((
-         SELECT json_agg(json_build_object('role', h.role, 'content', h.content) ORDER BY h.id)
+         SELECT json_agg(json_build_object('id', h.id, 'role', h.role, 'content', h.content) ORDER BY h.id)
            FROM (SELECT id, role, content FROM messages m
                   WHERE m.conversation_id = c.id AND m.status IN ('complete', 'interrupted') AND m.role IN ('user', 'assistant')
                   ORDER BY m.id DESC LIMIT $3) h

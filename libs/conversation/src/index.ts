@@ -4,3 +4,4 @@ export * from './conversation.views';
 export * from './conversations.service';
 export * from './pipeline/chat-pipeline.service';
 export * from './pipeline/memory-window';
+export * from './sealed-columns';

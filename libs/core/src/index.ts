@@ -4,6 +4,7 @@ export * from './config/config.loader';
 export * from './config/config.module';
 export * from './core.module';
 export * from './crypto/key-ring-cipher';
+export * from './crypto/key-rotation';
 export * from './errors';
 export * from './health/readiness.registry';
 export * from './http/http-app';

@@ -25,7 +25,7 @@ export interface QueueResults {
   rag: { status: 'ready' | 'failed'; chunks: number };
   'rag.maintenance': { lost: number };
   'audio.tts': { audioJobId: string; status: 'completed' | 'failed' };
-  'audio.stt': { audioJobId: string; status: 'completed' | 'failed'; text?: string };
+  'audio.stt': { audioJobId: string; status: 'completed' | 'failed' };
   'audio.voice': { audioJobId: string; status: 'completed' | 'failed' };
   'audio.retention': { deleted: number };
 }

@@ -8,3 +8,4 @@ export * from './tools.module';
 export * from './runner/http-tool';
 export * from './runner/tool-runner.service';
 export * from './tools.metrics';
+export * from './registry/sealed-columns';

@@ -11,7 +11,13 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
 import { CursorQueryDto, type Page } from '@parley/core';
 import {
@@ -19,9 +25,13 @@ import {
   ToolDto,
   ToolPageDto,
   ToolSettingsDto,
+  UpdatedToolDto,
   UpdateToolDto,
 } from './dto/tools.dto';
-import { ToolsService, type ToolView } from './registry/tools.service';
+import { ToolsService, type ToolView, type UpdatedToolView } from './registry/tools.service';
+
+const RISK_LOWERING_BY_KEY =
+  'Not a tenant admin (`FORBIDDEN`), or `INTERACTIVE_SESSION_REQUIRED`: an API key set `risk: "low"` on a tool whose method is not GET; only a person may (log in as an admin).';
 
 /** The tools your tenant's agents may call, and where those calls may go. */
 @ApiTags('admin')
@@ -41,10 +51,15 @@ export class ToolsAdminController {
   @Post('tools')
   @ApiOperation({
     summary: 'Define an HTTP tool (name, description, JSON Schema of its arguments, call).',
+    description:
+      'Without `risk`, a GET tool is `low` and any other method `high` (each call waits for a person to approve it). ' +
+      'Without `enableRoles`, only admins may enable the tool on a conversation. The path of `http.url` may not hold ' +
+      '"." or ".." segments (also %2e) or backslashes (400 on `http.url`).',
   })
   @ApiOkResponse({ type: ToolDto })
+  @ApiForbiddenResponse({ description: RISK_LOWERING_BY_KEY })
   create(@Body() body: CreateToolDto): Promise<ToolView> {
-    return this.tools.create(this.tenantId, body);
+    return this.tools.create(this.tenantId, body, this.principal.get());
   }
 
   @Get('tools')
@@ -60,12 +75,20 @@ export class ToolsAdminController {
   }
 
   @Patch('tools/:id')
-  @ApiOkResponse({ type: ToolDto })
+  @ApiOperation({
+    summary: 'Change a tool.',
+    description:
+      'A `http.url` on another origin (scheme, host or port) drops the stored secret headers, unless the same request sends `secretHeaders`: ' +
+      'the answer says so with `secretHeadersCleared: true`, and the tool calls without them until an admin enters them again. ' +
+      'A new non-GET `http.method` without `risk` makes a low-risk tool high; `risk` is never lowered implicitly.',
+  })
+  @ApiOkResponse({ type: UpdatedToolDto })
+  @ApiForbiddenResponse({ description: RISK_LOWERING_BY_KEY })
   update(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: UpdateToolDto,
-  ): Promise<ToolView> {
-    return this.tools.update(this.tenantId, id, body);
+  ): Promise<UpdatedToolView> {
+    return this.tools.update(this.tenantId, id, body, this.principal.get());
   }
 
   @Delete('tools/:id')

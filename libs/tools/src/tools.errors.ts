@@ -81,3 +81,44 @@ export class OutboundRequestFailedError extends AppError {
     });
   }
 }
+
+/**
+ * An argument filled into the path of a tool's URL would change the path: a "." or ".." segment,
+ * or a slash or backslash (also percent-encoded). Nothing is sent; the model may call again with
+ * another value. Names the argument, never its value.
+ */
+export class ToolPathArgumentError extends AppError {
+  constructor(argument: string) {
+    super(
+      'TOOL_PATH_ARGUMENT_REFUSED',
+      422,
+      `The argument "${argument}" would change the path of the tool's URL (a "." or ".." segment, or a slash or backslash, also percent-encoded), so the call was not made. Call it again with a value that is a single path segment.`,
+    );
+  }
+}
+
+/**
+ * The caller's role may not enable these tools on a conversation (each tool's `enableRoles`).
+ * An API key acts with its creator's role.
+ */
+export class ToolEnableForbiddenError extends AppError {
+  constructor(
+    refused: { name: string; enableRoles: readonly string[] }[],
+    role: string | undefined,
+    kind: 'user' | 'apiKey',
+  ) {
+    const who =
+      kind === 'apiKey'
+        ? `this API key acts with its creator's role (${role ?? 'none'})`
+        : `your role is ${role ?? 'none'}`;
+    const tools = refused
+      .map((t) => `only ${t.enableRoles.join(' or ')} may enable "${t.name}"`)
+      .join('; ');
+    super(
+      'TOOL_ENABLE_FORBIDDEN',
+      403,
+      `You may not enable ${refused.length === 1 ? 'this tool' : 'these tools'} on a conversation: ${tools} (the tool's enableRoles), and ${who}. Ask a tenant admin to enable it for you, or to add your role to the tool's enableRoles.`,
+      { extensions: { tools: refused.map((t) => ({ name: t.name, enableRoles: t.enableRoles })) } },
+    );
+  }
+}

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ownerKey, SocketRegistry } from '@parley/auth';
+import { KeyRingCipher } from '@parley/core';
 import { QueueService } from '@parley/queue';
 import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
@@ -24,6 +25,7 @@ export class AudioEvents implements OnApplicationBootstrap {
     private readonly queues: QueueService,
     private readonly sockets: SocketRegistry,
     private readonly dataSource: DataSource,
+    private readonly cipher: KeyRingCipher,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -68,7 +70,7 @@ export class AudioEvents implements OnApplicationBootstrap {
         apiKeyId: row.owner_api_key_id ?? undefined,
       }),
       event,
-      { job: toView(row) },
+      { job: toView(row, this.cipher) },
     );
   }
 }

@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig, AppError } from '@parley/core';
+import { AppConfig, KeyRingCipher, AppError } from '@parley/core';
 import type { AlongsideWrites } from '@parley/cost';
 import { UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JobTimedOutError, type QueueJob, type QueueName } from '@parley/queue';
 import { ProviderUnavailableError } from '../audio.errors';
 import type { AudioJobRow } from './audio-jobs.service';
+import { type ResultOwner, sealResult } from './audio-result-seal';
 
 type AudioQueue = Extract<QueueName, 'audio.tts' | 'audio.stt' | 'audio.voice'>;
 
@@ -23,6 +24,7 @@ export class AudioJobLifecycle {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly cipher: KeyRingCipher,
   ) {}
 
   /** The row, now active; undefined when it has already finished (a repeated delivery). */
@@ -45,7 +47,11 @@ export class AudioJobLifecycle {
   }
 
   /** The writes that complete a job, to commit with its cost settlement. */
-  completeWrites(id: string, result: Record<string, unknown>, outputKey?: string): AlongsideWrites {
+  completeWrites(
+    row: ResultOwner,
+    result: Record<string, unknown>,
+    outputKey?: string,
+  ): AlongsideWrites {
     return {
       ctes: [
         `audio_done AS (UPDATE audio_jobs SET status = 'completed', progress = 100,
@@ -53,7 +59,12 @@ export class AudioJobLifecycle {
            output_key = COALESCE($2, output_key), finished_at = now(), updated_at = now(),
            expires_at = now() + make_interval(hours => $3::int) WHERE id = $4 AND status = 'active')`,
       ],
-      params: [JSON.stringify(result), outputKey ?? null, this.config.audio.retentionHours, id],
+      params: [
+        JSON.stringify(sealResult(this.cipher, row, result)),
+        outputKey ?? null,
+        this.config.audio.retentionHours,
+        row.id,
+      ],
     };
   }
 
@@ -61,13 +72,13 @@ export class AudioJobLifecycle {
    * A voice turn's finished step: its part of the result merged in, the job still active
    * (the next step is already queued behind it).
    */
-  stepWrites(id: string, part: Record<string, unknown>, progress: number): AlongsideWrites {
+  stepWrites(row: ResultOwner, part: Record<string, unknown>, progress: number): AlongsideWrites {
     return {
       ctes: [
         `audio_step AS (UPDATE audio_jobs SET result = COALESCE(result, '{}'::jsonb) || $1::jsonb,
            progress = $2, updated_at = now() WHERE id = $3)`,
       ],
-      params: [JSON.stringify(part), progress, id],
+      params: [JSON.stringify(sealResult(this.cipher, row, part)), progress, row.id],
     };
   }
 

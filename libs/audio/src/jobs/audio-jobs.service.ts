@@ -6,6 +6,7 @@ import { JobOutbox, type OutboxEntry } from '@parley/queue';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AudioStorage } from '../ports/audio-storage.port';
+import { openResult } from './audio-result-seal';
 
 export type AudioJobKind = 'speech' | 'transcription' | 'voice';
 export type AudioJobStatus = 'queued' | 'active' | 'completed' | 'failed';
@@ -106,7 +107,9 @@ export class AudioJobsService {
             principal.apiKeyId ?? null,
             job.kind,
             JSON.stringify(job.options),
-            job.text === undefined ? null : this.cipher.seal(job.text),
+            job.text === undefined
+              ? null
+              : this.cipher.seal(job.text, { tenantId: principal.tenantId, id }),
             inputKey,
             job.conversationId ?? null,
             idempotencyKey ?? null,
@@ -129,7 +132,7 @@ export class AudioJobsService {
     }
     // Usually queued right here; if not, the outbox relay queues it shortly.
     await this.outbox.dispatch(staged);
-    return { job: toView(row), replayed: false };
+    return { job: toView(row, this.cipher), replayed: false };
   }
 
   /**
@@ -199,7 +202,7 @@ export class AudioJobsService {
   }
 
   async get(principal: Principal, id: string): Promise<AudioJobView> {
-    return toView(await this.row(principal, id));
+    return toView(await this.row(principal, id), this.cipher);
   }
 
   /**
@@ -246,7 +249,7 @@ export class AudioJobsService {
         422,
         'This Idempotency-Key was used for a different request; use a new key for a new job.',
       );
-    return toView(row);
+    return toView(row, this.cipher);
   }
 }
 
@@ -263,7 +266,8 @@ function requestHash(job: NewAudioJob): string {
 
 const iso = (v: string | null) => (v ? new Date(v).toISOString() : null);
 
-export function toView(row: AudioJobRow): AudioJobView {
+/** The job as the API shows it, its result's texts unsealed. */
+export function toView(row: AudioJobRow, cipher: KeyRingCipher): AudioJobView {
   return {
     id: row.id,
     kind: row.kind,
@@ -271,7 +275,7 @@ export function toView(row: AudioJobRow): AudioJobView {
     progress: row.progress,
     attempts: row.attempts,
     error: row.error,
-    result: row.result,
+    result: openResult(cipher, row, row.result),
     ...(row.conversation_id ? { conversationId: row.conversation_id } : {}),
     createdAt: new Date(row.created_at).toISOString(),
     finishedAt: iso(row.finished_at),

@@ -6,6 +6,8 @@ import type { OutputFormat } from '../media/transcode';
 import { AudioStorage } from '../ports/audio-storage.port';
 import type { Transcript } from '../ports/speech.port';
 import { SpeechProviders } from '../speech-providers';
+import { openResult } from './audio-result-seal';
+import type { AudioJobRow } from './audio-jobs.service';
 
 /** The speech a job produced, as its result shows it. */
 export interface SpeechResult {
@@ -121,8 +123,15 @@ export class SpeechSteps {
     );
   }
 
-  /** The job's text, unsealed (it is stored like message content). */
-  open(text: string | null): string {
-    return text === null ? '' : this.cipher.open(text);
+  /** The job's text, unsealed (it is stored like message content, bound to the job). */
+  open(row: Pick<AudioJobRow, 'id' | 'tenant_id' | 'text'>): string {
+    return row.text === null
+      ? ''
+      : this.cipher.open(row.text, { tenantId: row.tenant_id, id: row.id });
+  }
+
+  /** The job's result with its texts unsealed. */
+  openResult(row: Pick<AudioJobRow, 'id' | 'tenant_id' | 'result'>): Record<string, unknown> {
+    return openResult(this.cipher, row, row.result ?? {});
   }
 }

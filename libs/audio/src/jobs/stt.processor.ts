@@ -40,7 +40,7 @@ export class SttProcessor implements JobProcessor<'audio.stt'> {
       await this.lifecycle.progress(job, 10);
       const options = row.options as unknown as SttOptions;
       const voice = row.kind === 'voice';
-      const transcript = await this.steps.transcribe(
+      await this.steps.transcribe(
         subjectOf(row),
         {
           key: row.input_key!,
@@ -51,11 +51,12 @@ export class SttProcessor implements JobProcessor<'audio.stt'> {
         },
         (t) =>
           voice
-            ? this.lifecycle.stepWrites(row.id, { transcript: t }, 33)
-            : this.lifecycle.completeWrites(row.id, { ...t }),
+            ? this.lifecycle.stepWrites(row, { transcript: t }, 33)
+            : this.lifecycle.completeWrites(row, { ...t }),
         signal,
       );
-      return { audioJobId, status: 'completed', text: transcript.text };
+      // The transcript stays in the job's row (sealed); the queue keeps only the reference.
+      return { audioJobId, status: 'completed' };
     } catch (error) {
       return this.lifecycle.fail(job, whyStopped(signal, error));
     }

@@ -40,11 +40,11 @@ export class TtsProcessor implements JobProcessor<'audio.tts'> {
       };
       const voice = row.kind === 'voice';
       const text = voice
-        ? ((row.result?.reply as { content?: string } | undefined)?.content ?? '')
-        : this.steps.open(row.text);
+        ? ((this.steps.openResult(row).reply as { content?: string } | undefined)?.content ?? '')
+        : this.steps.open(row);
       if (voice && !text.trim()) {
         // Nothing to say (the reply was withheld or empty): the turn ends without audio.
-        const writes = this.lifecycle.completeWrites(row.id, { audio: null });
+        const writes = this.lifecycle.completeWrites(row, { audio: null });
         await this.lifecycle.commit(writes);
         return { audioJobId, status: 'completed' };
       }
@@ -53,7 +53,7 @@ export class TtsProcessor implements JobProcessor<'audio.tts'> {
         row.id,
         { ...options, text },
         (result, key) =>
-          this.lifecycle.completeWrites(row.id, voice ? { audio: result } : { ...result }, key),
+          this.lifecycle.completeWrites(row, voice ? { audio: result } : { ...result }, key),
         signal,
       );
       return { audioJobId, status: 'completed' };

@@ -12,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { AudioJobLifecycle } from './audio-job-lifecycle';
 import type { AudioJobRow } from './audio-jobs.service';
 import { principalOf } from './job-subject';
+import { openResult } from './audio-result-seal';
 
 /**
  * A voice turn's middle step: the transcript (kept on the job by the transcription step) goes
@@ -49,7 +50,7 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
     return {
       userMessageId: user.id,
       messageId: answer.id,
-      content: this.cipher.open(answer.content),
+      content: this.cipher.open(answer.content, { tenantId: row.tenant_id, id: answer.id }),
       status: answer.status,
       citations: answer.citations,
       costUsd: answer.cost_usd,
@@ -64,12 +65,13 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
     const row = await this.lifecycle.claim(job);
     if (!row) return { audioJobId, status: 'completed' };
     try {
-      const transcript = (row.result?.transcript as { text: string } | undefined)?.text ?? '';
+      const result = openResult(this.cipher, row, row.result);
+      const transcript = (result?.transcript as { text: string } | undefined)?.text ?? '';
       // A retried step must not send the message twice: a reply stored on the job, or a turn
       // already stored in the conversation (cut off before the job heard of it), stands.
       const stored = row.result?.reply ? undefined : await this.storedTurn(row);
       if (stored)
-        await this.lifecycle.commit(this.lifecycle.stepWrites(row.id, { reply: stored }, 66));
+        await this.lifecycle.commit(this.lifecycle.stepWrites(row, { reply: stored }, 66));
       else if (!row.result?.reply) {
         const principal = principalOf(row);
         const { conversation, history, paused } = await this.conversations.getForTurn(
@@ -99,7 +101,7 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
             citations: a.citations,
             costUsd: a.costUsd,
           };
-          await this.lifecycle.commit(this.lifecycle.stepWrites(row.id, { reply }, 66));
+          await this.lifecycle.commit(this.lifecycle.stepWrites(row, { reply }, 66));
         }
       }
       await this.lifecycle.progress(job, 66);

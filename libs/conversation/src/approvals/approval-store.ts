@@ -12,6 +12,7 @@ import {
   type MessageUpdate,
   messageUpdate,
 } from '../pipeline/turn-writes';
+import type { MessageKey } from '../message-seal';
 import type { PausedTurn } from './paused-turn';
 
 export interface ApprovalView {
@@ -63,7 +64,7 @@ export class ApprovalStore {
     state: PausedTurn,
     approvals: ToolCall[],
   ): Promise<Map<string, Date>> {
-    const writes = turnWrites(user, assistant, assistant.conversationId);
+    const writes = turnWrites(user, assistant, assistant.conversationId, this.cipher);
     const params = [...writes.params];
     const $ = (v: unknown) => `$${params.push(v)}`;
     const ctes = [...writes.ctes, ...this.pauseCtes(assistant, state, approvals, $, 'insert')];
@@ -81,7 +82,11 @@ export class ApprovalStore {
     state: PausedTurn,
     approvals: ToolCall[],
   ): Promise<void> {
-    const update = messageUpdate(messageId, assistant);
+    const update = messageUpdate(
+      { id: messageId, tenantId: state.subject.tenantId },
+      assistant,
+      this.cipher,
+    );
     const params = [...update.params];
     const $ = (v: unknown) => `$${params.push(v)}`;
     const ctes = [
@@ -107,17 +112,20 @@ export class ApprovalStore {
     const expires = new Date(
       this.clock.now().getTime() + this.config.tools.approvalTtlSeconds * 1000,
     ).toISOString();
-    const sealed = this.cipher.seal(JSON.stringify(state));
+    // The paused turn and each call's arguments are what the model and the caller said: sealed,
+    // bound to their rows.
+    const sealed = this.cipher.seal(JSON.stringify(state), pauseContext(message));
     const pause =
       how === 'insert'
         ? `pause AS (INSERT INTO agent_pauses (message_id, tenant_id, conversation_id, state, status, expires_at)
              VALUES (${$(message.id)}, ${$(message.tenantId)}, ${$(message.conversationId)}, ${$(sealed)}, 'waiting', ${$(expires)}))`
         : `pause AS (UPDATE agent_pauses SET state = ${$(sealed)}, status = 'waiting',
              expires_at = ${$(expires)}, updated_at = now() WHERE message_id = ${$(message.id)})`;
-    const values = approvals.map(
-      (c) =>
-        `(${$(newId())}, ${$(message.tenantId)}, ${$(message.conversationId)}, ${$(message.id)}, ${$(c.id)}, ${$(c.name)}, ${$(c.arguments)}, 'pending')`,
-    );
+    const values = approvals.map((c) => {
+      const id = newId();
+      const args = this.cipher.seal(c.arguments, { tenantId: message.tenantId, id });
+      return `(${$(id)}, ${$(message.tenantId)}, ${$(message.conversationId)}, ${$(message.id)}, ${$(c.id)}, ${$(c.name)}, ${$(args)}, 'pending')`;
+    });
     return [
       pause,
       `pause_calls AS (INSERT INTO tool_approvals
@@ -134,7 +142,7 @@ export class ApprovalStore {
         WHERE a.conversation_id = $1 ORDER BY a.created_at DESC, a.call_id LIMIT 200`,
       [conversationId],
     );
-    return rows.map(toView);
+    return rows.map((r) => this.view(r));
   }
 
   /**
@@ -194,7 +202,6 @@ export class ApprovalStore {
               conversationId,
               messageId: row.message_id,
               tool: row.tool_name,
-              arguments: row.arguments,
               ...(decision.reason ? { reason: decision.reason } : {}),
             },
           },
@@ -209,7 +216,7 @@ export class ApprovalStore {
       `SELECT a.*, NULL AS expires_at FROM tool_approvals a WHERE a.message_id = $1`,
       [row.message_id],
     );
-    const approval = toView({
+    const approval = this.view({
       ...all.find((a) => a.call_id === callId)!,
       expires_at: row.expires_at,
     });
@@ -233,9 +240,37 @@ export class ApprovalStore {
       kind: 'resume',
       approval,
       messageId: row.message_id,
-      state: JSON.parse(this.cipher.open(claimed.state)) as PausedTurn,
+      state: JSON.parse(
+        this.cipher.open(
+          claimed.state,
+          pauseContext({ id: row.message_id, tenantId: row.tenant_id }),
+        ),
+      ) as PausedTurn,
       decisions,
     };
+  }
+
+  /**
+   * Who asked for a call: the principal of the turn it belongs to (read from its paused answer,
+   * the same call row decide() takes). Undefined when there is no such call or its answer no
+   * longer waits (a decision then changes nothing).
+   */
+  async requesterOf(
+    conversationId: string,
+    callId: string,
+  ): Promise<PausedTurn['subject'] | undefined> {
+    const [row]: { message_id: string; tenant_id: string; state: string | null }[] =
+      await this.dataSource.query(
+        `SELECT a.message_id, a.tenant_id, p.state FROM tool_approvals a
+           LEFT JOIN agent_pauses p ON p.message_id = a.message_id
+          WHERE a.conversation_id = $1 AND a.call_id = $2 ORDER BY a.created_at DESC LIMIT 1`,
+        [conversationId, callId],
+      );
+    if (!row?.state) return undefined;
+    const state = JSON.parse(
+      this.cipher.open(row.state, pauseContext({ id: row.message_id, tenantId: row.tenant_id })),
+    ) as PausedTurn;
+    return state.subject;
   }
 
   /**
@@ -260,8 +295,9 @@ export class ApprovalStore {
   }
 
   /** A resumed answer that ended: the message as it finished and the pause gone, or neither. */
-  finishWrites(messageId: string, assistant: MessageUpdate): AlongsideWrites {
-    const update = messageUpdate(messageId, assistant);
+  finishWrites(message: MessageKey, assistant: MessageUpdate): AlongsideWrites {
+    const messageId = message.id;
+    const update = messageUpdate(message, assistant, this.cipher);
     const params = [...update.params];
     const $ = (v: unknown) => `$${params.push(v)}`;
     return {
@@ -303,10 +339,21 @@ export class ApprovalStore {
       [conversationId, graceMs / 1000],
     );
   }
+
+  /** A call as the API shows it, its arguments unsealed. */
+  private view(r: ApprovalRow): ApprovalView {
+    return toView({
+      ...r,
+      arguments: this.cipher.open(r.arguments, { tenantId: r.tenant_id, id: r.id }),
+    });
+  }
 }
+
+const pauseContext = (m: MessageKey) => ({ tenantId: m.tenantId, id: `${m.id}:pause` });
 
 interface ApprovalRow {
   id: string;
+  tenant_id: string;
   message_id: string;
   call_id: string;
   tool_name: string;

@@ -72,11 +72,13 @@ export class ResponseCache {
       ? this.memory.get(key)
       : await this.redis.client!.get(key).catch(() => null);
     this.lookups.inc({ result: stored ? 'hit' : 'miss' });
-    return stored ? (JSON.parse(this.cipher.open(stored)) as CachedAnswer) : undefined;
+    return stored
+      ? (JSON.parse(this.cipher.open(stored, cacheContext(key))) as CachedAnswer)
+      : undefined;
   }
 
   async set(key: string, answer: CachedAnswer): Promise<void> {
-    const value = this.cipher.seal(JSON.stringify(answer));
+    const value = this.cipher.seal(JSON.stringify(answer), cacheContext(key));
     if (this.memory) this.memory.set(key, value);
     else
       await this.redis
@@ -84,3 +86,6 @@ export class ResponseCache {
         .catch(() => undefined);
   }
 }
+
+/** A cached answer is bound to its key, which is derived from the tenant and the question. */
+const cacheContext = (key: string) => ({ tenantId: 'response-cache', id: key });

@@ -15,6 +15,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -42,6 +43,9 @@ import { ChatPipeline, HISTORY_LIMIT, type TurnEvent } from '../pipeline/chat-pi
 import { abortOnDisconnect } from '../pipeline/sse';
 import { finalTurn, streamTurn } from './turn-events';
 import { IdempotencyService } from '../idempotency/idempotency.service';
+
+const TOOL_ENABLE_FORBIDDEN =
+  'Not allowed (`FORBIDDEN`), or `TOOL_ENABLE_FORBIDDEN`: `tools` adds a tool whose `enableRoles` do not include your role (an API key: its creator’s role); the detail and `tools` name the roles that may.';
 
 @ApiTags('conversations')
 @RateLimit('chat')
@@ -79,6 +83,7 @@ export class ConversationsController {
   @Post()
   @ApiOperation({ summary: 'Start a conversation.' })
   @ApiCreatedResponse({ type: ConversationDto })
+  @ApiForbiddenResponse({ description: TOOL_ENABLE_FORBIDDEN })
   create(@Body() body: CreateConversationWithTemplateDto): Promise<ConversationView> {
     return this.conversations.create(this.principal.get(), body);
   }
@@ -100,6 +105,7 @@ export class ConversationsController {
   @Patch(':id')
   @ApiOkResponse({ type: ConversationDto })
   @ApiNotFoundResponse({ description: '`NOT_FOUND`' })
+  @ApiForbiddenResponse({ description: TOOL_ENABLE_FORBIDDEN })
   update(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: UpdateConversationDto,

@@ -12,6 +12,7 @@ import {
 import {
   ApiAcceptedResponse,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -20,6 +21,7 @@ import {
 } from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApprovalRules } from '../approvals/approval-rules';
 import { ApprovalStore } from '../approvals/approval-store';
 import { ConversationsService } from '../conversations.service';
 import {
@@ -45,6 +47,7 @@ export class ToolApprovalsController {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly approvals: ApprovalStore,
+    private readonly rules: ApprovalRules,
     private readonly pipeline: ChatPipeline,
     private readonly principal: CurrentPrincipal,
   ) {}
@@ -62,7 +65,9 @@ export class ToolApprovalsController {
   @ApiOperation({
     summary: 'Approve or reject a high-risk tool call the model asked for.',
     description:
-      'Whoever may use the conversation decides; the turn’s owner pays for the rest of the answer. ' +
+      'Whoever may use the conversation (its owner, or a tenant admin) may reject. Approving takes a person other than the one whose turn asked ' +
+      'for the call (for a turn sent with an API key: other than the key’s creator): an API key gets 403 `TOOL_APPROVAL_BY_API_KEY`, ' +
+      'the one who asked 403 `TOOL_SELF_APPROVAL`. The turn’s owner pays for the rest of the answer. ' +
       'While other calls of the same answer are undecided: 202 with those still pending. Deciding ' +
       'the last one runs the approved calls (the model is told of rejected ones) and finishes the ' +
       'answer: 200 with {userMessage, assistantMessage}, or with `Accept: text/event-stream` the ' +
@@ -76,6 +81,10 @@ export class ToolApprovalsController {
   @ApiAcceptedResponse({ type: ToolApprovalWaitingDto })
   @ApiNotFoundResponse({ description: '`NOT_FOUND`: no such conversation or call.' })
   @ApiConflictResponse({ description: '`TOOL_APPROVAL_DECIDED`, `TOOL_APPROVAL_EXPIRED`' })
+  @ApiForbiddenResponse({
+    description:
+      '`TOOL_APPROVAL_BY_API_KEY`: an API key tried to approve (a person must). `TOOL_SELF_APPROVAL`: the one who asked for the call (or the creator of the API key that did) tried to approve it; another person must. `FORBIDDEN`: the credential may not chat.',
+  })
   async decide(
     @Param('id', ParseUUIDPipe) id: string,
     @Param('callId') callId: string,
@@ -86,8 +95,10 @@ export class ToolApprovalsController {
   ): Promise<TurnDto | ToolApprovalWaitingDto | void> {
     const principal = this.principal.get();
     const conversation = await this.conversations.get(principal, id);
+    const decision = body.decision === 'approve' ? 'approved' : 'rejected';
+    await this.rules.assertMayDecide(principal, conversation.id, callId.slice(0, 200), decision);
     const result = await this.approvals.decide(principal, conversation.id, callId.slice(0, 200), {
-      decision: body.decision === 'approve' ? 'approved' : 'rejected',
+      decision,
       ...(body.reason ? { reason: body.reason } : {}),
     });
     if (result.kind === 'waiting') {

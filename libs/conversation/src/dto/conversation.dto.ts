@@ -49,7 +49,8 @@ export class CreateConversationDto {
     type: [String],
     example: ['knowledge_base_search', 'get_claim_status'],
     description:
-      'Tools the model may call: built-ins (knowledge_base_search, current_time) and your tenant’s enabled tools (/v1/admin/tools).',
+      'Tools the model may call: built-ins (knowledge_base_search, current_time) and your tenant’s enabled tools (/v1/admin/tools). ' +
+      'Adding a tool needs a role in its `enableRoles` (an API key acts with its creator’s role), else 403 `TOOL_ENABLE_FORBIDDEN` naming the roles that may; tools already on the conversation may stay.',
   })
   @IsOptional()
   @IsArray()

@@ -80,7 +80,8 @@ export class IdempotencyService {
     if (row.request_hash !== hash) throw new IdempotencyKeyReusedError();
     if (row.status !== 'completed') throw new IdempotencyConflictError();
     // Stored like message content: it holds the answer, so it is encrypted when that is on.
-    return { kind: 'replay', response: JSON.parse(this.cipher.open(row.response)) as T };
+    const context = { tenantId: principal.tenantId, id: `${who}:${key}` };
+    return { kind: 'replay', response: JSON.parse(this.cipher.open(row.response, context)) as T };
   }
 
   async complete(principal: Principal, key: string, response: unknown): Promise<void> {
@@ -91,7 +92,12 @@ export class IdempotencyService {
         principal.tenantId,
         owner(principal),
         key,
-        JSON.stringify(this.cipher.seal(JSON.stringify(response))),
+        JSON.stringify(
+          this.cipher.seal(JSON.stringify(response), {
+            tenantId: principal.tenantId,
+            id: `${owner(principal)}:${key}`,
+          }),
+        ),
       ],
     );
   }

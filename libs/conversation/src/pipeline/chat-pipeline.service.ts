@@ -15,6 +15,8 @@ import { type Admission, CostService, formatUsd } from '@parley/cost';
 import { GuardrailBlockedError } from '@parley/guardrails';
 import { MessageTooLongError, PromptTooLargeError } from '../conversation.errors';
 import { toMessageView, type MessageView } from '../conversation.views';
+import type { StoredHistory } from '../conversations.service';
+import { openContent } from '../message-seal';
 import { ConversationEntity } from '../entities/conversation.entity';
 import { MessageEntity, type MessageStatus } from '../entities/message.entity';
 import { buildMemoryWindow } from './memory-window';
@@ -51,7 +53,7 @@ export interface TurnInput {
   temperature?: number;
   requestId?: string;
   /** The latest complete messages as stored, oldest first (ConversationsService.getForTurn). */
-  history: { role: 'user' | 'assistant'; content: string }[];
+  history: StoredHistory;
   /** An earlier answer of the conversation is paused for approvals (getForTurn says). */
   paused?: boolean;
 }
@@ -155,7 +157,7 @@ export class ChatPipeline {
     const system = [guard.system ?? '', context.prompt].filter(Boolean).join('\n\n');
     const history = input.history.map((m) => ({
       role: m.role,
-      content: this.cipher.open(m.content),
+      content: openContent(this.cipher, { tenantId: conversation.tenantId, id: m.id }, m.content),
     }));
     const window = buildMemoryWindow(model, system, history, next, settings.memoryTokenBudget);
     if (window.messages.length === (system ? 2 : 1) && window.tokens > settings.memoryTokenBudget) {
@@ -375,7 +377,7 @@ export class ChatPipeline {
         conversationId: conversation.id,
       });
       const update = {
-        content: this.cipher.seal(answer.text),
+        content: answer.text,
         status,
         model: answer.responder!.model,
         provider: answer.responder!.provider,
@@ -392,7 +394,7 @@ export class ChatPipeline {
       const { rows } = await this.cost.settle(
         admission!,
         outcome,
-        this.approvals.finishWrites(messageId, update),
+        this.approvals.finishWrites({ id: messageId, tenantId: conversation.tenantId }, update),
       );
       const createdAt = new Date(rows[0]!.created_at as string);
       return this.assistantView(conversation, messageId, update, answer.text, createdAt, state);
@@ -507,7 +509,7 @@ export class ChatPipeline {
   private pausedUpdate(pause: AgentPause) {
     const lastModel = pause.steps.findLast((s) => s.kind === 'model');
     return {
-      content: this.cipher.seal(pause.text),
+      content: pause.text,
       status: 'awaiting_approval' as const,
       model: lastModel?.kind === 'model' ? lastModel.model : null,
       provider: lastModel?.kind === 'model' ? lastModel.provider : null,
@@ -642,7 +644,7 @@ export class ChatPipeline {
       cacheHit: turn.cached,
     });
     const { user, assistant } = this.messageRows(input, {
-      content: this.cipher.seal(turn.text),
+      content: turn.text,
       status: turn.status,
       model: turn.responder.model,
       provider: turn.responder.provider,
@@ -664,7 +666,7 @@ export class ChatPipeline {
     const { rows: created } = await this.cost.settle(
       admission,
       outcome,
-      turnWrites(user, assistant, conversation.id),
+      turnWrites(user, assistant, conversation.id, this.cipher),
     );
     const at = new Map(created.map((r) => [r.id as string, new Date(r.created_at as string)]));
     const show = (m: NewMessage, content: string) =>
@@ -680,7 +682,7 @@ export class ChatPipeline {
     };
   }
 
-  /** The rows of a turn: the user's message (sealed) and the assistant's answer. */
+  /** The rows of a turn, in clear (turnWrites seals them): the user's message and the answer. */
   private messageRows(
     input: Pick<TurnInput, 'conversation' | 'requestId'>,
     turn: MessageUpdateFields & {
@@ -715,7 +717,7 @@ export class ChatPipeline {
       ...base,
       id: newId(),
       role: 'user',
-      content: this.cipher.seal(turn.userContent),
+      content: turn.userContent,
       status: 'complete',
       guardrailFindings: turn.inputFindings,
       promptTokens: turn.promptTokens,

@@ -1,14 +1,18 @@
+import type { KeyRingCipher } from '@parley/core';
 import type { AlongsideWrites } from '@parley/cost';
 import type { MessageEntity } from '../entities/message.entity';
+import { type MessageKey, sealContent, sealSteps } from '../message-seal';
 
 /**
  * The writes of a turn, to commit with its settlement: both messages and the conversation's
- * timestamp; the database fills in only the timestamps.
+ * timestamp; the database fills in only the timestamps. Messages come in clear and are sealed
+ * here, where each one's id and tenant are known.
  */
 export function turnWrites(
   user: NewMessage,
   assistant: NewMessage,
   conversationId: string,
+  cipher: KeyRingCipher,
 ): AlongsideWrites {
   const n = MESSAGE_COLUMNS.length;
   const row = (r: number) => `(${MESSAGE_COLUMNS.map((_, i) => `$${r * n + i + 1}`).join(', ')})`;
@@ -19,7 +23,7 @@ export function turnWrites(
          RETURNING id, created_at)`,
       `turn_conversation AS (UPDATE conversations SET updated_at = now() WHERE id = $${n * 2 + 1})`,
     ],
-    params: [...messageValues(user), ...messageValues(assistant), conversationId],
+    params: [...messageValues(user, cipher), ...messageValues(assistant, cipher), conversationId],
     returning: 'turn_messages',
   };
 }
@@ -42,10 +46,15 @@ export type MessageUpdate = Pick<
   | 'steps'
 >;
 
-/** Updates a stored answer in place (and the conversation's timestamp). */
-export function messageUpdate(id: string, m: MessageUpdate): AlongsideWrites {
+/** Updates a stored answer in place (and the conversation's timestamp), sealing it anew. */
+export function messageUpdate(
+  target: MessageKey,
+  m: MessageUpdate,
+  cipher: KeyRingCipher,
+): AlongsideWrites {
+  const id = target.id;
   const values: [string, unknown][] = [
-    ['content', m.content],
+    ['content', sealContent(cipher, target, m.content)],
     ['status', m.status],
     ['model', m.model],
     ['provider', m.provider],
@@ -57,7 +66,7 @@ export function messageUpdate(id: string, m: MessageUpdate): AlongsideWrites {
     ['finish_reason', m.finishReason],
     ['citations', JSON.stringify(m.citations)],
     ['guardrail_findings', JSON.stringify(m.guardrailFindings)],
-    ['steps', JSON.stringify(m.steps ?? [])],
+    ['steps', JSON.stringify(sealSteps(cipher, target, m.steps ?? []))],
   ];
   const set = values.map(([column], i) => `${column} = $${i + 1}`).join(', ');
   return {
@@ -101,13 +110,13 @@ const MESSAGE_COLUMNS = [
 
 export type NewMessage = Omit<MessageEntity, 'createdAt' | 'updatedAt' | 'assignId'>;
 
-function messageValues(m: NewMessage): unknown[] {
+function messageValues(m: NewMessage, cipher: KeyRingCipher): unknown[] {
   return [
     m.id,
     m.tenantId,
     m.conversationId,
     m.role,
-    m.content,
+    sealContent(cipher, m, m.content),
     m.status,
     m.model,
     m.provider,
@@ -124,6 +133,6 @@ function messageValues(m: NewMessage): unknown[] {
     m.promptVariant,
     m.cached,
     m.requestId,
-    JSON.stringify(m.steps ?? []),
+    JSON.stringify(sealSteps(cipher, m, m.steps ?? [])),
   ];
 }

@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { type Role, ROLES } from '@parley/auth';
 import { TOOL_NAME_PATTERN, TOOL_NAME_RULE } from '@parley/llm';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsBoolean,
   IsIn,
@@ -19,13 +21,19 @@ import {
 } from 'class-validator';
 import { HTTP_METHODS } from '../registry/tools.service';
 
+const ENABLE_ROLES_DESCRIPTION =
+  "The roles that may enable the tool on a conversation (POST/PATCH /v1/conversations `tools`); an API key acts with its creator's role. " +
+  'Admins always may. Anyone else: 403 `TOOL_ENABLE_FORBIDDEN`, naming the roles that may.';
+
 export class HttpToolDto {
   @ApiProperty({ enum: HTTP_METHODS }) @IsIn(HTTP_METHODS) method: (typeof HTTP_METHODS)[number];
 
   @ApiProperty({
     example: 'https://api.example.com/claims/{claimId}',
     description:
-      'Placeholders {name} are filled from the arguments (URL-encoded), in the path and query only. The host must be on your allowed hosts. Arguments not used by placeholders are sent as the JSON body (POST, PUT, PATCH) or the query string (GET, DELETE).',
+      'Placeholders {name} are filled from the arguments (URL-encoded), in the path and query only. The host must be on your allowed hosts. ' +
+      'The path may not contain "." or ".." segments (nor %2e, %2E) or backslashes; an argument that would make one, or put a slash (also percent-encoded) into the path, ' +
+      'fails the call with `TOOL_PATH_ARGUMENT_REFUSED` and nothing is sent. Arguments not used by placeholders are sent as the JSON body (POST, PUT, PATCH) or the query string (GET, DELETE).',
   })
   @IsString()
   @MaxLength(2048)
@@ -74,8 +82,9 @@ export class CreateToolDto {
 
   @ApiPropertyOptional({
     enum: ['low', 'high'],
-    default: 'low',
-    description: 'high: each call waits for a person to approve it.',
+    description:
+      'high: each call waits for a person (not the one who asked) to approve it. Default by method: `low` for GET, `high` for POST, PUT, PATCH and DELETE. ' +
+      '`low` on a method other than GET is taken only from a person (an admin logged in); an API key gets 403 `INTERACTIVE_SESSION_REQUIRED`.',
   })
   @IsOptional()
   @IsIn(['low', 'high'])
@@ -101,6 +110,19 @@ export class CreateToolDto {
   maxResponseBytes?: number;
 
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() enabled?: boolean;
+
+  @ApiPropertyOptional({
+    enum: ROLES,
+    isArray: true,
+    default: ['admin'],
+    example: ['admin', 'member'],
+    description: ENABLE_ROLES_DESCRIPTION,
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @IsIn(ROLES, { each: true })
+  enableRoles?: Role[];
 }
 
 export class UpdateToolDto {
@@ -124,16 +146,32 @@ export class UpdateToolDto {
   @ValidateNested()
   @Type(() => HttpToolDto)
   http?: HttpToolDto;
-  @ApiPropertyOptional({ type: Object, description: 'Replaces all secret headers.' })
+  @ApiPropertyOptional({
+    type: Object,
+    description:
+      'Replaces all secret headers. Without it, a new http.url on another origin (scheme, host, port) drops the stored ones (`secretHeadersCleared: true`).',
+  })
   @IsOptional()
   @IsObject()
   secretHeaders?: Record<string, string>;
-  @ApiPropertyOptional({ enum: ['low', 'high'] }) @IsOptional() @IsIn(['low', 'high']) risk?:
-    'low' | 'high';
+  @ApiPropertyOptional({
+    enum: ['low', 'high'],
+    description:
+      'Never lowered implicitly: a new non-GET method without `risk` makes a low-risk tool high. `low` on a non-GET tool only from a person (API keys: 403 `INTERACTIVE_SESSION_REQUIRED`).',
+  })
+  @IsOptional()
+  @IsIn(['low', 'high'])
+  risk?: 'low' | 'high';
   @ApiPropertyOptional() @IsOptional() @IsBoolean() idempotent?: boolean;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(100) @Max(60_000) timeoutMs?: number;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(1024 * 1024) maxResponseBytes?: number;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
+  @ApiPropertyOptional({ enum: ROLES, isArray: true, description: ENABLE_ROLES_DESCRIPTION })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @IsIn(ROLES, { each: true })
+  enableRoles?: Role[];
 }
 
 export class ToolDto {
@@ -152,8 +190,19 @@ export class ToolDto {
   @ApiProperty() timeoutMs: number;
   @ApiProperty() maxResponseBytes: number;
   @ApiProperty() enabled: boolean;
+  @ApiProperty({ enum: ROLES, isArray: true, description: ENABLE_ROLES_DESCRIPTION })
+  enableRoles: string[];
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+/** What PATCH /v1/admin/tools/:id answers. */
+export class UpdatedToolDto extends ToolDto {
+  @ApiProperty({
+    description:
+      'True when this update moved http.url to another origin (scheme, host or port) without new `secretHeaders`: the stored secret headers were dropped, and calls go without them until an admin enters them again.',
+  })
+  secretHeadersCleared: boolean;
 }
 
 export class ToolPageDto {

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '@parley/auth';
+import {
+  AuditService,
+  InteractiveSessionRequiredError,
+  type Principal,
+  type Role,
+  ROLES,
+} from '@parley/auth';
 import {
   AppError,
   decodeCursor,
@@ -8,16 +14,31 @@ import {
   type Page,
   toPage,
   ValidationFailedError,
+  type SealContext,
 } from '@parley/core';
 import { newId } from '@parley/database';
 import { DataSource } from 'typeorm';
 import { checkHostAllowed } from '../outbound/outbound-policy';
 import { BUILT_IN_TOOL_NAMES } from './built-in-tools';
 import { compileArgumentSchema, URL_PLACEHOLDER } from './tool-schema';
+import { templatePathProblem } from './url-template';
 
 export type ToolRisk = 'low' | 'high';
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/**
+ * The risk of a tool whose definition does not say: a GET reads, anything else may change
+ * something, so it waits for a person's approval on every call.
+ */
+export const defaultRisk = (method: HttpMethod): ToolRisk => (method === 'GET' ? 'low' : 'high');
+
+/** Who may enable a tool on a conversation when its definition does not say: admins. */
+export const DEFAULT_ENABLE_ROLES: readonly Role[] = ['admin'];
+
+/** The roles that may enable a tool, in ROLES order; admins always may. */
+export const normaliseEnableRoles = (roles: readonly Role[] | undefined): Role[] =>
+  ROLES.filter((r) => r === 'admin' || (roles ?? DEFAULT_ENABLE_ROLES).includes(r));
 
 export interface HttpToolSettings {
   method: HttpMethod;
@@ -39,9 +60,14 @@ export interface ToolView {
   timeoutMs: number;
   maxResponseBytes: number;
   enabled: boolean;
+  /** The roles that may enable the tool on a conversation (API keys: their creator's role). */
+  enableRoles: Role[];
   createdAt: string;
   updatedAt: string;
 }
+
+/** An updated tool, and whether the update dropped its secret headers (its URL's origin moved). */
+export type UpdatedToolView = ToolView & { secretHeadersCleared: boolean };
 
 export interface ToolInput {
   name: string;
@@ -50,11 +76,13 @@ export interface ToolInput {
   http: { method: HttpMethod; url: string; headers?: Record<string, string> };
   /** Header values kept sealed at rest and never returned (API keys, bearer tokens). */
   secretHeaders?: Record<string, string>;
+  /** Default: by method (defaultRisk). `low` on a method other than GET needs a person. */
   risk?: ToolRisk;
   idempotent?: boolean;
   timeoutMs?: number;
   maxResponseBytes?: number;
   enabled?: boolean;
+  enableRoles?: Role[];
 }
 
 interface Row {
@@ -71,12 +99,13 @@ interface Row {
   timeout_ms: number;
   max_response_bytes: number;
   enabled: boolean;
+  enable_roles: Role[];
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS =
-  'id, name, description, parameters, kind, http, secret_headers, secret_header_names, risk, idempotent, timeout_ms, max_response_bytes, enabled, created_at, updated_at';
+  'id, name, description, parameters, kind, http, secret_headers, secret_header_names, risk, idempotent, timeout_ms, max_response_bytes, enabled, enable_roles, created_at, updated_at';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
@@ -86,8 +115,11 @@ const invalid = ValidationFailedError.field;
 /**
  * The tools a tenant defines for its agents, and the hosts their calls may reach. A tool's
  * argument schema is compiled when it is saved (a broken schema is a 400 then, not a failure at
- * the first call); its URL may name arguments in its path and query, never in its host; its
- * secret headers are sealed with the server's key ring and never returned.
+ * the first call); its URL may name arguments in its path and query, never in its host, and its
+ * path has no dot segments; its secret headers are sealed with the server's key ring, never
+ * returned, and dropped when its URL moves to another origin. A tool that is not a GET is high
+ * risk unless a person (not an API key) says otherwise; `enableRoles` says who may put it on a
+ * conversation.
  */
 @Injectable()
 export class ToolsService {
@@ -97,29 +129,38 @@ export class ToolsService {
     private readonly audit: AuditService,
   ) {}
 
-  async create(tenantId: string, input: ToolInput): Promise<ToolView> {
+  async create(
+    tenantId: string,
+    input: ToolInput,
+    actor: Pick<Principal, 'kind'>,
+  ): Promise<ToolView> {
     const allowedHosts = await this.allowedHosts(tenantId);
     this.check(input, allowedHosts);
+    assertMayLowerRisk(actor, input.http.method, input.risk);
+    const risk = input.risk ?? defaultRisk(input.http.method);
+    const enableRoles = normaliseEnableRoles(input.enableRoles);
+    const id = newId();
     const rows: Row[] = await this.dataSource.query(
       `INSERT INTO tools (id, tenant_id, name, description, parameters, kind, http, secret_headers,
-         secret_header_names, risk, idempotent, timeout_ms, max_response_bytes, enabled)
-       VALUES ($1, $2, $3, $4, $5, 'http', $6, $7, $13, $8, $9, $10, $11, $12)
+         secret_header_names, risk, idempotent, timeout_ms, max_response_bytes, enabled, enable_roles)
+       VALUES ($1, $2, $3, $4, $5, 'http', $6, $7, $13, $8, $9, $10, $11, $12, $14)
        ON CONFLICT (tenant_id, name) DO NOTHING
        RETURNING ${COLUMNS}`,
       [
-        newId(),
+        id,
         tenantId,
         input.name,
         input.description,
         JSON.stringify(input.parameters),
         JSON.stringify(httpOf(input.http)),
-        this.sealSecrets(input.secretHeaders),
-        input.risk ?? 'low',
+        this.sealSecrets({ tenantId, id }, input.secretHeaders),
+        risk,
         input.idempotent ?? false,
         input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         input.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
         input.enabled ?? true,
         Object.keys(input.secretHeaders ?? {}),
+        enableRoles,
       ],
     );
     if (rows.length === 0)
@@ -128,7 +169,7 @@ export class ToolsService {
       tenantId,
       targetType: 'tool',
       targetId: rows[0]!.id,
-      metadata: { name: input.name, risk: input.risk ?? 'low' },
+      metadata: { name: input.name, risk, enableRoles },
     });
     return this.toView(rows[0]!);
   }
@@ -147,21 +188,43 @@ export class ToolsService {
     return this.toView(await this.row(tenantId, id));
   }
 
-  /** A partial update; `secretHeaders` replaces all secret headers when given. */
-  async update(tenantId: string, id: string, patch: Partial<ToolInput>): Promise<ToolView> {
+  /**
+   * A partial update; `secretHeaders` replaces all secret headers when given. A new method
+   * without a `risk` never lowers the risk (GET → POST makes a low-risk tool high). A URL on
+   * another origin (scheme, host, port) drops the stored secret headers unless the same update
+   * sends new ones: they were meant for the old host (`secretHeadersCleared` says so).
+   */
+  async update(
+    tenantId: string,
+    id: string,
+    patch: Partial<ToolInput>,
+    actor: Pick<Principal, 'kind'>,
+  ): Promise<UpdatedToolView> {
     const current = await this.row(tenantId, id);
+    const http = patch.http ?? current.http;
     const merged: ToolInput = {
       name: patch.name ?? current.name,
       description: patch.description ?? current.description,
       parameters: patch.parameters ?? current.parameters,
-      http: patch.http ?? current.http,
-      risk: patch.risk ?? current.risk,
+      http,
+      risk:
+        patch.risk ??
+        (http.method !== current.http.method && defaultRisk(http.method) === 'high'
+          ? 'high'
+          : current.risk),
       idempotent: patch.idempotent ?? current.idempotent,
       timeoutMs: patch.timeoutMs ?? current.timeout_ms,
       maxResponseBytes: patch.maxResponseBytes ?? current.max_response_bytes,
       enabled: patch.enabled ?? current.enabled,
+      enableRoles: normaliseEnableRoles(patch.enableRoles ?? current.enable_roles),
     };
     this.check(merged, await this.allowedHosts(tenantId));
+    assertMayLowerRisk(actor, http.method, patch.risk);
+    const secretHeadersCleared =
+      patch.secretHeaders === undefined &&
+      current.secret_header_names.length > 0 &&
+      originOf(http.url) !== originOf(current.http.url);
+    const replaceSecrets = patch.secretHeaders !== undefined || secretHeadersCleared;
     try {
       const rows: Row[] = await this.dataSource.query(
         // In a CTE: a bare UPDATE … RETURNING comes back from TypeORM as [rows, count].
@@ -170,7 +233,7 @@ export class ToolsService {
              secret_headers = CASE WHEN $7::boolean THEN $8 ELSE secret_headers END,
              secret_header_names = CASE WHEN $7::boolean THEN $14 ELSE secret_header_names END,
              risk = $9, idempotent = $10, timeout_ms = $11, max_response_bytes = $12, enabled = $13,
-             updated_at = now()
+             enable_roles = $15, updated_at = now()
            WHERE id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}
          ) SELECT * FROM changed`,
         [
@@ -180,14 +243,15 @@ export class ToolsService {
           merged.description,
           JSON.stringify(merged.parameters),
           JSON.stringify(httpOf(merged.http)),
-          patch.secretHeaders !== undefined,
-          this.sealSecrets(patch.secretHeaders),
+          replaceSecrets,
+          this.sealSecrets({ tenantId, id }, patch.secretHeaders),
           merged.risk,
           merged.idempotent,
           merged.timeoutMs,
           merged.maxResponseBytes,
           merged.enabled,
           Object.keys(patch.secretHeaders ?? {}),
+          merged.enableRoles,
         ],
       );
       if (rows.length === 0) throw new NotFoundError('The tool');
@@ -195,9 +259,14 @@ export class ToolsService {
         tenantId,
         targetType: 'tool',
         targetId: id,
-        metadata: { name: merged.name, changed: Object.keys(patch).sort() },
+        metadata: {
+          name: merged.name,
+          changed: Object.keys(patch).sort(),
+          risk: merged.risk,
+          ...(secretHeadersCleared ? { secretHeadersCleared: true } : {}),
+        },
       });
-      return this.toView(rows[0]!);
+      return { ...this.toView(rows[0]!), secretHeadersCleared };
     } catch (error) {
       if ((error as { code?: string }).code === '23505')
         throw new AppError(
@@ -255,7 +324,10 @@ export class ToolsService {
     return {
       tool: this.toView(row),
       secretHeaders: row.secret_headers
-        ? (JSON.parse(this.cipher.open(row.secret_headers)) as Record<string, string>)
+        ? (JSON.parse(this.cipher.open(row.secret_headers, { tenantId, id: row.id })) as Record<
+            string,
+            string
+          >)
         : {},
       allowedHosts: row.allowed_hosts ?? [],
     };
@@ -323,6 +395,8 @@ export class ToolsService {
     const host = new URL(input.http.url.replace(URL_PLACEHOLDER, '0')).hostname;
     if (host !== url.hostname || input.http.url.split('/')[2]?.includes('{'))
       throw invalid('http.url', 'placeholders may stand in the path and query, never in the host');
+    const pathProblem = templatePathProblem(input.http.url);
+    if (pathProblem) throw invalid('http.url', pathProblem);
     for (const [, name] of input.http.url.matchAll(URL_PLACEHOLDER))
       if (!properties.includes(name!))
         throw invalid('http.url', `the placeholder {${name}} is not a property of parameters`);
@@ -345,9 +419,13 @@ export class ToolsService {
       );
   }
 
-  private sealSecrets(secrets: Record<string, string> | undefined): string | null {
+  /** Secret headers, sealed to their tool: a copy in another tool's row does not open. */
+  private sealSecrets(
+    tool: SealContext,
+    secrets: Record<string, string> | undefined,
+  ): string | null {
     if (!secrets || Object.keys(secrets).length === 0) return null;
-    return this.cipher.seal(JSON.stringify(secrets));
+    return this.cipher.seal(JSON.stringify(secrets), tool);
   }
 
   private toView(r: Row): ToolView {
@@ -363,11 +441,30 @@ export class ToolsService {
       timeoutMs: r.timeout_ms,
       maxResponseBytes: r.max_response_bytes,
       enabled: r.enabled,
+      enableRoles: r.enable_roles,
       createdAt: new Date(r.created_at).toISOString(),
       updatedAt: new Date(r.updated_at).toISOString(),
     };
   }
 }
+
+/**
+ * Only a person may mark a tool that is not a GET as low risk (it then runs without approval):
+ * an admin API key asking for that is refused, so a key cannot approve its own writes this way.
+ */
+function assertMayLowerRisk(
+  actor: Pick<Principal, 'kind'>,
+  method: HttpMethod,
+  risk: ToolRisk | undefined,
+): void {
+  if (risk === 'low' && defaultRisk(method) === 'high' && actor.kind === 'apiKey')
+    throw new InteractiveSessionRequiredError(
+      `mark a tool whose method is ${method} as low risk (it would run without a person's approval)`,
+    );
+}
+
+/** Scheme, host and port of a tool's URL: what its secret headers were entered for. */
+const originOf = (url: string): string => new URL(url.replace(URL_PLACEHOLDER, 'x')).origin;
 
 const httpOf = (http: ToolInput['http']): HttpToolSettings => ({
   method: http.method,

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ActingUsers, type Principal } from '@parley/auth';
 import { AppConfig, AppError, Clock, GEN_AI, withSpan } from '@parley/core';
 import type { CostSubject } from '@parley/cost';
 import type { ToolCall, ToolDefinition } from '@parley/llm';
@@ -18,6 +19,7 @@ import { checkArguments } from '../registry/tool-schema';
 import { ToolsService } from '../registry/tools.service';
 
 type Callable = NonNullable<Awaited<ReturnType<ToolsService['forCall']>>>;
+import { ToolEnableForbiddenError } from '../tools.errors';
 import { ToolMetrics } from '../tools.metrics';
 import { buildHttpCall } from './http-tool';
 
@@ -74,7 +76,28 @@ export class ToolRunner {
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly metrics: ToolMetrics,
+    private readonly actingUsers: ActingUsers,
   ) {}
+
+  /**
+   * Refuses (403 TOOL_ENABLE_FORBIDDEN) when the caller's role may not enable one of `names` on
+   * a conversation: each tool's `enableRoles`. An API key acts with its creator's current role.
+   * Built-ins may be enabled by anyone; names that are no tool are left to definitions().
+   */
+  async assertMayEnable(principal: Principal, names: string[]): Promise<void> {
+    const own = names.filter((n) => !BUILT_IN_TOOLS[n]);
+    if (own.length === 0) return;
+    const tools = await this.tools.byNames(principal.tenantId, own);
+    const role =
+      principal.kind === 'user'
+        ? principal.role
+        : (await this.actingUsers.resolve(principal))?.role;
+    const refused = own
+      .flatMap((n) => tools.get(n) ?? [])
+      .filter((t) => !role || !t.enableRoles.includes(role))
+      .map((t) => ({ name: t.name, enableRoles: t.enableRoles }));
+    if (refused.length > 0) throw new ToolEnableForbiddenError(refused, role, principal.kind);
+  }
 
   /**
    * The definitions to send the model for `names`: built-ins and the tenant's enabled tools.
@@ -275,7 +298,15 @@ export class ToolRunner {
     args: Record<string, unknown>,
   ): Promise<{ output: string; attempts: number }> {
     const breaker = this.breakerFor(context.subject.tenantId, tool.id);
-    const request = buildHttpCall(tool.http, args);
+    let request: ReturnType<typeof buildHttpCall>;
+    try {
+      request = buildHttpCall(tool.http, args);
+    } catch (error) {
+      // An argument that would move the URL's path: nothing was sent, and retrying cannot help.
+      if (error instanceof AppError)
+        throw Object.assign(new ToolFailed(error.code, error.message, false), { attempts: 0 });
+      throw error;
+    }
     const maxAttempts = tool.idempotent ? MAX_ATTEMPTS_IDEMPOTENT : 1;
     const policy = { allowedHosts, allowPrivateNetworks: this.config.tools.allowPrivateNetworks };
     for (let attempt = 1; ; attempt++) {
