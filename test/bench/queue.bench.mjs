@@ -160,7 +160,7 @@ async function preparePostgres(stamp) {
  * worker host, which discovers one no-op processor.
  */
 async function startWiring(env, concurrency, queueName, onPickup, onCompleted) {
-  const { loadConfig } = dist('core/src/index.js');
+  const { loadConfig, Metrics } = dist('core/src/index.js');
   const { QueueBackendHolder } = dist('queue/src/queue-backend.holder.js');
   const { QueueService } = dist('queue/src/queue.service.js');
   const { QueueWorkerHost } = dist('queue/src/queue-worker.host.js');
@@ -186,7 +186,9 @@ async function startWiring(env, concurrency, queueName, onPickup, onCompleted) {
   } catch (error) {
     throw new SetupError(`queue backend setup failed: ${error.message}`);
   }
-  const service = new QueueService(holder);
+  // The services as Nest would build them (their constructors are the contract kept here).
+  const metrics = new Metrics();
+  const service = new QueueService(holder, config, metrics);
   class NoopProcessor {
     async process(job) {
       onPickup(Date.now() - job.timestamp);
@@ -197,7 +199,7 @@ async function startWiring(env, concurrency, queueName, onPickup, onCompleted) {
   const discovery = {
     getProviders: () => [{ metatype: NoopProcessor, instance: new NoopProcessor() }],
   };
-  const host = new QueueWorkerHost([queueName], config, discovery, holder);
+  const host = new QueueWorkerHost([queueName], config, discovery, holder, metrics);
   const close = async () => {
     await host.onModuleDestroy();
     await service.onModuleDestroy();

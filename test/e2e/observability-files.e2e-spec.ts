@@ -515,10 +515,17 @@ describe('docker/compose.yaml', () => {
       }
     ).scripts;
     const split = (script: string) => scripts[script]!.trim().split(/\s+/);
-    expect(cmd).toEqual(split('start'));
+    // `npm start` goes through scripts/start.mjs (which makes sure of Node 24, then runs the
+    // entry with source maps on); the image is Node 24 and runs the same entry directly.
+    const inImage = (script: string) => {
+      const [node, wrapper, ...entry] = split(script);
+      expect([node, wrapper]).toEqual(['node', 'scripts/start.mjs']);
+      return ['node', '--enable-source-maps', ...entry];
+    };
+    expect(cmd).toEqual(inImage('start'));
     const s = services();
     expect(asList(s.api!.command) ?? cmd).toEqual(cmd);
-    expect(asList(s.worker!.command)).toEqual(split('start:worker'));
+    expect(asList(s.worker!.command)).toEqual(inImage('start:worker'));
     expect(asList(s.migrate!.command)).toEqual(split('migrate'));
     // Every one runs the image built from docker/Dockerfile.
     for (const name of ['api', 'worker', 'migrate']) {
@@ -526,7 +533,7 @@ describe('docker/compose.yaml', () => {
       expect(s[name]!.build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
     }
     // The dist entry points come from these sources.
-    for (const entry of [cmd, split('start:worker'), split('migrate')]) {
+    for (const entry of [cmd, inImage('start:worker'), split('migrate')]) {
       const js = entry.find((a) => a.startsWith('dist/'))!;
       expect(existsSync(join(REPO_ROOT, js.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(
         true,
