@@ -22,7 +22,7 @@ import {
   templateArgs,
   validateObject,
 } from '../support/helm';
-import { describeWhen } from '../support/skip';
+import { describeRequiredInCi } from '../support/skip';
 import { REPO_ROOT } from '../support/spawned-process';
 
 const helm = helmBinary();
@@ -31,9 +31,14 @@ const HELM = helm.ok ? helm.path : '';
 const EXAMPLES = readdirSync(join(CHART_DIR, 'examples'))
   .filter((f) => f.endsWith('.yaml'))
   .sort();
-/** Every values set the chart is checked with: the defaults, then each example. */
+/** The defaults plus `set`, and the database URL the chart refuses to render without. */
+const db = (set: Record<string, unknown> = {}) => ({
+  'secret.env.DATABASE_URL': 'postgres://parley:x@db:5432/parley',
+  ...set,
+});
+/** Every values set the chart is checked with: the defaults (and a database), then each example. */
 const VALUE_SETS: { name: string; options: RenderOptions }[] = [
-  { name: 'default values', options: {} },
+  { name: 'default values', options: { set: db() } },
   ...EXAMPLES.map((f) => ({ name: `examples/${f}`, options: { values: [`examples/${f}`] } })),
 ];
 
@@ -72,7 +77,7 @@ function renderFails(options: RenderOptions): string {
   return run.stderr;
 }
 
-describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${helm.reason}`)(
+describeRequiredInCi(helm.ok, helm.ok ? '' : `the chart tests need helm: ${helm.reason}`)(
   'the Helm chart (helm/parley)',
   () => {
     const rendered = new Map<string, K8sObject[]>();
@@ -85,6 +90,8 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
       it('passes helm lint --strict', () => {
         const args = ['lint', '--strict', CHART_DIR];
         for (const f of options.values ?? []) args.push('--values', join(CHART_DIR, f));
+        for (const [path, value] of Object.entries(options.set ?? {}))
+          args.push('--set-json', `${path}=${JSON.stringify(value)}`);
         const run = runHelm(HELM, args);
         expect({ status: run.status, out: run.stdout + run.stderr }).toEqual({
           status: 0,
@@ -328,15 +335,15 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
       expect(Object.keys(values.secret.env).sort()).toEqual(names);
       expect(Object.keys(schema.properties.secret.properties.env.properties).sort()).toEqual(names);
       for (const binding of SECRET_BINDINGS) {
-        const message = renderFails({ set: { [`config.${binding.path}`]: 'x' } });
+        const message = renderFails({ set: db({ [`config.${binding.path}`]: 'x' }) });
         expect(message).toContain(
           `config.${binding.path} is a secret: set secret.env.${binding.env}`,
         );
       }
-      expect(renderFails({ set: { 'env.REDIS_URL': 'redis://x' } })).toContain(
+      expect(renderFails({ set: db({ 'env.REDIS_URL': 'redis://x' }) })).toContain(
         'env.REDIS_URL is a secret',
       );
-      expect(renderFails({ set: { 'worker.env.PORT': '1' } })).toContain(
+      expect(renderFails({ set: db({ 'worker.env.PORT': '1' }) })).toContain(
         'worker.env.PORT is set by the chart',
       );
     });
@@ -414,8 +421,10 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
         expect(config).toMatch(/^[a-f0-9]{64}$/);
         expect(secret).toMatch(/^[a-f0-9]{64}$/);
       }
-      const config = checksums(renderChart(HELM, { set: { 'config.log.level': 'debug' } }));
-      const secret = checksums(renderChart(HELM, { set: { 'secret.env.LLM_API_KEY': 'sk-new' } }));
+      const config = checksums(renderChart(HELM, { set: db({ 'config.log.level': 'debug' }) }));
+      const secret = checksums(
+        renderChart(HELM, { set: db({ 'secret.env.LLM_API_KEY': 'sk-new' }) }),
+      );
       base.forEach(([name, c, s], i) => {
         expect({ name, config: config[i]![1] !== c, secret: config[i]![2] === s }).toEqual({
           name,
@@ -473,7 +482,7 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
       expect(
         get(prefixed, 'ScaledObject', 'parley-worker').spec.triggers[0].metadata.listName,
       ).toBe('acme:bull:rag:wait');
-      expect(renderFails({ set: { 'worker.keda.enabled': true } })).toContain(
+      expect(renderFails({ set: db({ 'worker.keda.enabled': true }) })).toContain(
         'worker.keda.redis.address',
       );
     });
@@ -563,7 +572,7 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
         get(objects, 'ServiceMonitor', 'parley').spec.endpoints.map(
           (e: { port: string }) => e.port,
         ),
-      ).toEqual(['http']);
+      ).toEqual(['metrics']);
     });
 
     it('rejects unknown keys and wrong types through values.schema.json', () => {
@@ -625,10 +634,11 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
       // Without metrics.port: the api's http and the worker's health port, each on its Service,
       // where the app serves /metrics only with METRICS_TOKEN: the ServiceMonitor sends it.
       const plain = renderChart(HELM, {
-        set: {
+        set: db({
+          'metrics.port': 0,
           'metrics.serviceMonitor.enabled': true,
           'secret.env.METRICS_TOKEN': 'scrape-token-0123456789',
-        },
+        }),
       });
       const endpoints = get(plain, 'ServiceMonitor', 'parley').spec.endpoints;
       expect(endpoints.map((e: { port: string }) => e.port)).toEqual(['http', 'health']);
@@ -645,14 +655,18 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
       ).toEqual(['health']);
       // With an existing Secret it must hold METRICS_TOKEN; on metrics.port the token is optional.
       const existing = renderChart(HELM, {
-        set: { 'metrics.serviceMonitor.enabled': true, 'secret.existingSecret': 'mine' },
+        set: {
+          'metrics.port': 0,
+          'metrics.serviceMonitor.enabled': true,
+          'secret.existingSecret': 'mine',
+        },
       });
       expect(get(existing, 'ServiceMonitor', 'parley').spec.endpoints[0].authorization).toEqual({
         type: 'Bearer',
         credentials: { name: 'mine', key: 'METRICS_TOKEN' },
       });
       const ownPort = renderChart(HELM, {
-        set: { 'metrics.serviceMonitor.enabled': true, 'metrics.port': 9464 },
+        set: db({ 'metrics.serviceMonitor.enabled': true, 'metrics.port': 9464 }),
       });
       expect(
         get(ownPort, 'ServiceMonitor', 'parley').spec.endpoints[0].authorization,
@@ -660,16 +674,19 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
     });
 
     it('refuses a ServiceMonitor that could not scrape: HTTP port without a token', () => {
-      expect(renderFails({ set: { 'metrics.serviceMonitor.enabled': true } })).toContain(
+      expect(
+        renderFails({ set: db({ 'metrics.port': 0, 'metrics.serviceMonitor.enabled': true }) }),
+      ).toContain(
         "metrics.serviceMonitor: /metrics on the api's HTTP port needs a token: set secret.env.METRICS_TOKEN",
       );
       expect(
         renderFails({
-          set: {
+          set: db({
+            'metrics.port': 0,
             'metrics.serviceMonitor.enabled': true,
             'metrics.serviceMonitor.bearerToken': 'never',
             'secret.env.METRICS_TOKEN': 'scrape-token-0123456789',
-          },
+          }),
         }),
       ).toContain('metrics.serviceMonitor.bearerToken is never');
     });
@@ -682,7 +699,7 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
       });
       // Merged with what an operator adds, and replaced where they set it.
       const merged = renderChart(HELM, {
-        set: { 'config.log.level': 'debug', 'config.server.trustProxy': ['10.244.0.0/16'] },
+        set: db({ 'config.log.level': 'debug', 'config.server.trustProxy': ['10.244.0.0/16'] }),
       });
       expect(parse(get(merged, 'ConfigMap', 'parley').data['kubernetes.yaml'])).toEqual({
         log: { level: 'debug' },
@@ -724,6 +741,196 @@ describeWhen(helm.ok, helm.ok ? '' : `the Helm chart needs the helm binary: ${he
       });
       for (const component of ['api', 'worker'])
         expect(`parley-${component}`).toMatch(new RegExp(`^(?:${up![1]})$`));
+    });
+
+    it('refuses to render without a database, naming the two values that give one', () => {
+      const message = renderFails({});
+      expect(message).toContain(
+        'no database: set secret.env.DATABASE_URL (postgres://user:password@host:5432/db) or secret.existingSecret',
+      );
+      // helm install stops on it before creating anything, so no hook waits for a timeout.
+      const install = runHelm(HELM, ['install', 'parley', CHART_DIR, '--dry-run=client']);
+      expect({ status: install.status, err: install.stderr }).toEqual({
+        status: 1,
+        err: expect.stringContaining('INSTALLATION FAILED: execution error'),
+      });
+      expect(install.stderr).toContain('no database: set secret.env.DATABASE_URL');
+      expect(
+        renderChart(HELM, { set: { 'secret.existingSecret': 'mine' } }).length,
+      ).toBeGreaterThan(10);
+    });
+
+    it('never routes /metrics through the Ingress: it is on metrics.port, off the HTTP port', () => {
+      const sets: [string, K8sObject[]][] = [
+        ['default values', renderChart(HELM, { set: db({ 'api.ingress.enabled': true }) })],
+        ['examples/production.yaml', rendered.get('examples/production.yaml')!],
+      ];
+      for (const [set, objects] of sets) {
+        const ingress = get(objects, 'Ingress', 'parley-api');
+        const backends = ingress.spec.rules.flatMap(
+          (r: { http: { paths: { backend: unknown }[] } }) => r.http.paths.map((p) => p.backend),
+        );
+        expect(backends.length).toBeGreaterThan(0);
+        for (const backend of backends)
+          expect({ set, backend }).toEqual({
+            set,
+            backend: { service: { name: 'parley-api', port: { name: 'http' } } },
+          });
+        // With METRICS_PORT set the app answers /metrics on the HTTP port with 404.
+        const api = container(get(objects, 'Deployment', 'parley-api'));
+        expect({ set, port: envValue(api, 'METRICS_PORT')?.value }).toEqual({
+          set,
+          port: expect.stringMatching(/^[1-9]\d*$/),
+        });
+        const http = get(objects, 'Service', 'parley-api').spec.ports.find(
+          (p: { name: string }) => p.name === 'http',
+        );
+        expect(http.targetPort).toBe('http');
+      }
+    });
+
+    it('ships the Grafana dashboard as a ConfigMap for the Grafana sidecar when asked', () => {
+      const text = readFileSync(join(CHART_DIR, 'files/grafana-dashboard.json'), 'utf8');
+      // One dashboard for both: test/e2e/observability-files checks its queries against /metrics.
+      expect(text).toBe(
+        readFileSync(
+          join(REPO_ROOT, 'docker/observability/grafana/dashboards/parley.json'),
+          'utf8',
+        ),
+      );
+      expect(
+        rendered.get('default values')!.filter((o) => o.metadata.name.includes('dashboard')),
+      ).toEqual([]);
+      const objects = renderChart(HELM, {
+        set: db({
+          'metrics.grafanaDashboard.enabled': true,
+          'metrics.grafanaDashboard.namespace': 'monitoring',
+          'metrics.grafanaDashboard.annotations': { grafana_folder: 'Parley' },
+        }),
+      });
+      const map = get(objects, 'ConfigMap', 'parley-grafana-dashboard');
+      validateObject(map);
+      expect(map.metadata).toMatchObject({
+        namespace: 'monitoring',
+        labels: { grafana_dashboard: '1', 'app.kubernetes.io/name': 'parley' },
+        annotations: { grafana_folder: 'Parley' },
+      });
+      expect(Object.keys(map.data)).toEqual(['parley.json']);
+      expect(JSON.parse(map.data['parley.json'])).toEqual(JSON.parse(text));
+    });
+
+    it('alerts when no api or worker target exists (absent), and leaves the worker rule out without a worker', () => {
+      const alerts = (objects: K8sObject[]) =>
+        new Map<string, string>(
+          get(objects, 'PrometheusRule', 'parley').spec.groups.flatMap(
+            (g: { rules: { alert: string; expr: string }[] }) =>
+              g.rules.map((r) => [r.alert, r.expr.trim()]),
+          ),
+        );
+      const production = alerts(rendered.get('examples/production.yaml')!);
+      // The job label the ServiceMonitor gives each component (parley-$1).
+      expect(production.get('ParleyApiAbsent')).toBe('absent(up{job="parley-api"})');
+      expect(production.get('ParleyWorkerAbsent')).toBe('absent(up{job="parley-worker"})');
+      const noWorker = alerts(
+        renderChart(HELM, {
+          values: ['examples/production.yaml'],
+          set: { 'worker.enabled': false },
+        }),
+      );
+      expect([...production.keys()].filter((a) => !noWorker.has(a))).toEqual([
+        'ParleyWorkerAbsent',
+      ]);
+      expect(noWorker.size).toBe(production.size - 1);
+    });
+
+    it('spreads the api and worker pods over nodes (soft anti-affinity preset), hard on request, affinity first', () => {
+      const affinity = (objects: K8sObject[], name: string) =>
+        get(objects, 'Deployment', name).spec.template.spec.affinity;
+      const defaults = rendered.get('default values')!;
+      for (const name of ['parley-api', 'parley-worker']) {
+        const selector = get(defaults, 'Deployment', name).spec.selector;
+        expect(affinity(defaults, name)).toEqual({
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              {
+                weight: 1,
+                podAffinityTerm: {
+                  labelSelector: selector,
+                  topologyKey: 'kubernetes.io/hostname',
+                },
+              },
+            ],
+          },
+        });
+      }
+      const custom = { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] } };
+      const objects = renderChart(HELM, {
+        set: db({
+          'api.podAntiAffinityPreset': 'hard',
+          'worker.affinity': custom,
+        }),
+      });
+      expect(affinity(objects, 'parley-api').podAntiAffinity).toEqual({
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: get(objects, 'Deployment', 'parley-api').spec.selector,
+            topologyKey: 'kubernetes.io/hostname',
+          },
+        ],
+      });
+      expect(affinity(objects, 'parley-worker')).toEqual(custom);
+      const none = renderChart(HELM, {
+        set: db({ 'api.podAntiAffinityPreset': '', 'worker.podAntiAffinityPreset': '' }),
+      });
+      expect(affinity(none, 'parley-api')).toBeUndefined();
+      expect(affinity(none, 'parley-worker')).toBeUndefined();
+      expect(renderFails({ set: db({ 'api.podAntiAffinityPreset': 'maybe' }) })).toMatch(
+        /podAntiAffinityPreset/,
+      );
+    });
+
+    it('adds sidecars, extraEnvFrom and extraDeploy objects, rendered as templates', () => {
+      const objects = renderChart(HELM, {
+        values: ['examples/minimal.yaml'],
+        set: {
+          'api.sidecars': [
+            {
+              name: 'proxy',
+              image: 'envoyproxy/envoy:v1.31.0',
+              args: ['--service-cluster', '{{ .Release.Name }}'],
+            },
+          ],
+          'worker.sidecars': [{ name: 'log-shipper', image: 'fluent/fluent-bit:3.1.4' }],
+          extraEnvFrom: [{ configMapRef: { name: 'more-env' } }],
+          extraDeploy: [
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: '{{ .Release.Name }}-extra' },
+              data: { a: 'b' },
+            },
+            'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ include "parley.fullname" . }}-templated\n',
+          ],
+        },
+      });
+      for (const object of objects) validateObject(object);
+      const pod = (name: string) => get(objects, 'Deployment', name).spec.template.spec;
+      expect(pod('parley-api').containers.map((c: { name: string }) => c.name)).toEqual([
+        'api',
+        'proxy',
+      ]);
+      expect(pod('parley-api').containers[1].args).toEqual(['--service-cluster', 'parley']);
+      expect(pod('parley-worker').containers.map((c: { name: string }) => c.name)).toEqual([
+        'worker',
+        'log-shipper',
+      ]);
+      for (const workload of workloads(objects))
+        expect(container(workload).envFrom).toEqual([
+          { secretRef: { name: expect.any(String) } },
+          { configMapRef: { name: 'more-env' } },
+        ]);
+      expect(get(objects, 'ConfigMap', 'parley-extra').data).toEqual({ a: 'b' });
+      expect(get(objects, 'ConfigMap', 'parley-templated')).toBeDefined();
     });
 
     it('documents every value of values.yaml in the README table', () => {

@@ -664,3 +664,106 @@ describe('docker/compose.yaml', () => {
     expect(read(join(DOCKER, 'compose.yaml'))).toContain('http://otel-collector:4318');
   });
 });
+
+/** A Dockerfile's instructions by stage: continuation lines joined, comments dropped. */
+function dockerfileStages(text: string): {
+  stages: { from: string; name?: string; instructions: { op: string; arg: string }[] }[];
+} {
+  const lines = text
+    .replace(/\\\n(?:\s*#.*\n)*/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() && !/^\s*#/.test(l));
+  const args: Record<string, string> = {};
+  const stages: ReturnType<typeof dockerfileStages>['stages'] = [];
+  for (const line of lines) {
+    const [, op, arg] = /^\s*(\w+)\s(.*)$/.exec(line)!;
+    const instruction = { op: op!.toUpperCase(), arg: arg!.trim().replace(/\s+/g, ' ') };
+    if (instruction.op === 'FROM') {
+      const [, image, name] = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(
+        instruction.arg,
+      )!;
+      // Global ARGs (before the first FROM) are what FROM lines may use.
+      const from = image!.replace(/\$\{(\w+)\}/g, (ref, v: string) => args[v] ?? ref);
+      stages.push({ from, name, instructions: [] });
+    } else if (stages.length === 0 && instruction.op === 'ARG') {
+      const [, name, value] = /^(\w+)(?:=(.*))?$/.exec(instruction.arg)!;
+      args[name!] = (value ?? '').replace(/^"(.*)"$/, '$1');
+    } else stages.at(-1)?.instructions.push(instruction);
+  }
+  return { stages };
+}
+
+describe('docker/Dockerfile', () => {
+  const dockerfile = () => dockerfileStages(read(join(DOCKER, 'Dockerfile')));
+  const runtime = () => dockerfile().stages.at(-1)!;
+  const ops = (op: string) => runtime().instructions.filter((i) => i.op === op);
+  /** The commands the local speech engines run (libs/audio), and the Debian packages with them. */
+  const ENGINE_PACKAGES: Record<string, string> = {
+    'espeak-ng': 'espeak-ng',
+    pocketsphinx_continuous: 'pocketsphinx',
+    ffmpeg: 'ffmpeg',
+  };
+
+  it('builds every stage on one exact Node 24 release (24.x.y) of Debian bookworm slim', () => {
+    const { stages } = dockerfile();
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const { engines } = JSON.parse(read(join(REPO_ROOT, 'package.json'))) as {
+      engines: { node: string };
+    };
+    const major = /^>=(\d+)/.exec(engines.node)![1];
+    for (const stage of stages)
+      expect(stage.from).toMatch(new RegExp(`^node:${major}\\.\\d+\\.\\d+-bookworm-slim$`));
+    expect(new Set(stages.map((s) => s.from)).size).toBe(1);
+  });
+
+  it('installs in the runtime stage what the local speech engines run, as .ci/run does', () => {
+    // Every engine libs/audio looks for has its package above; a new engine needs a line there.
+    const looked = [
+      ...read(join(REPO_ROOT, 'libs/audio/src/speech-providers.ts')).matchAll(
+        /commandAvailable\('([^']+)'/g,
+      ),
+    ].map((m) => m[1]!);
+    expect(looked.sort()).toEqual(Object.keys(ENGINE_PACKAGES).sort());
+    const installs = ops('RUN')
+      .flatMap((r) => [...r.arg.matchAll(/apt-get install ([^&|;]+)/g)])
+      .flatMap((m) => m[1]!.split(/\s+/).filter((w) => w && !w.startsWith('-')));
+    // pocketsphinx transcribes with its US English model (pocketsphinx-en-us).
+    const needed = [...Object.values(ENGINE_PACKAGES), 'pocketsphinx-en-us'];
+    expect(installs).toEqual(expect.arrayContaining(needed));
+    // The packages CI installs for the audio tests.
+    const ci = /apt_install (espeak-ng.*)$/m.exec(read(join(REPO_ROOT, '.ci/run')))![1]!;
+    expect(ci.split(/\s+/)).toEqual(expect.arrayContaining(needed));
+  });
+
+  it('ships only the linux-x64 binaries of onnxruntime', () => {
+    const copied = ops('COPY').find((c) => /\s\/app\/node_modules\s/.test(` ${c.arg} `))!;
+    const from = /--from=(\S+)/.exec(copied.arg)![1];
+    const deps = dockerfile().stages.find((s) => s.name === from)!;
+    const runs = deps.instructions.filter((i) => i.op === 'RUN').map((i) => i.arg);
+    const prune = runs.find((r) => r.includes('onnxruntime-node/bin'));
+    // Every napi-v*/<platform>/<arch> directory but linux/x64 is removed…
+    expect(prune).toMatch(
+      /for dir in "\$bin"\/napi-v\*\/\*\/\*; do case "\$dir" in \*\/linux\/x64\) ;; \*\) rm -rf "\$dir" ;; esac; done/,
+    );
+    // … after the install that brought them.
+    expect(runs.findIndex((r) => r.includes('npm ci'))).toBeLessThan(runs.indexOf(prune!));
+  });
+
+  it('runs as the non-root node user, with a HEALTHCHECK, OCI labels and the command the README documents', () => {
+    const users = ops('USER').map((u) => u.arg);
+    expect(users.at(-1)).toBe('node');
+    expect(users.filter((u) => /^(root|0)(:|$)/.test(u))).toEqual([]);
+    expect(ops('HEALTHCHECK')).toHaveLength(1);
+    expect(ops('HEALTHCHECK')[0]!.arg).toContain('/health/live');
+    const labels = ops('LABEL')
+      .map((l) => l.arg)
+      .join(' ');
+    for (const key of ['title', 'description', 'licenses', 'version', 'revision', 'source'])
+      expect(labels).toContain(`org.opencontainers.image.${key}=`);
+    const cmd = JSON.parse(ops('CMD').at(-1)!.arg) as string[];
+    const readme = read(join(REPO_ROOT, 'README.md'));
+    expect(/The image's command is\s+`([^`]+)`/.exec(readme)?.[1]).toBe(cmd.join(' '));
+    // The README names the base image the Dockerfile pins.
+    expect(readme).toContain(`\`${runtime().from}\``);
+  });
+});

@@ -1,4 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { REPO_ROOT } from '../support/spawned-process';
 import { createTestApp, type TestApp } from '../support/test-app';
+
+/** Where two JSON values differ: one `path: what` line per added, removed or changed value. */
+function jsonDifferences(committed: unknown, served: unknown, path = '$'): string[] {
+  if (isDeepStrictEqual(committed, served)) return [];
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject(committed) && isObject(served))
+    return [...new Set([...Object.keys(committed), ...Object.keys(served)])].flatMap((key) => {
+      const at = `${path}.${key}`;
+      if (!(key in served)) return [`${at}: gone from the served document`];
+      if (!(key in committed)) return [`${at}: new in the served document`];
+      return jsonDifferences(committed[key], served[key], at);
+    });
+  return [`${path}: changed`];
+}
 
 describe('OpenAPI document', () => {
   let t: TestApp;
@@ -23,6 +42,21 @@ describe('OpenAPI document', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/health/live', '/health/ready']),
     );
+  });
+
+  it('is the committed docs/openapi.json, so every API change shows in review', async () => {
+    const served: unknown = (
+      await t.app.inject({ method: 'GET', url: '/docs/openapi.json' })
+    ).json();
+    const committed: unknown = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'docs', 'openapi.json'), 'utf8'),
+    );
+    const differences = jsonDifferences(committed, served);
+    if (differences.length > 0)
+      throw new Error(
+        `docs/openapi.json is not the document the api serves: run \`npm run openapi\` and commit ` +
+          `the file. ${differences.length} difference(s):\n  ${differences.slice(0, 20).join('\n  ')}`,
+      );
   });
 
   it('serves Swagger UI at /docs', async () => {

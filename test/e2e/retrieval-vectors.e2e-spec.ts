@@ -11,7 +11,7 @@ import {
 } from '../support/identity';
 import { createKnowledgeBase, fakeLlmEnv, waitForDocument } from '../support/knowledge-bases';
 import { NO_PGVECTOR_REASON, pgvectorAvailable } from '../support/pgvector';
-import { describeWhen } from '../support/skip';
+import { describeRequiredInCi } from '../support/skip';
 import { createTestDatabase } from '../support/test-database';
 import { createTestApp, ROOT, type TestApp } from '../support/test-app';
 
@@ -24,7 +24,7 @@ const CORPUS = [
   { title: 'Gift cards', text: 'Gift cards cannot be refunded or exchanged for cash.' },
 ];
 
-describeWhen(pgvectorAvailable(), `vector and hybrid retrieval: ${NO_PGVECTOR_REASON}`)(
+describeRequiredInCi(pgvectorAvailable(), `vector and hybrid retrieval: ${NO_PGVECTOR_REASON}`)(
   'retrieval with embeddings: pgvector, hybrid fusion, embedding cache and cost',
   () => {
     let fake: FakeLlm;
@@ -339,7 +339,7 @@ describeWhen(pgvectorAvailable(), `vector and hybrid retrieval: ${NO_PGVECTOR_RE
   },
 );
 
-describeWhen(pgvectorAvailable(), `embedding model pinning: ${NO_PGVECTOR_REASON}`)(
+describeRequiredInCi(pgvectorAvailable(), `embedding model pinning: ${NO_PGVECTOR_REASON}`)(
   'a knowledge base keeps the embedding model it was built with',
   () => {
     it('refuses to mix vectors of another model, and searches lexically meanwhile', async () => {

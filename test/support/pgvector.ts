@@ -28,4 +28,4 @@ export function pgvectorAvailable(): boolean {
 }
 
 export const NO_PGVECTOR_REASON =
-  'the services-mode PostgreSQL has no pgvector extension (none is packaged for this machine’s PostgreSQL 15)';
+  'the services-mode PostgreSQL has no pgvector extension: build it with `sudo scripts/install-pgvector.sh` (.ci/run does)';

@@ -108,6 +108,9 @@ Render-time checks of what the schema cannot say. Included by every workload tem
 `helm template` and `helm install` fail with one message naming the value.
 */}}
 {{- define "parley.validate" -}}
+{{- if not (or .Values.secret.existingSecret .Values.secret.env.DATABASE_URL) }}
+{{- fail "no database: set secret.env.DATABASE_URL (postgres://user:password@host:5432/db) or secret.existingSecret (a Secret holding DATABASE_URL). The chart runs Parley in services mode, so without one the migration Job and the pods could not start" }}
+{{- end }}
 {{- $secretNames := list }}
 {{- range $line := splitList "\n" (include "parley.secretEnv" .) }}
 {{- $pair := splitList "=" $line }}
@@ -346,5 +349,35 @@ httpGet:
       protocol: TCP
 {{- with .Values.networkPolicy.egress }}
 {{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Affinity of a component's pods: its `affinity` when set, else the pod anti-affinity preset
+(Bitnami's podAntiAffinityPreset): `soft` prefers, `hard` requires, pods of the component on
+different nodes; "" none. Call with (dict "root" $ "component" "api" "values" .Values.api).
+*/}}
+{{- define "parley.affinity" -}}
+{{- if .values.affinity }}
+{{- toYaml .values.affinity }}
+{{- else if .values.podAntiAffinityPreset }}
+{{- $term := dict "labelSelector" (dict "matchLabels" (include "parley.componentSelectorLabels" (list .root .component) | fromYaml)) "topologyKey" "kubernetes.io/hostname" }}
+podAntiAffinity:
+{{- if eq .values.podAntiAffinityPreset "hard" }}
+  requiredDuringSchedulingIgnoredDuringExecution:
+    {{- toYaml (list $term) | nindent 4 }}
+{{- else }}
+  preferredDuringSchedulingIgnoredDuringExecution:
+    {{- toYaml (list (dict "weight" 1 "podAffinityTerm" $term)) | nindent 4 }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A list of values rendered as templates (strings or objects), as Bitnami's tplvalues.render. */}}
+{{- define "parley.tplValues" -}}
+{{- if kindIs "string" .value }}
+{{- tpl .value .root }}
+{{- else }}
+{{- tpl (toYaml .value) .root }}
 {{- end }}
 {{- end }}
