@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { createConnection, type Socket as TcpSocket } from 'node:net';
 import { DataSource } from 'typeorm';
 import { WebSocket } from 'ws';
 import { FakeLlm } from '../support/fake-llm';
@@ -272,21 +274,29 @@ describe('chat over WebSocket (/v1/ws)', () => {
 
     it('drops frames sent before `ready`, saying so once', async () => {
       const conversationId = await conversationOf(tenant.admin.client);
-      const socket = connect(bearer());
-      // Sent the moment the upgrade completes, while the server still checks the credential.
-      await new Promise<void>((resolve) => socket.ws.on('open', () => resolve()));
-      socket.send('chat.send', { conversationId, content: 'too early', requestId: 'early' });
-      socket.send('chat.send', { conversationId, content: 'too early', requestId: 'early-2' });
-      await socket.opened;
-      const [told] = await socket.waitForCount('chat.error', 1);
-      expect(told!.data.error.code).toBe('NOT_READY');
-      socket.send('chat.send', { conversationId, content: 'now', requestId: 'on-time' });
-      await socket.waitForCount('chat.done', 1);
-      expect(socket.frames.filter((f) => f.event === 'chat.error')).toHaveLength(1);
+      // The frames go out in the same TCP write as the upgrade request, so they are in the
+      // server's buffer before the credential check (a database read) can have finished.
+      const early = [
+        { event: 'chat.send', data: { conversationId, content: 'too early', requestId: 'early' } },
+        {
+          event: 'chat.send',
+          data: { conversationId, content: 'too early', requestId: 'early-2' },
+        },
+      ];
+      const raw = await RawSocket.open(url, bearer(), early);
+      await raw.waitFor((f) => f.event === 'ready');
+      const told = await raw.waitFor((f) => f.event === 'chat.error');
+      expect(told.data.error.code).toBe('NOT_READY');
+      raw.send({
+        event: 'chat.send',
+        data: { conversationId, content: 'now', requestId: 'on-time' },
+      });
+      await raw.waitFor((f) => f.event === 'chat.done');
+      expect(raw.frames.filter((f) => f.event === 'chat.error')).toHaveLength(1);
       expect(
-        socket.frames.filter((f) => f.event === 'chat.start').map((f) => f.data.requestId),
+        raw.frames.filter((f) => f.event === 'chat.start').map((f) => f.data.requestId),
       ).toEqual(['on-time']);
-      socket.ws.close();
+      raw.close();
     });
 
     it('closes with 4401 on the next message once its API key is revoked', async () => {
@@ -392,3 +402,102 @@ describe('rate limits over WebSocket', () => {
     socket.ws.close();
   });
 });
+
+/**
+ * A WebSocket client on a bare TCP socket, which can send frames in the same write as its
+ * upgrade request (a library client sends only once the upgrade is answered).
+ */
+class RawSocket {
+  readonly frames: Frame[] = [];
+  private buffer = Buffer.alloc(0);
+  private upgraded = false;
+
+  private constructor(private readonly socket: TcpSocket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      if (!this.upgraded) {
+        const end = this.buffer.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        this.upgraded = true;
+        this.buffer = this.buffer.subarray(end + 4);
+      }
+      this.read();
+    });
+  }
+
+  static async open(url: string, headers: Record<string, string>, early: unknown[]) {
+    const { hostname, port, pathname } = new URL(url);
+    const socket = createConnection({ host: hostname, port: Number(port) });
+    await new Promise<void>((resolve, reject) =>
+      socket.once('connect', resolve).once('error', reject),
+    );
+    const raw = new RawSocket(socket);
+    const request = [
+      `GET ${pathname} HTTP/1.1`,
+      `Host: ${hostname}:${port}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      'Sec-WebSocket-Version: 13',
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      '',
+      '',
+    ].join('\r\n');
+    socket.write(Buffer.concat([Buffer.from(request), ...early.map((m) => maskedFrame(m))]));
+    return raw;
+  }
+
+  send(message: unknown): void {
+    this.socket.write(maskedFrame(message));
+  }
+
+  async waitFor(match: (f: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
+    const started = Date.now();
+    for (;;) {
+      const found = this.frames.find(match);
+      if (found) return found;
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`not received; got ${this.frames.map((f) => f.event).join(',')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  /** Unmasked text frames from the server (the only kind this server sends here). */
+  private read(): void {
+    for (;;) {
+      if (this.buffer.length < 2) return;
+      let length = this.buffer[1]! & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (this.buffer.length < 4) return;
+        length = this.buffer.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (this.buffer.length < 10) return;
+        length = Number(this.buffer.readBigUInt64BE(2));
+        offset = 10;
+      }
+      if (this.buffer.length < offset + length) return;
+      const opcode = this.buffer[0]! & 0x0f;
+      const payload = this.buffer.subarray(offset, offset + length);
+      this.buffer = this.buffer.subarray(offset + length);
+      if (opcode === 1) this.frames.push(JSON.parse(payload.toString('utf8')) as Frame);
+    }
+  }
+}
+
+/** A client text frame, masked as RFC 6455 requires. */
+function maskedFrame(message: unknown): Buffer {
+  const payload = Buffer.from(JSON.stringify(message));
+  const header =
+    payload.length < 126
+      ? Buffer.from([0x81, 0x80 | payload.length])
+      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  const mask = randomBytes(4);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+  return Buffer.concat([header, mask, masked]);
+}
