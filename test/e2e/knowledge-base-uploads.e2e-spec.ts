@@ -163,7 +163,11 @@ describe('knowledge-base documents uploaded as files', () => {
     const deadline = t.config.rag.extractionTimeoutMs;
     t.config.rag.extractionTimeoutMs = 1; // no parse finishes in a millisecond
     try {
-      const res = await upload(html('<p>Too slow to read.</p>'));
+      // ~55 KB of markup: tens of milliseconds of parsing, never within one (a tiny page on a
+      // warm worker could be).
+      const res = await upload(
+        html('<div><p>Too slow <b>to</b> <i>read</i>.</p></div>'.repeat(1200)),
+      );
       expect(res.status).toBe(422);
       expect(res.body).toMatchObject({ code: 'DOCUMENT_UNREADABLE' });
       expect(res.body.detail).toMatch(/RAG_EXTRACTION_TIMEOUT_MS/);
