@@ -336,14 +336,14 @@ describe('chat over WebSocket (/v1/ws)', () => {
           jti: 'ws-expiry',
           iat: now,
           iat_ms: Date.now(),
-          exp: now + 2,
+          exp: now + 4, // long enough for a handshake on a busy machine
         },
         TEST_JWT_KEY.secret,
         { algorithm: 'HS256', keyid: TEST_JWT_KEY.kid },
       );
       const socket = connect({ authorization: `Bearer ${token}` });
       await socket.opened;
-      expect(Date.parse(socket.ready!.data.expiresAt)).toBe((now + 2) * 1000);
+      expect(Date.parse(socket.ready!.data.expiresAt)).toBe((now + 4) * 1000);
       const closed = await socket.closed;
       expect(closed).toEqual({ code: 4401, reason: expect.stringMatching(/expired/) });
     });
