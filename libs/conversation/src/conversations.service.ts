@@ -212,9 +212,9 @@ export class ConversationsService {
       order: { id: 'ASC' },
       take: query.limit + 1,
     });
-    return toPage(rows, query.limit, (m) => ({
-      ...toMessageView(m, (c) => openContent(this.cipher, m, c)),
-    }));
+    return toPage(rows, query.limit, (m) =>
+      toMessageView(m, (c) => openContent(this.cipher, m, c)),
+    );
   }
 
   /**

@@ -38,6 +38,25 @@ export function openResult(
   );
 }
 
+/**
+ * For `npm run keys:rotate`: the result with every text sealed under the current key (clear
+ * ones from before keys were set included), or undefined when all of them already are.
+ */
+export function resealResult(
+  cipher: KeyRingCipher,
+  owner: ResultOwner,
+  result: Result,
+): Result | undefined {
+  let changed = false;
+  const next = mapTexts(result, (text, path) => {
+    const sealed = cipher.reseal(text, { tenantId: owner.tenant_id, id: `${owner.id}:${path}` });
+    if (sealed === undefined) return text;
+    changed = true;
+    return sealed;
+  });
+  return changed ? next : undefined;
+}
+
 function mapTexts(result: Result, map: (text: string, path: string) => string): Result {
   const out: Result = { ...result };
   for (const path of TEXT_PATHS) {
