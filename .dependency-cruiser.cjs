@@ -72,6 +72,14 @@ module.exports = {
     },
     ...layerRules,
     {
+      name: 'conversation-approvals-below-pipeline',
+      comment:
+        'libs/conversation: the approvals store pauses and the pipeline runs them, so approvals/ never imports pipeline/ (both use agent-steps.ts)',
+      severity: 'error',
+      from: { path: '^libs/conversation/src/approvals/' },
+      to: { path: '^libs/conversation/src/(pipeline|completions|controllers)/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

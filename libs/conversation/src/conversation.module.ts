@@ -13,6 +13,11 @@ import { ConversationsService } from './conversations.service';
 import { ConversationEntity } from './entities/conversation.entity';
 import { MessageEntity } from './entities/message.entity';
 import { ChatPipeline } from './pipeline/chat-pipeline.service';
+import { ChatTurns } from './pipeline/chat-turns.service';
+import { TurnResume } from './pipeline/turn-resume.service';
+import { TurnLedgers } from './pipeline/turn-ledger';
+import { TurnStore } from './pipeline/turn-store';
+import { ChatCompletions } from './completions/chat-completions.service';
 import { ChatMetering } from './pipeline/chat-metering';
 import { TurnGuards } from './pipeline/turn-guard';
 import { RetrievalContext } from './pipeline/retrieval-context';
@@ -40,7 +45,11 @@ import { ToolApprovalsController } from './controllers/tool-approvals.controller
   ],
   providers: [
     ConversationsService,
+    ChatTurns,
     ChatPipeline,
+    TurnResume,
+    TurnLedgers,
+    TurnStore,
     AgentLoop,
     ApprovalStore,
     ChatMetering,
@@ -51,10 +60,11 @@ import { ToolApprovalsController } from './controllers/tool-approvals.controller
   ],
   exports: [
     ConversationsService,
-    ChatPipeline,
+    ChatTurns,
     ApprovalStore,
-    ChatMetering,
+    // For the OpenAI-compatible flow of ConversationModule.
     TurnGuards,
+    TurnLedgers,
     AuthModule,
     LlmModule,
     CostModule,
@@ -66,7 +76,7 @@ export class ConversationCoreModule {}
 @Module({
   imports: [ConversationCoreModule],
   controllers: [ConversationsController, ToolApprovalsController, ChatCompletionsController],
-  providers: [IdempotencyService, ChatGateway, ApprovalRules],
+  providers: [IdempotencyService, ChatCompletions, ChatGateway, ApprovalRules],
   exports: [ConversationCoreModule],
 })
 export class ConversationModule {}

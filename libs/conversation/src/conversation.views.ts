@@ -75,3 +75,15 @@ export const toMessageView = (
     : null,
   createdAt: m.createdAt.toISOString(),
 });
+
+/** A passage as it is cited on an answer: `n` is its number in the prompt ([n]). */
+export interface Citation {
+  n: number;
+  knowledgeBaseId: string;
+  documentId: string;
+  chunkId: string;
+  title: string;
+  start: number;
+  end: number;
+  score: number;
+}

@@ -311,6 +311,26 @@ export class ConversationsService {
     return { conversation, history: row.history, paused: row.paused };
   }
 
+  /**
+   * The turn a caller stored under `requestId` (both messages), if it got that far: a retried
+   * job (a voice turn) asks before sending the message again.
+   */
+  async turnByRequest(
+    tenantId: string,
+    conversationId: string,
+    requestId: string,
+  ): Promise<{ userMessage: MessageEntity; assistantMessage: MessageEntity } | undefined> {
+    const rows = await this.messages.find({
+      where: { tenantId, conversationId, requestId },
+      order: { id: 'ASC' },
+    });
+    const userMessage = rows.find((m) => m.role === 'user');
+    const assistantMessage = rows.find((m) => m.role === 'assistant');
+    if (!userMessage || !assistantMessage) return undefined;
+    assistantMessage.content = openContent(this.cipher, assistantMessage, assistantMessage.content);
+    return { userMessage, assistantMessage };
+  }
+
   private visibleTo(principal: Principal): FindOptionsWhere<ConversationEntity> {
     const base = { tenantId: principal.tenantId, deletedAt: IsNull() };
     if (principal.kind === 'user' && principal.role === 'admin') return base;

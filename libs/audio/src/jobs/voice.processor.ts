@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ChatPipeline, ConversationsService, HISTORY_LIMIT } from '@parley/conversation';
+import { ChatTurns, ConversationsService } from '@parley/conversation';
 import {
   type JobProcessor,
   type QueueJob,
@@ -8,7 +8,6 @@ import {
   whyStopped,
 } from '@parley/queue';
 import { KeyRingCipher } from '@parley/core';
-import { DataSource } from 'typeorm';
 import { AudioJobLifecycle } from './audio-job-lifecycle';
 import type { AudioJobRow } from './audio-jobs.service';
 import { principalOf } from './job-subject';
@@ -25,35 +24,26 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
   constructor(
     private readonly lifecycle: AudioJobLifecycle,
     private readonly conversations: ConversationsService,
-    private readonly pipeline: ChatPipeline,
-    private readonly dataSource: DataSource,
+    private readonly turns: ChatTurns,
     private readonly cipher: KeyRingCipher,
   ) {}
 
   /** The turn this step stored on an earlier attempt, if any. */
   private async storedTurn(row: AudioJobRow): Promise<Record<string, unknown> | undefined> {
-    const rows: {
-      id: string;
-      role: string;
-      content: string;
-      status: string;
-      citations: unknown[];
-      cost_usd: string;
-    }[] = await this.dataSource.query(
-      `SELECT id, role, content, status, citations, cost_usd FROM messages
-        WHERE conversation_id = $1 AND request_id = $2 ORDER BY id`,
-      [row.conversation_id, requestIdOf(row)],
+    const turn = await this.conversations.turnByRequest(
+      row.tenant_id,
+      row.conversation_id!,
+      requestIdOf(row),
     );
-    const user = rows.find((m) => m.role === 'user');
-    const answer = rows.find((m) => m.role === 'assistant');
-    if (!user || !answer) return undefined;
+    if (!turn) return undefined;
+    const answer = turn.assistantMessage;
     return {
-      userMessageId: user.id,
+      userMessageId: turn.userMessage.id,
       messageId: answer.id,
-      content: this.cipher.open(answer.content, { tenantId: row.tenant_id, id: answer.id }),
+      content: answer.content,
       status: answer.status,
       citations: answer.citations,
-      costUsd: answer.cost_usd,
+      costUsd: answer.costUsd,
     };
   }
 
@@ -73,21 +63,10 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
       if (stored)
         await this.lifecycle.commit(this.lifecycle.stepWrites(row, { reply: stored }, 66));
       else if (!row.result?.reply) {
-        const principal = principalOf(row);
-        const { conversation, history, paused } = await this.conversations.getForTurn(
-          principal,
+        const turn = this.turns.send(
+          principalOf(row),
           row.conversation_id!,
-          HISTORY_LIMIT,
-        );
-        const turn = this.pipeline.run(
-          {
-            principal,
-            conversation,
-            content: transcript,
-            requestId: requestIdOf(row),
-            history,
-            paused,
-          },
+          { content: transcript, requestId: requestIdOf(row) },
           signal,
         );
         for await (const event of turn) {

@@ -1,5 +1,5 @@
 import type { Principal } from '@parley/auth';
-import { ChatPipeline, ConversationsService, HISTORY_LIMIT } from '@parley/conversation';
+import { ChatTurns, ConversationsService } from '@parley/conversation';
 import type { CostSubject } from '@parley/cost';
 import { CallerAbortedError } from '@parley/llm';
 import { randomUUID } from 'node:crypto';
@@ -9,7 +9,7 @@ import { SentenceStream } from './sentence-stream';
 import type { ServerEvent } from './voice-protocol';
 
 export interface AnswerDeps {
-  pipeline: ChatPipeline;
+  turns: ChatTurns;
   conversations: ConversationsService;
   speech: LiveSpeech;
 }
@@ -108,19 +108,12 @@ export class VoiceAnswer {
     let messageId: string | null = null;
     let status = 'complete';
     try {
-      const { conversation, history, paused } = await this.deps.conversations.getForTurn(
+      for await (const event of this.deps.turns.send(
         principal,
         conversationId,
-        HISTORY_LIMIT,
-      );
-      for await (const event of this.deps.pipeline.run(
         {
-          principal,
-          conversation,
           content: transcript,
           requestId: this.id,
-          history,
-          paused,
           model: this.settings.model,
           maxTokens: this.settings.maxTokens,
         },

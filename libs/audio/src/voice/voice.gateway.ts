@@ -13,7 +13,7 @@ import {
   WebSocketHandshake,
 } from '@parley/auth';
 import { AppConfig, AppError, toAppError, toProblem } from '@parley/core';
-import { ChatPipeline, ConversationsService } from '@parley/conversation';
+import { ChatTurns, ConversationsService } from '@parley/conversation';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
@@ -55,7 +55,7 @@ export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect {
   constructor(
     private readonly handshake: WebSocketHandshake,
     private readonly conversations: ConversationsService,
-    private readonly pipeline: ChatPipeline,
+    private readonly turns: ChatTurns,
     private readonly limiter: MessageRateLimiter,
     private readonly speech: LiveSpeech,
     private readonly slots: VoiceSessionSlots,
@@ -132,7 +132,7 @@ export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect {
     this.metrics.opened();
     const session = new VoiceSession(
       {
-        pipeline: this.pipeline,
+        turns: this.turns,
         conversations: this.conversations,
         speech: this.speech,
         vad: this.vad,

@@ -5,13 +5,8 @@ import { newId } from '@parley/database';
 import type { ToolCall } from '@parley/llm';
 import type { AlongsideWrites } from '@parley/cost';
 import { DataSource } from 'typeorm';
-import type { ApprovalDecision } from '../pipeline/agent-loop';
-import {
-  turnWrites,
-  type NewMessage,
-  type MessageUpdate,
-  messageUpdate,
-} from '../pipeline/turn-writes';
+import type { ApprovalDecision } from '../agent-steps';
+import { turnWrites, type NewMessage, type MessageUpdate, messageUpdate } from '../turn-writes';
 import type { MessageKey } from '../message-seal';
 import type { PausedTurn } from './paused-turn';
 

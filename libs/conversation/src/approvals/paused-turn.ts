@@ -1,7 +1,7 @@
 import type { Principal } from '@parley/auth';
 import type { MessageView } from '../conversation.views';
-import type { AgentPause } from '../pipeline/agent-loop';
-import type { Citation } from '../pipeline/retrieval-context';
+import type { AgentPause } from '../agent-steps';
+import type { Citation } from '../conversation.views';
 
 /**
  * Everything an answer paused for approvals needs to go on in another request (stored sealed,

@@ -23,9 +23,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CallerAbortedError } from '@parley/llm';
-import { ConversationsService } from '../conversations.service';
 import { agentEventFrame } from './turn-events';
-import { ChatPipeline, HISTORY_LIMIT } from '../pipeline/chat-pipeline.service';
+import { ChatTurns } from '../pipeline/chat-turns.service';
 
 interface ChatSocket extends WebSocket {
   /** Set once the handshake's credential is checked; frames that come before are dropped. */
@@ -70,8 +69,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
 
   constructor(
     private readonly handshake: WebSocketHandshake,
-    private readonly conversations: ConversationsService,
-    private readonly pipeline: ChatPipeline,
+    private readonly turns: ChatTurns,
     private readonly limiter: MessageRateLimiter,
     private readonly sockets: SocketRegistry,
   ) {}
@@ -175,13 +173,11 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
           `A turn with requestId ${requestId} is already running.`,
         );
       client.turns!.set(requestId, controller);
-      const { conversation, history, paused } = await this.conversations.getForTurn(
+      const { conversationId, ...request } = input;
+      for await (const event of this.turns.send(
         principal,
-        input.conversationId,
-        HISTORY_LIMIT,
-      );
-      for await (const event of this.pipeline.run(
-        { principal, conversation, ...input, requestId, history, paused },
+        conversationId,
+        { ...request, requestId },
         controller.signal,
       )) {
         const agent = agentEventFrame(event);

@@ -39,7 +39,8 @@ import {
   TurnDto,
   UpdateConversationDto,
 } from '../dto/conversation.dto';
-import { ChatPipeline, HISTORY_LIMIT, type TurnEvent } from '../pipeline/chat-pipeline.service';
+import type { TurnEvent } from '../pipeline/chat-turn.types';
+import { ChatTurns } from '../pipeline/chat-turns.service';
 import { abortOnDisconnect } from '../pipeline/sse';
 import { finalTurn, streamTurn } from './turn-events';
 import { IdempotencyService } from '../idempotency/idempotency.service';
@@ -54,7 +55,7 @@ const TOOL_ENABLE_FORBIDDEN =
 export class ConversationsController {
   constructor(
     private readonly conversations: ConversationsService,
-    private readonly pipeline: ChatPipeline,
+    private readonly turns: ChatTurns,
     private readonly principal: CurrentPrincipal,
     private readonly idempotency: IdempotencyService,
   ) {}
@@ -175,12 +176,6 @@ export class ConversationsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TurnDto | void> {
     const principal = this.principal.get();
-    // The conversation and its memory in one read: the hot path of every turn.
-    const { conversation, history, paused } = await this.conversations.getForTurn(
-      principal,
-      id,
-      HISTORY_LIMIT,
-    );
     const abort = abortOnDisconnect(reply);
     const claim = idempotencyKey
       ? await this.idempotency.claim<TurnDto>(
@@ -195,17 +190,15 @@ export class ConversationsController {
       reply.header('idempotent-replayed', 'true');
       turn = replayTurn(claim.response);
     } else {
-      const run = this.pipeline.run(
+      const run = this.turns.send(
+        principal,
+        id,
         {
-          principal,
-          conversation,
           content: body.content,
           model: body.model,
           maxTokens: body.maxTokens,
           temperature: body.temperature,
           requestId: String(request.id),
-          history,
-          paused,
         },
         abort.signal,
       );

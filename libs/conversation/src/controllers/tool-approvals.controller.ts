@@ -30,7 +30,7 @@ import {
   ToolApprovalWaitingDto,
   TurnDto,
 } from '../dto/conversation.dto';
-import { ChatPipeline } from '../pipeline/chat-pipeline.service';
+import { ChatTurns } from '../pipeline/chat-turns.service';
 import { abortOnDisconnect } from '../pipeline/sse';
 import { finalTurn, streamTurn } from './turn-events';
 
@@ -48,7 +48,7 @@ export class ToolApprovalsController {
     private readonly conversations: ConversationsService,
     private readonly approvals: ApprovalStore,
     private readonly rules: ApprovalRules,
-    private readonly pipeline: ChatPipeline,
+    private readonly turns: ChatTurns,
     private readonly principal: CurrentPrincipal,
   ) {}
 
@@ -105,7 +105,7 @@ export class ToolApprovalsController {
       reply.status(202);
       return { approval: result.approval, pending: result.pending };
     }
-    const turn = this.pipeline.resume(conversation, result, abortOnDisconnect(reply).signal);
+    const turn = this.turns.resume(conversation, result, abortOnDisconnect(reply).signal);
     if (!accept?.includes('text/event-stream')) {
       reply.status(200);
       return finalTurn(turn);

@@ -1,7 +1,7 @@
 import { toAppError, toProblem } from '@parley/core';
 import type { FastifyReply } from 'fastify';
 import type { TurnDto } from '../dto/conversation.dto';
-import type { TurnEvent } from '../pipeline/chat-pipeline.service';
+import type { TurnEvent } from '../pipeline/chat-turn.types';
 import { SseStream } from '../pipeline/sse';
 
 /**

@@ -3,18 +3,9 @@ import { AppConfig, currentSpan, Traced } from '@parley/core';
 import type { CostSubject } from '@parley/cost';
 import { countTextTokens, type Passage } from '@parley/llm';
 import { SearchService } from '@parley/rag';
+import type { Citation } from '../conversation.views';
 
-/** A passage as it is cited on an answer: `n` is its number in the prompt ([n]). */
-export interface Citation {
-  n: number;
-  knowledgeBaseId: string;
-  documentId: string;
-  chunkId: string;
-  title: string;
-  start: number;
-  end: number;
-  score: number;
-}
+export type { Citation };
 
 export interface RetrievedContext {
   /** The prompt section that carries the passages (empty when there are none). */

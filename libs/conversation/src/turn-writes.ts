@@ -1,7 +1,7 @@
 import type { KeyRingCipher } from '@parley/core';
 import type { AlongsideWrites } from '@parley/cost';
-import type { MessageEntity } from '../entities/message.entity';
-import { type MessageKey, sealContent, sealSteps } from '../message-seal';
+import type { MessageEntity } from './entities/message.entity';
+import { type MessageKey, sealContent, sealSteps } from './message-seal';
 
 /**
  * The writes of a turn, to commit with its settlement: both messages and the conversation's

@@ -132,7 +132,8 @@ export interface Completion {
   system_fingerprint: null;
 }
 
-export function toCompletion(a: {
+/** The completion as it builds up while its events pass (the JSON answer, the stored replay). */
+export interface CompletionAnswer {
   id: string;
   created: number;
   model: string;
@@ -140,7 +141,9 @@ export function toCompletion(a: {
   finish: string;
   usage: TokenUsage;
   toolCalls: ToolCall[];
-}): Completion {
+}
+
+export function toCompletion(a: CompletionAnswer): Completion {
   const calls = a.toolCalls.filter(Boolean);
   return {
     id: a.id,
