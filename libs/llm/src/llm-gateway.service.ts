@@ -1,28 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { GEN_AI, AppConfig, AppError, Metrics, openSpan, SpanKind, withSpan } from '@parley/core';
 import { BrokenCircuitError } from 'cockatiel';
-import { APIError, APIUserAbortError } from 'openai';
-import type {
-  ChatCompletionChunk,
-  ChatCompletionMessageParam,
-} from 'openai/resources/chat/completions';
 import { extractiveAnswer } from './extractive-responder';
 import {
   LlmRequestRejectedError,
   LlmStreamInterruptedError,
   LlmStreamStalledError,
 } from './llm.errors';
-import type {
-  ChatMessage,
-  ChatRequest,
-  ChatStreamEvent,
-  FinishReason,
-  TokenUsage,
-} from './llm.types';
+import type { ChatRequest, ChatStreamEvent, FinishReason, TokenUsage } from './llm.types';
 import { type ChainEntry, ModelRouter } from './model-router';
 import { genAiChatRequest, genAiRequest, recordAnswer } from './gen-ai-spans';
-import { isTransient } from './provider-policy';
-import { ProviderRegistry } from './provider-registry';
+import type { AnswerPiece } from './ports/chat-model.port';
+import { type Provider, ProviderRegistry } from './provider-registry';
 import { countMessageTokens, countTextTokens } from './token-counter';
 
 /**
@@ -51,8 +40,9 @@ export interface EmbeddingResult {
 }
 
 type Opened = {
-  iterator: AsyncIterator<ChatCompletionChunk>;
-  pending: ChatCompletionChunk[];
+  iterator: AsyncIterator<AnswerPiece[]>;
+  /** The pieces read before the first content (the part of the stream that may be retried). */
+  pending: AnswerPiece[];
   /** Aborts the upstream request (a stalled stream). */
   cut: AbortController;
 };
@@ -131,16 +121,17 @@ export class LlmGateway {
       { kind: SpanKind.CLIENT, attributes: genAiRequest('embeddings', target) },
       async (span) => {
         const response = await provider.policy.execute(({ signal: attempt }) =>
-          provider.client.embeddings.create(
-            { model: target.model, input: texts, ...(dimensions ? { dimensions } : {}) },
-            { signal: signal ? AbortSignal.any([attempt, signal]) : attempt },
-          ),
+          provider.model.embed(target.model, texts, {
+            dimensions,
+            signal: signal ? AbortSignal.any([attempt, signal]) : attempt,
+          }),
         );
-        if (response.usage) span.setAttribute(GEN_AI.inputTokens, response.usage.prompt_tokens);
+        if (response.promptTokens !== undefined)
+          span.setAttribute(GEN_AI.inputTokens, response.promptTokens);
         return response;
       },
     );
-    const vectors = [...result.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    const { vectors } = result;
     if (vectors.length !== texts.length)
       throw new Error(
         `${target.provider}/${target.model} returned ${vectors.length} embeddings for ${texts.length} texts`,
@@ -150,8 +141,7 @@ export class LlmGateway {
       model: target.model,
       vectors,
       promptTokens:
-        result.usage?.prompt_tokens ??
-        texts.reduce((n, t) => n + countTextTokens(target.model, t), 0),
+        result.promptTokens ?? texts.reduce((n, t) => n + countTextTokens(target.model, t), 0),
     };
   }
 
@@ -163,10 +153,7 @@ export class LlmGateway {
   async moderate(text: string, signal?: AbortSignal): Promise<Record<string, number>> {
     const first = this.router.firstProvider();
     if (!first) throw new Error('no provider is configured for moderation');
-    const result = await this.providers
-      .get(first)
-      .client.moderations.create({ model: 'omni-moderation-latest', input: text }, { signal });
-    return { ...(result.results[0]?.category_scores as unknown as Record<string, number>) };
+    return this.providers.get(first).model.moderate(text, signal);
   }
 
   async *stream(
@@ -194,8 +181,8 @@ export class LlmGateway {
           (performance.now() - started) / 1000,
         );
         if (error instanceof CallerAbortedError || signal.aborted) throw new CallerAbortedError();
-        if (error instanceof APIError && !isTransient(error))
-          throw new LlmRequestRejectedError(entry.provider, error.status ?? 0);
+        const refused = this.providers.get(entry.provider).model.refusedStatus(error);
+        if (refused !== undefined) throw new LlmRequestRejectedError(entry.provider, refused);
         const reason =
           error instanceof BrokenCircuitError ? 'circuit open' : (error as Error).message;
         this.logger.warn(
@@ -256,33 +243,18 @@ export class LlmGateway {
     return provider.policy.execute(async ({ signal }) => {
       const cut = new AbortController();
       try {
-        const stream = await provider.client.chat.completions.create(
-          {
-            model: entry.model,
-            messages: request.messages.map(toOpenAiMessage),
-            ...toolParams(request),
-            stream: true,
-            stream_options: { include_usage: true },
-            ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
-            ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-            ...(request.user ? { user: request.user } : {}),
-          },
-          { signal: AbortSignal.any([signal, callerSignal, cut.signal]) },
+        const iterator = await provider.model.stream(
+          entry.model,
+          request,
+          AbortSignal.any([signal, callerSignal, cut.signal]),
         );
-        const iterator = stream[Symbol.asyncIterator]();
-        const pending: ChatCompletionChunk[] = [];
+        const pending: AnswerPiece[] = [];
         for (;;) {
           const next = await iterator.next();
           if (next.done) break;
-          pending.push(next.value);
-          const choice = next.value.choices[0];
-          if (
-            choice?.delta?.content ||
-            choice?.delta?.tool_calls?.length ||
-            choice?.finish_reason ||
-            next.value.usage
-          )
-            break;
+          pending.push(...next.value);
+          // Anything but nothing: content, a tool call, the finish or the usage.
+          if (next.value.length > 0) break;
         }
         return { iterator, pending, cut };
       } catch (error) {
@@ -300,36 +272,35 @@ export class LlmGateway {
     opened: Opened,
     signal: AbortSignal,
   ): AsyncGenerator<ChatStreamEvent> {
-    let finishReason: FinishReason = 'stop';
-    let usage: TokenUsage | undefined;
-    let text = '';
-    const handle = function* (chunk: ChatCompletionChunk): Generator<ChatStreamEvent> {
-      const choice = chunk.choices[0];
-      if (choice?.delta?.content) {
-        text += choice.delta.content;
-        yield { type: 'delta', text: choice.delta.content };
-      }
-      for (const call of choice?.delta?.tool_calls ?? []) {
-        text += call.function?.arguments ?? '';
-        yield {
-          type: 'tool_call',
-          index: call.index,
-          ...(call.id ? { id: call.id } : {}),
-          ...(call.function?.name ? { name: call.function.name } : {}),
-          arguments: call.function?.arguments ?? '',
-        };
-      }
-      if (choice?.finish_reason) finishReason = toFinishReason(choice.finish_reason);
-      if (chunk.usage)
-        usage = {
-          promptTokens: chunk.usage.prompt_tokens,
-          completionTokens: chunk.usage.completion_tokens,
-          cachedPromptTokens: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
-        };
+    const answer: { finishReason: FinishReason; usage?: TokenUsage; text: string } = {
+      finishReason: 'stop',
+      text: '',
     };
-    for (const chunk of opened.pending) yield* handle(chunk);
-    // A provider that goes silent mid-answer would hold the turn (and its reservation) open
-    // forever: each chunk must come within the idle timeout, or the request is cut.
+    yield* eventsOf(opened.pending, answer);
+    const provider = this.providers.get(entry.provider);
+    try {
+      for await (const pieces of this.rest(opened, entry.provider)) yield* eventsOf(pieces, answer);
+    } catch (error) {
+      if (error instanceof LlmStreamStalledError) throw error;
+      if (signal.aborted || provider.model.isAbort(error)) throw new CallerAbortedError();
+      throw new LlmStreamInterruptedError(entry.provider);
+    }
+    // An aborted stream may simply end instead of throwing.
+    if (signal.aborted) throw new CallerAbortedError();
+    // Some servers send no usage; count it ourselves then.
+    const usage = answer.usage ?? {
+      promptTokens: countMessageTokens(entry.model, request.messages),
+      completionTokens: countTextTokens(entry.model, answer.text),
+    };
+    yield { type: 'done', finishReason: answer.finishReason, usage };
+  }
+
+  /**
+   * The rest of the stream, chunk by chunk. A provider that goes silent mid-answer would hold
+   * the turn (and its reservation) open forever: each chunk must come within the idle timeout,
+   * or the request is cut.
+   */
+  private async *rest(opened: Opened, provider: Provider['name']): AsyncGenerator<AnswerPiece[]> {
     const idleMs = this.config.llm.streamIdleTimeoutMs;
     let stalled = false;
     try {
@@ -338,79 +309,36 @@ export class LlmGateway {
           stalled = true;
           opened.cut.abort();
         }, idleMs);
-        let next: IteratorResult<ChatCompletionChunk>;
+        let next: IteratorResult<AnswerPiece[]>;
         try {
           next = await opened.iterator.next();
         } finally {
           clearTimeout(timer);
         }
         if (next.done) break;
-        yield* handle(next.value);
+        yield next.value;
       }
     } catch (error) {
-      if (stalled) throw new LlmStreamStalledError(entry.provider, idleMs);
-      if (signal.aborted || error instanceof APIUserAbortError) throw new CallerAbortedError();
-      throw new LlmStreamInterruptedError(entry.provider);
+      if (stalled) throw new LlmStreamStalledError(provider, idleMs);
+      throw error;
     }
-    if (stalled) throw new LlmStreamStalledError(entry.provider, idleMs);
-    // An aborted stream may simply end instead of throwing.
-    if (signal.aborted) throw new CallerAbortedError();
-    // Some servers send no usage; count it ourselves then.
-    usage ??= {
-      promptTokens: countMessageTokens(entry.model, request.messages),
-      completionTokens: countTextTokens(entry.model, text),
-    };
-    yield { type: 'done', finishReason, usage };
+    if (stalled) throw new LlmStreamStalledError(provider, idleMs);
   }
 }
 
-const toFinishReason = (reason: string): FinishReason =>
-  reason === 'length' || reason === 'content_filter' || reason === 'tool_calls'
-    ? reason
-    : reason === 'function_call'
-      ? 'tool_calls'
-      : 'stop';
-
-/** Parley's message as OpenAI's chat API takes it (tool calls and tool results included). */
-function toOpenAiMessage(m: ChatMessage): ChatCompletionMessageParam {
-  if (m.role === 'tool')
-    return { role: 'tool', tool_call_id: m.toolCallId ?? '', content: m.content };
-  if (m.role === 'assistant' && m.toolCalls?.length)
-    return {
-      role: 'assistant',
-      content: m.content || null,
-      tool_calls: m.toolCalls.map((c) => ({
-        id: c.id,
-        type: 'function' as const,
-        function: { name: c.name, arguments: c.arguments },
-      })),
-    };
-  return { role: m.role, content: m.content } as ChatCompletionMessageParam;
-}
-
-function toolParams(request: ChatRequest) {
-  if (!request.tools?.length) return {};
-  const choice = request.toolChoice;
-  return {
-    tools: request.tools.map((t) => ({
-      type: 'function' as const,
-      function: {
-        name: t.name,
-        ...(t.description !== undefined ? { description: t.description } : {}),
-        ...(t.parameters !== undefined ? { parameters: t.parameters } : {}),
-        ...(t.strict !== undefined ? { strict: t.strict } : {}),
-      },
-    })),
-    ...(choice === undefined
-      ? {}
-      : {
-          tool_choice:
-            typeof choice === 'string'
-              ? choice
-              : { type: 'function' as const, function: { name: choice.name } },
-        }),
-    ...(request.parallelToolCalls !== undefined
-      ? { parallel_tool_calls: request.parallelToolCalls }
-      : {}),
-  };
+/** Pieces as the gateway's events (the finish and usage are kept for the closing `done`). */
+function* eventsOf(
+  pieces: AnswerPiece[],
+  answer: { finishReason: FinishReason; usage?: TokenUsage; text: string },
+): Generator<ChatStreamEvent> {
+  for (const piece of pieces) {
+    if (piece.type === 'delta') {
+      answer.text += piece.text;
+      yield piece;
+    } else if (piece.type === 'tool_call') {
+      answer.text += piece.arguments;
+      yield piece;
+    } else if (piece.type === 'finish') answer.finishReason = piece.reason;
+    else answer.usage = piece.usage;
+  }
 }

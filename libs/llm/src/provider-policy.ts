@@ -11,7 +11,7 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type { ChatModel } from './ports/chat-model.port';
 
 export interface PolicyOptions {
   timeoutMs: number;
@@ -22,35 +22,8 @@ export interface PolicyOptions {
   halfOpenAfterMs: number;
 }
 
-/** Worth another try: rate limits, server errors, timeouts, broken connections. */
-export function isTransient(error: unknown): boolean {
-  if (error instanceof BrokenCircuitError) return false;
-  if (error instanceof APIConnectionError || error instanceof APIConnectionTimeoutError)
-    return true;
-  if (error instanceof APIError)
-    return (
-      error.status === undefined ||
-      error.status === 408 ||
-      error.status === 429 ||
-      error.status >= 500
-    );
-  // cockatiel's own per-attempt timeout.
-  return error instanceof TaskCancelledError;
-}
-
-/** Milliseconds the provider asked us to wait (Retry-After seconds or date, or retry-after-ms). */
-export function retryAfterMs(error: unknown): number | undefined {
-  if (!(error instanceof APIError) || !error.headers) return undefined;
-  const headers = error.headers as Headers;
-  const ms = Number(headers.get?.('retry-after-ms'));
-  if (Number.isFinite(ms) && ms > 0) return ms;
-  const value = headers.get?.('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
+/** What the policy asks of the provider's adapter: which errors are worth another try. */
+export type ErrorReading = Pick<ChatModel, 'isTransient' | 'retryAfterMs'>;
 
 /**
  * One provider's policy (cockatiel): retries with exponential backoff and full jitter that
@@ -59,6 +32,7 @@ export function retryAfterMs(error: unknown): number | undefined {
  */
 export function providerPolicy(
   options: PolicyOptions,
+  errors: ErrorReading,
   hooks: {
     onBreak?: () => void;
     onReset?: () => void;
@@ -67,6 +41,10 @@ export function providerPolicy(
   } = {},
 ): IPolicy {
   const random = hooks.random ?? Math.random;
+  // cockatiel's own per-attempt timeout is transient too; an open breaker is not retried.
+  const isTransient = (error: unknown) =>
+    error instanceof TaskCancelledError ||
+    (!(error instanceof BrokenCircuitError) && errors.isTransient(error));
   const backoff = new DelegateBackoff<{
     attempt: number;
     result: { error?: unknown } | { value: unknown };
@@ -76,7 +54,7 @@ export function providerPolicy(
       options.baseDelayMs * 2 ** (context.attempt - 1),
     );
     const jittered = Math.round(random() * exponential);
-    const asked = 'error' in context.result ? retryAfterMs(context.result.error) : undefined;
+    const asked = 'error' in context.result ? errors.retryAfterMs(context.result.error) : undefined;
     return asked !== undefined
       ? Math.min(Math.max(asked, jittered), options.maxDelayMs * 4)
       : jittered;
