@@ -43,14 +43,19 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
       if (job?.processedOn)
         duration.observe({ queue, state }, (Date.now() - job.processedOn) / 1000);
     };
-    const served = new Set(this.servedQueues);
     const { connection, factory, prefix } = this.backend.get();
-    for (const wrapper of this.discovery.getProviders()) {
-      const queue = wrapper.metatype
-        ? (Reflect.getMetadata(QUEUE_PROCESSOR, wrapper.metatype) as QueueName | undefined)
-        : undefined;
-      if (!queue || !served.has(queue) || !wrapper.instance) continue;
-      const processor = wrapper.instance as JobProcessor<QueueName>;
+    const processors = processorsByQueue(
+      this.discovery
+        .getProviders()
+        .filter((w) => w.metatype && w.instance)
+        .map((w) => ({
+          queue: Reflect.getMetadata(QUEUE_PROCESSOR, w.metatype!) as QueueName | undefined,
+          name: w.metatype!.name,
+          instance: w.instance as JobProcessor<QueueName>,
+        })),
+      this.servedQueues,
+    );
+    for (const [queue, processor] of processors) {
       const worker = new Worker(
         queue,
         async (job, _token, cancelled) => {
@@ -100,6 +105,35 @@ export class QueueWorkerHost implements OnApplicationBootstrap, OnModuleDestroy 
     // close() lets active jobs finish; a job cut off by a hard kill is retried (stalled).
     await Promise.all(this.workers.splice(0).map((w) => w.close().catch(() => undefined)));
   }
+}
+
+/**
+ * The one processor of each queue this process serves. A queue with two processors (jobs
+ * would go to either at random) or a served queue with none (its jobs would wait forever)
+ * stops the boot, naming the classes.
+ */
+export function processorsByQueue<P>(
+  found: { queue?: QueueName; name: string; instance: P }[],
+  served: readonly QueueName[],
+): Map<QueueName, P> {
+  const byQueue = new Map<QueueName, { name: string; instance: P }[]>();
+  for (const { queue, name, instance } of found) {
+    const list = queue ? (byQueue.get(queue) ?? []) : undefined;
+    // One class provided by two modules is still one processor.
+    if (queue && !list!.some((p) => p.name === name))
+      byQueue.set(queue, [...list!, { name, instance }]);
+  }
+  for (const [queue, list] of byQueue)
+    if (list.length > 1)
+      throw new Error(
+        `queue ${queue} has ${list.length} processors (${list.map((p) => p.name).join(', ')}): exactly one may handle its jobs`,
+      );
+  const missing = served.filter((q) => !byQueue.has(q));
+  if (missing.length > 0)
+    throw new Error(
+      `this process serves ${missing.join(', ')} but no processor for ${missing.length > 1 ? 'them' : 'it'} is loaded: import the module that owns it, or leave it out of WORKER_QUEUES`,
+    );
+  return new Map(served.map((q) => [q, byQueue.get(q)![0]!.instance]));
 }
 
 /**
