@@ -46,6 +46,14 @@ module.exports = {
       to: { path: '^apps/', pathNot: '^apps/$1/' },
     },
     {
+      name: 'console-stands-alone',
+      comment:
+        'the console (a browser app) talks to the api over HTTP only: it imports nothing of the server, its types come from docs/openapi.json',
+      severity: 'error',
+      from: { path: '^apps/console/' },
+      to: { path: '^(apps/(?!console/)|libs/|migrations/|test/|scripts/)' },
+    },
+    {
       name: 'lib-public-surface',
       comment: 'another lib is imported only through its index.ts (@parley/<name>)',
       severity: 'error',

@@ -6,6 +6,7 @@ import {
   configureHttpApp,
   createBootLogger,
   createFastifyAdapter,
+  serveConsole,
 } from '@parley/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -38,5 +39,7 @@ export async function createApiApp(
   );
   app.useLogger(app.get(Logger));
   await configureHttpApp(app, config, { openApi: API_DESCRIPTION });
+  // The admin console (apps/console, built into dist/console) at /console.
+  await serveConsole(app, config);
   return app;
 }

@@ -51,6 +51,20 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/**
+ * A cookie-authenticated call (refresh or logout with the session cookie) from a page of another
+ * origin, or with no Origin header: refused, so another site cannot use a browser's session.
+ */
+export class OriginNotAllowedError extends AppError {
+  constructor() {
+    super(
+      'ORIGIN_NOT_ALLOWED',
+      403,
+      'Requests that use the session cookie must come from a page of this server (the Origin header names another site, or is missing).',
+    );
+  }
+}
+
 /** What an admin API key may not do: only a person logged in as an admin may. */
 export class InteractiveSessionRequiredError extends AppError {
   constructor(action: string) {

@@ -26,6 +26,7 @@ import { MessageRateLimiter } from './rate-limit/message-rate-limiter';
 import { AuthService } from './sessions/auth.service';
 import { LoginThrottle } from './sessions/login-throttle.service';
 import { RefreshTokenService } from './sessions/refresh-token.service';
+import { SessionCookie } from './sessions/session-cookie';
 import { AccessTokenService } from './tokens/access-token.service';
 import { AuthSecrets } from './tokens/auth-secrets.service';
 import { WebSocketHandshake } from './websocket/handshake';
@@ -63,6 +64,7 @@ import { SocketRegistry } from './websocket/socket-registry';
     AuthService,
     LoginThrottle,
     RefreshTokenService,
+    SessionCookie,
     BootstrapService,
     WebSocketHandshake,
     SocketRegistry,

@@ -7,6 +7,7 @@ export * from './crypto/key-ring-cipher';
 export * from './crypto/key-rotation';
 export * from './errors';
 export * from './health/readiness.registry';
+export * from './http/console';
 export * from './http/http-app';
 export * from './http/json-body';
 export * from './http/multipart-upload';

@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import { CursorQueryDto } from '@parley/core';
 import { ROLES, type Role } from '../auth.constants';
+import { AUDIT_ACTIONS } from '../audit/audit.actions';
 
 export class CreateUserDto {
   @ApiProperty() @IsEmail() @MaxLength(320) email: string;
@@ -84,7 +85,7 @@ export class TenantPageDto {
 }
 
 export class AuditQueryDto extends CursorQueryDto {
-  @ApiPropertyOptional({ example: 'auth.login.failed' })
+  @ApiPropertyOptional({ enum: AUDIT_ACTIONS, example: 'auth.login.failed' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
@@ -107,7 +108,7 @@ export class AuditQueryDto extends CursorQueryDto {
 
 export class AuditLogDto {
   @ApiProperty() id: string;
-  @ApiProperty() action: string;
+  @ApiProperty({ enum: AUDIT_ACTIONS }) action: string;
   @ApiProperty({ nullable: true, type: String }) actorUserId: string | null;
   @ApiProperty({ nullable: true, type: String }) actorApiKeyId: string | null;
   @ApiProperty({ nullable: true, type: String }) ip: string | null;

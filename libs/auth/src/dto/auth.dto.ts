@@ -1,5 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsEmail,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
 
 export class LoginDto {
   @ApiProperty({ example: 'admin@example.com' })
@@ -23,14 +31,30 @@ export class LoginDto {
     message: 'tenant must be a tenant name: letters, digits and dashes',
   })
   tenant?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'For browser apps on this origin (the console): set the refresh token as an httpOnly, ' +
+      '`SameSite=Strict` cookie scoped to /v1/auth instead of returning it. Needs an `Origin` ' +
+      'header naming this server (or a configured CORS origin).',
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  cookie?: boolean;
 }
 
 export class RefreshDto {
-  @ApiProperty({ description: 'The refresh token from login or the previous refresh.' })
+  @ApiPropertyOptional({
+    description:
+      'The refresh token from login or the previous refresh. Leave it out to use the session ' +
+      'cookie of a browser login (`cookie: true`).',
+  })
+  @IsOptional()
   @IsString()
   @MinLength(20)
   @MaxLength(200)
-  refreshToken: string;
+  refreshToken?: string;
 }
 
 export class ChangePasswordDto {
@@ -51,6 +75,18 @@ export class TokenPairDto {
 
   @ApiProperty({ description: 'Opaque; exchange it at POST /v1/auth/refresh. Single use.' })
   refreshToken: string;
+
+  @ApiProperty({ description: 'Seconds until the access token expires.', example: 900 })
+  expiresIn: number;
+
+  @ApiProperty({ enum: ['Bearer'] })
+  tokenType: 'Bearer';
+}
+
+/** A browser session's tokens: the refresh token went into the session cookie. */
+export class SessionTokenDto {
+  @ApiProperty({ description: 'A JWT to send as `Authorization: Bearer …`; keep it in memory.' })
+  accessToken: string;
 
   @ApiProperty({ description: 'Seconds until the access token expires.', example: 900 })
   expiresIn: number;

@@ -18,6 +18,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'CORS_ORIGINS', path: 'server.corsOrigins' },
   { env: 'SHUTDOWN_TIMEOUT_MS', path: 'server.shutdownTimeoutMs' },
   { env: 'DOCS_ENABLED', path: 'server.docs' },
+  { env: 'CONSOLE_ENABLED', path: 'console.enabled' },
   { env: 'LOG_LEVEL', path: 'log.level' },
   { env: 'LOG_FORMAT', path: 'log.format' },
   { env: 'DATABASE_URL', path: 'database.url', secret: true },

@@ -146,6 +146,10 @@ export const configSchema = z
       /** Swagger UI and the OpenAPI document under /docs; `auto` = on unless app.env is production. */
       docs: z.union([bool, z.literal('auto')], { error: 'expected true, false or auto' }),
     }),
+    /** The admin console (a static single-page app) at /console. */
+    console: z.strictObject({
+      enabled: bool,
+    }),
     log: z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
       format: z.enum(['auto', 'json', 'pretty']),

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import type { INestApplication } from '@nestjs/common';
@@ -15,6 +16,23 @@ import { jsonBodyParser } from './json-body';
 import { ACCEPTS_UPLOADS } from './multipart-upload';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { createValidationPipe } from './validation';
+
+/**
+ * The Content-Security-Policy of every response: scripts and styles from this origin only, no
+ * `unsafe-inline` (the console's index.html adds a per-response nonce for its `<style>` tags).
+ */
+const STRICT_CSP = {
+  defaultSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  scriptSrc: ["'self'"],
+};
+const THIRD_PARTY_UI = /^\/(docs|admin\/queues)(\/|$)/;
+const THIRD_PARTY_UI_CSP = {
+  ...STRICT_CSP,
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  scriptSrc: ["'self'", "'unsafe-inline'"],
+};
 
 /** The Fastify adapter with Parley's limits, proxy trust and request ids. */
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
@@ -56,18 +74,20 @@ export async function configureHttpApp(
   });
   recordHttpMetrics(fastify, app.get(Metrics));
   if (config.security.helmet) {
-    await app.register(helmet as never, {
-      // Swagger UI needs inline styles and scripts; everything else stays strict.
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          scriptSrc: ["'self'", "'unsafe-inline'"],
-        },
-      },
+    await app.register(helmet as never, { contentSecurityPolicy: { directives: STRICT_CSP } });
+    // The third-party UIs (Swagger UI at /docs, bull-board at /admin/queues) need inline styles
+    // and scripts: their routes, and only theirs, get a policy that allows them.
+    fastify.addHook('onRoute', (route) => {
+      if (!THIRD_PARTY_UI.test(route.url)) return;
+      const routeConfig = (route.config ?? {}) as Record<string, unknown>;
+      route.config = {
+        ...routeConfig,
+        helmet: { contentSecurityPolicy: { directives: THIRD_PARTY_UI_CSP } },
+      } as never;
     });
   }
+  // Cookies: the refresh-token cookie of browser sessions (the console).
+  await app.register(cookie as never);
   // File uploads (knowledge-base documents, audio): one file per request, each route reading
   // the parts with its own size limit. Elsewhere a multipart body fails validation like an
   // empty one.
