@@ -57,7 +57,8 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
  * ready for `app.inject()` requests.
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = options.database ?? (await createTestDatabase());
+  const database =
+    options.database ?? (await createTestDatabase({ migratedWith: (db) => testEnv(db) }));
   const config = loadConfig({ env: testEnv({ ...database.env, ...options.env }), isTty: false });
   const app = await createApiApp(config, { imports: options.imports });
   await app.init();
