@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { node24, rerunUnder } from './node24.mjs';
 
 // Jest needs Node 24 for NestJS 12's ESM packages: on an older Node, run again under Node 24.
@@ -47,6 +47,19 @@ if (existsSync(results)) {
   const skipped = r.numPendingTests + r.numTodoTests;
   // A suite that crashed before its tests ran counts as one failure, so it is never silent.
   const failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
+  // Where the time goes: the slowest files (two run at a time, so these overlap).
+  const slowest = r.testResults
+    .map((t) => ({
+      seconds: (t.endTime - t.startTime) / 1000,
+      file: relative(process.cwd(), t.name),
+    }))
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, 10);
+  if (slowest.length > 0) {
+    console.log('\nslowest files:');
+    for (const { seconds, file } of slowest)
+      console.log(`  ${seconds.toFixed(1).padStart(6)} s  ${file}`);
+  }
   console.log(`\ntests: ${r.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
   if (r.numTotalTests === 0) code = 1;
 } else {
