@@ -3,7 +3,7 @@ import { AppConfig, KeyRingCipher, AppError } from '@parley/core';
 import type { AlongsideWrites } from '@parley/cost';
 import { UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { JobTimedOutError, type QueueJob, type QueueName } from '@parley/queue';
+import { JobTimedOutError, type QueueJob, type QueueName, whyStopped } from '@parley/queue';
 import { ProviderUnavailableError } from '../audio.errors';
 import type { AudioJobRow } from './audio-jobs.service';
 import { type ResultOwner, sealResult } from './audio-result-seal';
@@ -26,6 +26,29 @@ export class AudioJobLifecycle {
     private readonly config: AppConfig,
     private readonly cipher: KeyRingCipher,
   ) {}
+
+  /**
+   * The skeleton of every audio processor: claims the row (a repeated delivery of a finished
+   * job does nothing), reports `startAt` progress, runs the step, and records a failure the way
+   * BullMQ should treat it (fail). The step completes the row itself, with its settlement.
+   */
+  async run<Q extends AudioQueue>(
+    job: QueueJob<Q>,
+    signal: AbortSignal,
+    step: (row: AudioJobRow) => Promise<void>,
+    options: { startAt?: number } = {},
+  ): Promise<{ audioJobId: string; status: 'completed' }> {
+    const { audioJobId } = job.data;
+    const row = await this.claim(job);
+    if (!row) return { audioJobId, status: 'completed' };
+    try {
+      if (options.startAt !== undefined) await this.progress(job, options.startAt);
+      await step(row);
+      return { audioJobId, status: 'completed' };
+    } catch (error) {
+      return this.fail(job, whyStopped(signal, error));
+    }
+  }
 
   /** The row, now active; undefined when it has already finished (a repeated delivery). */
   async claim(job: QueueJob<AudioQueue>): Promise<AudioJobRow | undefined> {

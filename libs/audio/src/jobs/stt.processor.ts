@@ -1,11 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  type JobProcessor,
-  type QueueJob,
-  QueueProcessor,
-  type QueueResults,
-  whyStopped,
-} from '@parley/queue';
+import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
 import { AudioJobLifecycle } from './audio-job-lifecycle';
 import { subjectOf } from './job-subject';
 import { SpeechSteps } from './speech-steps';
@@ -33,32 +27,30 @@ export class SttProcessor implements JobProcessor<'audio.stt'> {
     job: QueueJob<'audio.stt'>,
     signal: AbortSignal,
   ): Promise<QueueResults['audio.stt']> {
-    const { audioJobId } = job.data;
-    const row = await this.lifecycle.claim(job);
-    if (!row) return { audioJobId, status: 'completed' };
-    try {
-      await this.lifecycle.progress(job, 10);
-      const options = row.options as unknown as SttOptions;
-      const voice = row.kind === 'voice';
-      await this.steps.transcribe(
-        subjectOf(row),
-        {
-          key: row.input_key!,
-          format: options.inputFormat,
-          durationMs: options.durationMs,
-          language: options.language,
-          prompt: options.prompt,
-        },
-        (t) =>
-          voice
-            ? this.lifecycle.stepWrites(row, { transcript: t }, 33)
-            : this.lifecycle.completeWrites(row, { ...t }),
-        signal,
-      );
-      // The transcript stays in the job's row (sealed); the queue keeps only the reference.
-      return { audioJobId, status: 'completed' };
-    } catch (error) {
-      return this.lifecycle.fail(job, whyStopped(signal, error));
-    }
+    return this.lifecycle.run(
+      job,
+      signal,
+      async (row) => {
+        const options = row.options as unknown as SttOptions;
+        const voice = row.kind === 'voice';
+        await this.steps.transcribe(
+          subjectOf(row),
+          {
+            key: row.input_key!,
+            format: options.inputFormat,
+            durationMs: options.durationMs,
+            language: options.language,
+            prompt: options.prompt,
+          },
+          (t) =>
+            voice
+              ? this.lifecycle.stepWrites(row, { transcript: t }, 33)
+              : this.lifecycle.completeWrites(row, { ...t }),
+          signal,
+        );
+        // The transcript stays in the job's row (sealed); the queue keeps only the reference.
+      },
+      { startAt: 10 },
+    );
   }
 }

@@ -1,11 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  type JobProcessor,
-  type QueueJob,
-  QueueProcessor,
-  type QueueResults,
-  whyStopped,
-} from '@parley/queue';
+import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
 import type { OutputFormat } from '../media/transcode';
 import { AudioJobLifecycle } from './audio-job-lifecycle';
 import { subjectOf } from './job-subject';
@@ -27,38 +21,36 @@ export class TtsProcessor implements JobProcessor<'audio.tts'> {
     job: QueueJob<'audio.tts'>,
     signal: AbortSignal,
   ): Promise<QueueResults['audio.tts']> {
-    const { audioJobId } = job.data;
-    const row = await this.lifecycle.claim(job);
-    if (!row) return { audioJobId, status: 'completed' };
-    try {
-      await this.lifecycle.progress(job, 10);
-      const options = row.options as {
-        voice?: string;
-        language?: string;
-        speed?: number;
-        format: OutputFormat;
-      };
-      const voice = row.kind === 'voice';
-      const text = voice
-        ? ((this.steps.openResult(row).reply as { content?: string } | undefined)?.content ?? '')
-        : this.steps.open(row);
-      if (voice && !text.trim()) {
-        // Nothing to say (the reply was withheld or empty): the turn ends without audio.
-        const writes = this.lifecycle.completeWrites(row, { audio: null });
-        await this.lifecycle.commit(writes);
-        return { audioJobId, status: 'completed' };
-      }
-      await this.steps.speak(
-        subjectOf(row),
-        row.id,
-        { ...options, text },
-        (result, key) =>
-          this.lifecycle.completeWrites(row, voice ? { audio: result } : { ...result }, key),
-        signal,
-      );
-      return { audioJobId, status: 'completed' };
-    } catch (error) {
-      return this.lifecycle.fail(job, whyStopped(signal, error));
-    }
+    return this.lifecycle.run(
+      job,
+      signal,
+      async (row) => {
+        const options = row.options as {
+          voice?: string;
+          language?: string;
+          speed?: number;
+          format: OutputFormat;
+        };
+        const voice = row.kind === 'voice';
+        const text = voice
+          ? ((this.steps.openResult(row).reply as { content?: string } | undefined)?.content ?? '')
+          : this.steps.open(row);
+        if (voice && !text.trim()) {
+          // Nothing to say (the reply was withheld or empty): the turn ends without audio.
+          const writes = this.lifecycle.completeWrites(row, { audio: null });
+          await this.lifecycle.commit(writes);
+          return;
+        }
+        await this.steps.speak(
+          subjectOf(row),
+          row.id,
+          { ...options, text },
+          (result, key) =>
+            this.lifecycle.completeWrites(row, voice ? { audio: result } : { ...result }, key),
+          signal,
+        );
+      },
+      { startAt: 10 },
+    );
   }
 }

@@ -1,12 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ChatTurns, ConversationsService } from '@parley/conversation';
-import {
-  type JobProcessor,
-  type QueueJob,
-  QueueProcessor,
-  type QueueResults,
-  whyStopped,
-} from '@parley/queue';
+import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
 import { KeyRingCipher } from '@parley/core';
 import { AudioJobLifecycle } from './audio-job-lifecycle';
 import type { AudioJobRow } from './audio-jobs.service';
@@ -51,10 +45,7 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
     job: QueueJob<'audio.voice'>,
     signal: AbortSignal,
   ): Promise<QueueResults['audio.voice']> {
-    const { audioJobId } = job.data;
-    const row = await this.lifecycle.claim(job);
-    if (!row) return { audioJobId, status: 'completed' };
-    try {
+    return this.lifecycle.run(job, signal, async (row) => {
       const result = openResult(this.cipher, row, row.result);
       const transcript = (result?.transcript as { text: string } | undefined)?.text ?? '';
       // A retried step must not send the message twice: a reply stored on the job, or a turn
@@ -84,10 +75,7 @@ export class VoiceTurnProcessor implements JobProcessor<'audio.voice'> {
         }
       }
       await this.lifecycle.progress(job, 66);
-      return { audioJobId, status: 'completed' };
-    } catch (error) {
-      return this.lifecycle.fail(job, whyStopped(signal, error));
-    }
+    });
   }
 }
 
