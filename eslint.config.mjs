@@ -65,6 +65,24 @@ export default tseslint.config(
     },
   },
   {
+    // Errors are declared in each lib's *.errors.ts (issue 25), where a reader finds them all.
+    files: ['libs/{conversation,llm,queue}/src/**/*.ts'],
+    ignores: ['**/*.errors.ts', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='AppError']",
+          message: 'Declare the error as a class in this lib’s *.errors.ts.',
+        },
+        {
+          selector: "ClassDeclaration[superClass.name='AppError']",
+          message: 'Declare error classes in this lib’s *.errors.ts.',
+        },
+      ],
+    },
+  },
+  {
     // The chat turn stays readable (issue 25): small files, short functions.
     files: ['libs/conversation/src/pipeline/**/*.ts', 'libs/conversation/src/completions/**/*.ts'],
     ignores: ['**/*.spec.ts'],

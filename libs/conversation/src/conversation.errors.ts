@@ -56,3 +56,115 @@ export class SelfApprovalError extends AppError {
     );
   }
 }
+
+/** A WebSocket message before the connection's `ready` event. */
+export class SocketNotReadyError extends AppError {
+  constructor() {
+    super('NOT_READY', 400, 'Wait for the ready event before sending.');
+  }
+}
+
+/** A WebSocket turn whose requestId is already running on the connection. */
+export class TurnAlreadyRunningError extends AppError {
+  constructor(requestId: string) {
+    super('CONFLICT', 409, `A turn with requestId ${requestId} is already running.`);
+  }
+}
+
+/** A WebSocket message with invalid fields, each named with what is wrong. */
+export class InvalidSocketMessageError extends AppError {
+  constructor(errors: { field: string; messages: string[] }[]) {
+    super('VALIDATION_FAILED', 400, 'The message has invalid fields.', { extensions: { errors } });
+  }
+}
+
+export class ApprovalExpiredError extends AppError {
+  constructor(callId: string, ttlSeconds: number) {
+    super(
+      'TOOL_APPROVAL_EXPIRED',
+      409,
+      `The call ${callId} waited longer than ${ttlSeconds} s for a decision; the answer ended without it. Send the message again.`,
+    );
+  }
+}
+
+export class ApprovalAlreadyDecidedError extends AppError {
+  constructor(callId: string, status: string) {
+    super(
+      'TOOL_APPROVAL_DECIDED',
+      409,
+      `The call ${callId} was already ${status}; a decision cannot be changed.`,
+    );
+  }
+}
+
+/** A new message while an earlier answer of the conversation waits for approvals. */
+export class ApprovalPendingError extends AppError {
+  constructor(conversationId: string, messageId: string, expiresAt: Date) {
+    super(
+      'TOOL_APPROVAL_PENDING',
+      409,
+      `The previous answer (message ${messageId}) waits for tool calls to be approved or rejected: ` +
+        `decide them with POST /v1/conversations/${conversationId}/tool-approvals/{callId} ` +
+        `(GET …/tool-approvals lists them), or wait until ${expiresAt.toISOString()}.`,
+      { extensions: { messageId } },
+    );
+  }
+}
+
+/** Template variables that the template does not declare, or required ones that are missing. */
+export class InvalidTemplateVariablesError extends AppError {
+  constructor(problems: string[]) {
+    super('VALIDATION_FAILED', 400, problems.join('; '), {
+      extensions: { errors: [{ field: 'templateVariables', messages: problems }] },
+    });
+  }
+}
+
+export class UnknownPromptTemplateError extends AppError {
+  constructor(name: string, known: string[]) {
+    super(
+      'UNKNOWN_PROMPT_TEMPLATE',
+      400,
+      `There is no prompt template "${name}". Known: ${known.join(', ') || 'none'}.`,
+    );
+  }
+}
+
+export class InvalidIdempotencyKeyError extends AppError {
+  constructor() {
+    super('BAD_REQUEST', 400, 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+  }
+}
+
+/** With metadata.conversation_id, the last message is the user's new one. */
+export class LastMessageNotUserError extends AppError {
+  constructor() {
+    super(
+      'BAD_REQUEST',
+      400,
+      'With metadata.conversation_id the last message must be the user’s new message.',
+    );
+  }
+}
+
+export class IdempotencyConflictError extends AppError {
+  constructor() {
+    super(
+      'IDEMPOTENCY_IN_PROGRESS',
+      409,
+      'A request with this Idempotency-Key is still being processed; retry shortly.',
+      { headers: { 'retry-after': '1' } },
+    );
+  }
+}
+
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super(
+      'IDEMPOTENCY_KEY_REUSED',
+      422,
+      'This Idempotency-Key was used for a different request; use a new key for a new request.',
+    );
+  }
+}

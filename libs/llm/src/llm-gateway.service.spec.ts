@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { loadConfig, Metrics, type ResolvedProvider } from '@parley/core';
-import { CallerAbortedError, LlmGateway } from './llm-gateway.service';
+import { LlmGateway } from './llm-gateway.service';
 import {
+  CallerAbortedError,
   LlmRequestRejectedError,
   LlmStreamInterruptedError,
   LlmStreamStalledError,

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { GEN_AI, AppConfig, AppError, Metrics, openSpan, SpanKind, withSpan } from '@parley/core';
+import { GEN_AI, AppConfig, Metrics, openSpan, SpanKind, withSpan } from '@parley/core';
 import { BrokenCircuitError } from 'cockatiel';
 import { extractiveAnswer } from './extractive-responder';
 import {
+  CallerAbortedError,
   LlmRequestRejectedError,
   LlmStreamInterruptedError,
   LlmStreamStalledError,
@@ -13,24 +14,6 @@ import { genAiChatRequest, genAiRequest, recordAnswer } from './gen-ai-spans';
 import type { AnswerPiece } from './ports/chat-model.port';
 import { type Provider, ProviderRegistry } from './provider-registry';
 import { countMessageTokens, countTextTokens } from './token-counter';
-
-/**
- * The caller went away; neither a retry nor a breaker failure. If it reaches the error filter
- * (a JSON answer whose client disconnected), it is nginx's 499, logged at info: not a 5xx that
- * would count against the error rate.
- */
-export class CallerAbortedError extends AppError {
-  constructor() {
-    super(
-      'CLIENT_CLOSED_REQUEST',
-      499,
-      'The client closed the request before the answer was complete.',
-      {
-        logLevel: 'info',
-      },
-    );
-  }
-}
 
 export interface EmbeddingResult {
   provider: string;

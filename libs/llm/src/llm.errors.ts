@@ -47,3 +47,21 @@ export class LlmStreamInterruptedError extends AppError {
     );
   }
 }
+
+/**
+ * The caller went away; neither a retry nor a breaker failure. If it reaches the error filter
+ * (a JSON answer whose client disconnected), it is nginx's 499, logged at info: not a 5xx that
+ * would count against the error rate.
+ */
+export class CallerAbortedError extends AppError {
+  constructor() {
+    super(
+      'CLIENT_CLOSED_REQUEST',
+      499,
+      'The client closed the request before the answer was complete.',
+      {
+        logLevel: 'info',
+      },
+    );
+  }
+}

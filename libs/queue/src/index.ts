@@ -6,3 +6,4 @@ export * from './queue.processor';
 export * from './queue.service';
 export * from './job-outbox';
 export * from './job-deadline';
+export * from './queue.errors';

@@ -1,4 +1,5 @@
-import { JobTimedOutError, jobDeadline, whyStopped } from './job-deadline';
+import { jobDeadline, whyStopped } from './job-deadline';
+import { JobTimedOutError } from './queue.errors';
 
 describe('jobDeadline', () => {
   it('aborts with a JobTimedOutError when the job overruns', async () => {

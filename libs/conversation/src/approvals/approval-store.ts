@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService, type Principal } from '@parley/auth';
-import { AppConfig, AppError, Clock, KeyRingCipher, NotFoundError } from '@parley/core';
+import { AppConfig, Clock, KeyRingCipher, NotFoundError } from '@parley/core';
+import {
+  ApprovalExpiredError,
+  ApprovalAlreadyDecidedError,
+  ApprovalPendingError,
+} from '../conversation.errors';
 import { newId } from '@parley/database';
 import type { ToolCall } from '@parley/llm';
 import type { AlongsideWrites } from '@parley/cost';
@@ -161,17 +166,9 @@ export class ApprovalStore {
     if (!row) throw new NotFoundError(`Tool call ${callId} awaiting approval`);
     const status = decision.decision;
     if (row.status === 'expired')
-      throw new AppError(
-        'TOOL_APPROVAL_EXPIRED',
-        409,
-        `The call ${callId} waited longer than ${this.config.tools.approvalTtlSeconds} s for a decision; the answer ended without it. Send the message again.`,
-      );
+      throw new ApprovalExpiredError(callId, this.config.tools.approvalTtlSeconds);
     if (row.status !== 'pending' && row.status !== status)
-      throw new AppError(
-        'TOOL_APPROVAL_DECIDED',
-        409,
-        `The call ${callId} was already ${row.status}; a decision cannot be changed.`,
-      );
+      throw new ApprovalAlreadyDecidedError(callId, row.status);
     if (row.status === 'pending') {
       const decided = await this.dataSource.transaction(async (manager) => {
         const updated: ApprovalRow[] = await manager.query(
@@ -279,13 +276,10 @@ export class ApprovalStore {
       [conversationId],
     );
     if (waiting)
-      throw new AppError(
-        'TOOL_APPROVAL_PENDING',
-        409,
-        `The previous answer (message ${waiting.message_id}) waits for tool calls to be approved or rejected: ` +
-          `decide them with POST /v1/conversations/${conversationId}/tool-approvals/{callId} ` +
-          `(GET …/tool-approvals lists them), or wait until ${new Date(waiting.expires_at).toISOString()}.`,
-        { extensions: { messageId: waiting.message_id } },
+      throw new ApprovalPendingError(
+        conversationId,
+        waiting.message_id,
+        new Date(waiting.expires_at),
       );
   }
 

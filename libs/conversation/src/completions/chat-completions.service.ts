@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@parley/auth';
-import { AppConfig, AppError, Clock, ValidationFailedError } from '@parley/core';
+import { AppConfig, Clock, ValidationFailedError } from '@parley/core';
+import { LastMessageNotUserError } from '../conversation.errors';
 import {
   addToolCallPiece,
   CallerAbortedError,
@@ -112,12 +113,7 @@ export class ChatCompletions {
         'tools cannot be combined with metadata.conversation_id: send the whole exchange without it to run your own tools',
       );
     const last = messages[messages.length - 1]!;
-    if (last.role !== 'user')
-      throw new AppError(
-        'BAD_REQUEST',
-        400,
-        'With metadata.conversation_id the last message must be the user’s new message.',
-      );
+    if (last.role !== 'user') throw new LastMessageNotUserError();
     const turn = this.turns.send(
       call.principal,
       String(conversationId),

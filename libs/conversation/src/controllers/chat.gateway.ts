@@ -18,7 +18,12 @@ import {
   SocketRegistry,
   WebSocketHandshake,
 } from '@parley/auth';
-import { AppError, toAppError, toProblem } from '@parley/core';
+import { toAppError, toProblem } from '@parley/core';
+import {
+  SocketNotReadyError,
+  TurnAlreadyRunningError,
+  InvalidSocketMessageError,
+} from '../conversation.errors';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
@@ -125,10 +130,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
           JSON.stringify({
             event: 'chat.error',
             data: {
-              error: toProblem(
-                new AppError('NOT_READY', 400, 'Wait for the ready event before sending.'),
-                randomUUID(),
-              ),
+              error: toProblem(new SocketNotReadyError(), randomUUID()),
             },
           }),
         );
@@ -166,12 +168,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
       if (!principal) return;
       await this.limiter.consume('chat', principal);
       const input = validate(data);
-      if (client.turns!.has(requestId))
-        throw new AppError(
-          'CONFLICT',
-          409,
-          `A turn with requestId ${requestId} is already running.`,
-        );
+      if (client.turns!.has(requestId)) throw new TurnAlreadyRunningError(requestId);
       client.turns!.set(requestId, controller);
       const { conversationId, ...request } = input;
       for await (const event of this.turns.send(
@@ -239,10 +236,7 @@ function validate(data: SendData): {
     !(typeof data.temperature === 'number' && data.temperature >= 0 && data.temperature <= 2)
   )
     errors.push({ field: 'temperature', messages: ['temperature must be between 0 and 2'] });
-  if (errors.length > 0)
-    throw new AppError('VALIDATION_FAILED', 400, 'The message has invalid fields.', {
-      extensions: { errors },
-    });
+  if (errors.length > 0) throw new InvalidSocketMessageError(errors);
   return {
     conversationId: data.conversationId as string,
     content: data.content as string,

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@parley/auth';
-import { AppError, KeyRingCipher } from '@parley/core';
+import { KeyRingCipher } from '@parley/core';
+import {
+  IdempotencyConflictError,
+  IdempotencyKeyReusedError,
+  InvalidIdempotencyKeyError,
+} from '../conversation.errors';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 
@@ -8,27 +13,6 @@ const TTL_HOURS = 24;
 const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export type IdempotencyClaim<T> = { kind: 'new' } | { kind: 'replay'; response: T };
-
-export class IdempotencyConflictError extends AppError {
-  constructor() {
-    super(
-      'IDEMPOTENCY_IN_PROGRESS',
-      409,
-      'A request with this Idempotency-Key is still being processed; retry shortly.',
-      { headers: { 'retry-after': '1' } },
-    );
-  }
-}
-
-export class IdempotencyKeyReusedError extends AppError {
-  constructor() {
-    super(
-      'IDEMPOTENCY_KEY_REUSED',
-      422,
-      'This Idempotency-Key was used for a different request; use a new key for a new request.',
-    );
-  }
-}
 
 /**
  * Idempotency-Key handling: the first request with a key claims it; a repeat with the same
@@ -49,11 +33,7 @@ export class IdempotencyService {
     body: unknown,
   ): Promise<IdempotencyClaim<T>> {
     if (!VALID_KEY.test(key)) {
-      throw new AppError(
-        'BAD_REQUEST',
-        400,
-        'Idempotency-Key must be 1 to 255 visible ASCII characters.',
-      );
+      throw new InvalidIdempotencyKeyError();
     }
     const who = owner(principal);
     const hash = createHash('sha256')

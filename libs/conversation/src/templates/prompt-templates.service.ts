@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { AppConfig, AppError, ConfigError } from '@parley/core';
+import { AppConfig, ConfigError } from '@parley/core';
+import { InvalidTemplateVariablesError, UnknownPromptTemplateError } from '../conversation.errors';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -58,9 +59,7 @@ export class PromptTemplates implements OnModuleInit {
     const template = this.get(name);
     const problems = checkVariables(template, variables);
     if (problems.length > 0) {
-      throw new AppError('VALIDATION_FAILED', 400, problems.join('; '), {
-        extensions: { errors: [{ field: 'templateVariables', messages: problems }] },
-      });
+      throw new InvalidTemplateVariablesError(problems);
     }
   }
 
@@ -75,11 +74,7 @@ export class PromptTemplates implements OnModuleInit {
   private get(name: string): PromptTemplate {
     const template = this.templates.get(name);
     if (!template) {
-      throw new AppError(
-        'UNKNOWN_PROMPT_TEMPLATE',
-        400,
-        `There is no prompt template "${name}". Known: ${this.names().join(', ') || 'none'}.`,
-      );
+      throw new UnknownPromptTemplateError(name, this.names());
     }
     return template;
   }
