@@ -3,26 +3,34 @@
 // concurrent clients, in embedded mode and (with DATABASE_URL) services mode. Prints JSON.
 //   node test/bench/chat-overhead.bench.mjs [--requests 30] [--ttft 20] [--levels 1,16,64] [--services-only]
 //     [--output-checks-off]   (relay answers token by token: no sentence-by-sentence output guardrails)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+//     [--quick]
 import { join } from 'node:path';
-import { startServer, withServicesDatabase, root } from './support.mjs';
+import {
+  benchArgs,
+  call,
+  check,
+  login,
+  quantile,
+  root,
+  startServer,
+  withServicesDatabase,
+  withTempDir,
+} from './support.mjs';
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const REQUESTS_PER_CLIENT = arg('requests', 30);
-const TTFT_MS = arg('ttft', 20);
-const LEVELS = process.argv.includes('--levels')
-  ? process.argv[process.argv.indexOf('--levels') + 1].split(',').map(Number)
-  : [1, 16, 64];
-const OUTPUT_CHECKS_OFF = process.argv.includes('--output-checks-off');
-const ADMIN = { email: 'bench@parley.test', password: 'bench-password-not-secret' };
+const args = benchArgs({
+  requests: { type: 'number', integer: true, min: 1, default: 30, quick: 2 },
+  ttft: { type: 'number', default: 20 },
+  levels: { type: 'list', default: [1, 16, 64], quick: [1, 4] },
+  'services-only': { type: 'flag' },
+  'output-checks-off': { type: 'flag' },
+});
+const REQUESTS_PER_CLIENT = args.requests;
+const TTFT_MS = args.ttft;
+const LEVELS = args.levels;
+const OUTPUT_CHECKS_OFF = args['output-checks-off'];
 
 const { FakeLlm } = await import(join(root, 'dist/test/support/fake-llm/index.js'));
 
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const stats = (values) => {
   const s = [...values].sort((a, b) => a - b);
   return {
@@ -48,8 +56,9 @@ async function load(clients, call) {
   return latencies;
 }
 
-/** Milliseconds until the first chunk of the body that contains `marker`. */
+/** Milliseconds until the first chunk of the body that contains `marker`; the body must. */
 async function timeToFirst(response, marker, t0) {
+  check(response.ok, `a streamed turn answered ${response.status}`);
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let seen = '';
@@ -60,6 +69,7 @@ async function timeToFirst(response, marker, t0) {
     seen += decoder.decode(value, { stream: true });
     if (first === undefined && seen.includes(marker)) first = performance.now() - t0;
   }
+  check(first !== undefined, `a stream ended without ${marker}: ${seen.slice(-300)}`);
   return first;
 }
 
@@ -68,8 +78,6 @@ async function measure(mode, env, fake) {
     LLM_BASE_URL: fake.url,
     LLM_MODEL: 'fake-model',
     LLM_API_KEY: 'sk-bench',
-    BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     RATE_LIMIT_CHAT: '1000000/60',
     RATE_LIMIT_AUTH: '1000000/60',
     // fake-model is not in config/pricing.yaml: price it, so every turn is admitted and settled.
@@ -84,40 +92,26 @@ async function measure(mode, env, fake) {
   const port = await server.listening;
   const base = `http://127.0.0.1:${port}`;
   try {
-    const json = (r) => r.json();
-    const { accessToken } = await fetch(`${base}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(ADMIN),
-    }).then(json);
-    const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+    const token = await login(base);
     if (OUTPUT_CHECKS_OFF) {
       // Answers are then relayed token by token instead of checked sentence by sentence.
       const off = { action: 'off' };
-      await fetch(`${base}/v1/admin/guardrails`, {
-        method: 'PUT',
-        headers: auth,
-        body: JSON.stringify({ output: { pii: off, prompt_leak: off, toxicity: off } }),
+      await call(base, 'PUT', '/v1/admin/guardrails', {
+        token,
+        body: { output: { pii: off, prompt_leak: off, toxicity: off } },
       });
     }
-    const { key } = await fetch(`${base}/v1/api-keys`, {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ name: 'bench', scopes: ['chat'] }),
-    }).then(json);
+    const { key } = await call(base, 'POST', '/v1/api-keys', {
+      token,
+      body: { name: 'bench', scopes: ['chat'] },
+    });
     const keyAuth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     const result = { mode, levels: {} };
     for (const clients of LEVELS) {
       const conversations = [];
       for (let c = 0; c < clients; c++) {
         conversations.push(
-          (
-            await fetch(`${base}/v1/conversations`, {
-              method: 'POST',
-              headers: keyAuth,
-              body: '{}',
-            }).then(json)
-          ).id,
+          (await call(base, 'POST', '/v1/conversations', { token: key, body: {} })).id,
         );
       }
       const upstreamBody = JSON.stringify({
@@ -126,11 +120,13 @@ async function measure(mode, env, fake) {
       });
       const direct = await load(clients, async () => {
         const t0 = performance.now();
-        await fetch(`${fake.url}/chat/completions`, {
+        const res = await fetch(`${fake.url}/chat/completions`, {
           method: 'POST',
           headers: { authorization: 'Bearer x', 'content-type': 'application/json' },
           body: upstreamBody,
-        }).then(json);
+        });
+        await res.json();
+        check(res.ok, `the fake upstream answered ${res.status}`);
         return performance.now() - t0;
       });
       const viaParley = await load(clients, async (c) => {
@@ -183,8 +179,7 @@ async function measure(mode, env, fake) {
     }
     return result;
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.on('exit', r));
+    await server.stop();
   }
 }
 
@@ -192,18 +187,18 @@ const fake = await FakeLlm.start({
   reply: 'Refunds take five to seven working days once the return arrives.',
   ttftMs: TTFT_MS,
 });
-const dir = mkdtempSync(join(tmpdir(), 'parley-bench-chat-'));
 const results = [];
 try {
-  if (!process.argv.includes('--services-only'))
-    results.push(await measure('embedded', { PGLITE_DATA_DIR: join(dir, 'pglite') }, fake));
-  if (process.env.DATABASE_URL)
-    results.push(
-      await withServicesDatabase((env) => measure('services (PostgreSQL + Redis)', env, fake)),
+  await withTempDir('chat', async (dir) => {
+    if (!args['services-only'])
+      results.push(await measure('embedded', { PGLITE_DATA_DIR: join(dir, 'pglite') }, fake));
+    const services = await withServicesDatabase((env) =>
+      measure('services (PostgreSQL + Redis)', env, fake),
     );
+    if (services) results.push(services);
+  });
 } finally {
   await fake.close();
-  rmSync(dir, { recursive: true, force: true });
 }
 console.log(
   JSON.stringify(

@@ -4,29 +4,36 @@
 //   the false-positive rate on the held-out half of benign-prompts.txt;
 // - PII (presidio-synth-part1.json): per-type precision and recall for the structured types;
 // - latency of the full local input check (default policy) on a 4 KB message.
-// Prints JSON. Run after `node scripts/build.mjs`:  node test/bench/guardrails-eval.bench.mjs
+// Prints JSON. Run after `node scripts/build.mjs`:
+//   node test/bench/guardrails-eval.bench.mjs [--folds 5] [--runs 2000] [--quick]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { root } from './support.mjs';
+import { benchArgs, check, dataset, root } from './support.mjs';
+
+const args = benchArgs({
+  folds: { type: 'number', integer: true, min: 2, default: 5, quick: 2 },
+  runs: { type: 'number', integer: true, min: 1, default: 2000, quick: 20 },
+});
+const injectionData = dataset('prompt-injection/deepset-train.jsonl');
+const piiData = dataset('pii/presidio-synth-part1.json');
 
 const lib = (await import(join(root, 'dist/libs/guardrails/src/index.js'))).default;
 const { benignPrompts } = (
   await import(join(root, 'dist/libs/guardrails/src/detectors/injection/benign-prompts.js'))
 ).default;
-const data = join(root, '..', 'shared', 'data');
 const policy = parse(readFileSync(join(root, 'config', 'guardrails.yaml'), 'utf8'));
 const threshold = policy.input.prompt_injection.threshold;
 
 function injectionEval() {
-  const examples = readFileSync(join(data, 'prompt-injection', 'deepset-train.jsonl'), 'utf8')
+  const examples = readFileSync(injectionData, 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
   const benign = benignPrompts();
   const benignTrain = benign.filter((_, i) => i % 2 === 0);
   const benignHeldOut = benign.filter((_, i) => i % 2 === 1);
-  const K = 5;
+  const K = args.folds;
   const scored = []; // [score, label, rulesOnly]
   const benignScores = [];
   for (let k = 0; k < K; k++) {
@@ -50,6 +57,11 @@ function injectionEval() {
           Math.max(...lib.detectInjection(lib.normalize(text), model).map((f) => f.score)),
         );
   }
+  check(scored.length === examples.length, `${examples.length} prompts, ${scored.length} scored`);
+  check(
+    scored.every((s) => Number.isFinite(s.score)),
+    'a prompt got no injection score',
+  );
   const at = (t, pick = (s) => s.score >= t) => {
     let tp = 0,
       fp = 0,
@@ -73,6 +85,7 @@ function injectionEval() {
     };
   };
   return {
+    folds: K,
     examples: scored.length,
     injections: scored.filter((s) => s.label).length,
     defaultThreshold: at(threshold),
@@ -94,7 +107,7 @@ function piiEval() {
     'US_SSN',
     'IP_ADDRESS',
   ];
-  const docs = JSON.parse(readFileSync(join(data, 'pii', 'presidio-synth-part1.json'), 'utf8'));
+  const docs = JSON.parse(readFileSync(piiData, 'utf8'));
   const counts = Object.fromEntries(TYPES.map((t) => [t, { tp: 0, fp: 0, fn: 0 }]));
   const overlaps = (f, g) => f.start < g.end_position && g.start_position < f.end;
   for (const d of docs) {
@@ -107,6 +120,10 @@ function piiEval() {
     for (const f of found)
       if (!gold.some((g) => g.entity_type === f.type && overlaps(f, g))) counts[f.type].fp++;
   }
+  check(
+    Object.values(counts).some((c) => c.tp > 0),
+    'the PII detector found none of the labelled spans',
+  );
   return Object.fromEntries(
     Object.entries(counts).map(([type, c]) => [
       type,
@@ -120,8 +137,8 @@ function piiEval() {
 }
 
 /** p50 and p99 of the full local input check (default policy) on a text. */
-function timeCheck(text, runs = 2000) {
-  for (let i = 0; i < 200; i++) lib.inspectInput(text, policy);
+function timeCheck(text, runs = args.runs) {
+  for (let i = 0; i < Math.min(200, runs); i++) lib.inspectInput(text, policy);
   const times = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();

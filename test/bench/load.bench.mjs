@@ -10,9 +10,10 @@
 // every speech job finished. Needs DATABASE_URL (REDIS_URL is used when set). Prints JSON.
 //   node test/bench/load.bench.mjs [--duration 60] [--step 10] [--levels 2,4,8,16,32,48,64,96,128]
 //     [--connections N (skips the calibration)] [--ttft 20] [--token-delay 5] [--p99-ms 1000]
+//     [--quick]   (one 2 s calibration step at 2 connections, a 3 s run, short pauses; any failed
+//                 request or broken invariant fails the bench; budgets must balance in any run)
 //   PARLEY_BENCH_NODE_OPTIONS (e.g. --trace-warnings) is passed to the api and worker processes.
 import autocannon from 'autocannon';
-import Redis from 'ioredis';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,12 +21,18 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { root } from './support.mjs';
+import { benchArgs, check, deleteRedisKeys, quantile, root, skip } from './support.mjs';
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-};
+const args = benchArgs({
+  duration: { type: 'number', min: 1, default: 60, quick: 3 },
+  step: { type: 'number', min: 1, default: 10, quick: 2 },
+  levels: { type: 'list', default: [2, 4, 8, 16, 32, 48, 64, 96, 128], quick: [2] },
+  connections: { type: 'number', integer: true, min: 1 },
+  ttft: { type: 'number', default: 20 },
+  'token-delay': { type: 'number', default: 5 },
+  'p99-ms': { type: 'number', min: 1, default: 1000 },
+  'load-child': { type: 'flag' },
+});
 
 /** Share of each route in the traffic, in twentieths (the rotation every connection follows). */
 const MIX = { chatJson: 7, chatSse: 3, search: 5, audio: 1, usage: 4 };
@@ -53,8 +60,6 @@ const SEARCHES = [
   'close account data deletion',
 ];
 
-const quantile = (sorted, q) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;
 const latencyStats = (values) => {
   const s = Float64Array.from(values).sort();
   const r = (v) => (v === null ? null : +v.toFixed(1));
@@ -222,28 +227,20 @@ async function loadChild() {
 // The orchestrator.
 
 async function main() {
-  const DURATION = Number(arg('duration', '60'));
-  const STEP = Number(arg('step', '10'));
-  const LEVELS = arg('levels', '2,4,8,16,32,48,64,96,128').split(',').map(Number);
-  const FIXED_CONNECTIONS = arg('connections', null) === null ? null : Number(arg('connections'));
-  const TTFT_MS = Number(arg('ttft', '20'));
-  const TOKEN_DELAY_MS = Number(arg('token-delay', '5'));
-  const P99_LIMIT_MS = Number(arg('p99-ms', '1000'));
+  const DURATION = args.duration;
+  const STEP = args.step;
+  const LEVELS = args.levels;
+  const FIXED_CONNECTIONS = args.connections ?? null;
+  const TTFT_MS = args.ttft;
+  const TOKEN_DELAY_MS = args['token-delay'];
+  const P99_LIMIT_MS = args['p99-ms'];
   const AUDIO_DRAIN_S = 60;
-  for (const [name, v] of Object.entries({ DURATION, STEP, TTFT_MS, TOKEN_DELAY_MS, P99_LIMIT_MS }))
-    if (!(v >= 0) || (name !== 'TTFT_MS' && name !== 'TOKEN_DELAY_MS' && !(v > 0)))
-      throw new Error(`${name.toLowerCase()} must be a positive number`);
-  if (LEVELS.some((n) => !(n >= 1)) || (FIXED_CONNECTIONS !== null && !(FIXED_CONNECTIONS >= 1)))
-    throw new Error('--levels and --connections take whole numbers of connections, at least 1');
+  const CONVERSATIONS = args.quick ? 4 : 64;
+  // Pauses that let the system settle between runs; short in a smoke test.
+  const pause = (ms) => sleep(args.quick ? Math.min(ms, 500) : ms);
 
-  if (!process.env.DATABASE_URL) {
-    console.log(
-      JSON.stringify({
-        skipped: 'needs DATABASE_URL (services mode: two api instances and a worker)',
-      }),
-    );
-    return;
-  }
+  if (!process.env.DATABASE_URL)
+    skip('needs DATABASE_URL (services mode: two api instances and a worker)');
 
   const stamp = Date.now();
   const dbName = `parley_load_${stamp}`;
@@ -281,23 +278,9 @@ async function main() {
       await admin.end().catch(() => undefined);
     }
     if (process.env.REDIS_URL) {
-      const redis = new Redis(process.env.REDIS_URL, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 1,
-      });
-      try {
-        await redis.connect();
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
-          if (keys.length) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      } catch (e) {
-        console.error(`could not delete the Redis keys ${redisPrefix}*: ${e.message}`);
-      } finally {
-        redis.disconnect();
-      }
+      await deleteRedisKeys(process.env.REDIS_URL, `${redisPrefix}*`).catch((e) =>
+        console.error(`could not delete the Redis keys ${redisPrefix}*: ${e.message}`),
+      );
     }
     rmSync(audioDir, { recursive: true, force: true });
   };
@@ -327,6 +310,7 @@ async function main() {
       BOOTSTRAP_ADMIN_PASSWORD: 'root-password-for-the-load-bench',
       JWT_SIGNING_KEYS: 'load-1:load-bench-signing-secret-that-is-long-enough-0123',
       API_KEY_PEPPER: 'load-bench-pepper-that-is-long-enough-0123456789',
+      ...(process.env.CONFIG_DIR ? { CONFIG_DIR: process.env.CONFIG_DIR } : {}),
       METRICS_TOKEN: BENCH_METRICS_TOKEN, // /metrics on the main port needs one
       DATABASE_URL: dbUrl.toString(),
       ...(process.env.REDIS_URL
@@ -460,7 +444,7 @@ async function main() {
       }
     }
     const conversations = [];
-    for (let i = 0; i < 64; i++)
+    for (let i = 0; i < CONVERSATIONS; i++)
       conversations.push(
         (
           await call(urls[i % 2], 'POST', '/v1/conversations', key, {
@@ -491,8 +475,7 @@ async function main() {
     if (!best) {
       for (const connections of LEVELS) {
         const r = await runLoad(connections, STEP);
-        const failures =
-          r.overall.errors.non2xx + r.overall.errors.timeouts + r.overall.errors.failedStreams;
+        const failures = failuresOf(r);
         const passed =
           r.overall.latencyMs.p99 !== null &&
           r.overall.latencyMs.p99 < P99_LIMIT_MS &&
@@ -508,24 +491,27 @@ async function main() {
           `calibration: ${connections} connections → ${r.overall.requestsPerSec} req/s, p99 ${r.overall.latencyMs.p99} ms, ${failures} failures\n`,
         );
         if (!passed) break;
-        await sleep(2000);
+        await pause(2000);
       }
       const passing = calibration.filter((c) => c.passed);
       best = passing.length
         ? passing.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a)).connections
         : LEVELS[0];
-      await sleep(3000);
+      await pause(3000);
     }
 
     memory.start = await sampleMemory(processes);
     const t0 = Date.now();
     const series = [];
-    const sampler = setInterval(() => {
-      fake.requests.length = 0;
-      void sampleMemory(processes).then((s) =>
-        series.push({ t: Math.round((Date.now() - t0) / 1000), ...s }),
-      );
-    }, 5000);
+    const sampler = setInterval(
+      () => {
+        fake.requests.length = 0;
+        void sampleMemory(processes).then((s) =>
+          series.push({ t: Math.round((Date.now() - t0) / 1000), ...s }),
+        );
+      },
+      args.quick ? 1000 : 5000,
+    );
     let mid;
     const midTimer = setTimeout(
       () => void sampleMemory(processes).then((s) => (mid = s)),
@@ -541,7 +527,7 @@ async function main() {
 
     // --- Invariants, once quiet.
     const invariants = await checkInvariants(db, tenant.id, AUDIO_DRAIN_S);
-    await sleep(10_000); // idle, so a leak shows as memory that stays up rather than load
+    await pause(10_000); // idle, so a leak shows as memory that stays up rather than load
     memory.afterQuiet = await sampleMemory(processes);
 
     const processSummary = {};
@@ -602,12 +588,34 @@ async function main() {
         2,
       ),
     );
+    const { budgets, audio } = invariants;
+    check(
+      budgets.ok && budgets.spentMatchesLedger !== false,
+      `budgets do not balance: ${JSON.stringify(budgets)}`,
+    );
+    if (args.quick) {
+      // A smoke test's load is light: any failure is the bench (or Parley) broken, not overload.
+      for (const [name, r] of [
+        ...calibration.map((c) => [`calibration at ${c.connections}`, c]),
+        ['run', { failures: failuresOf(full) }],
+      ])
+        check(r.failures === 0, `${name}: ${r.failures} requests failed`);
+      check(full.overall.responses > 0, 'the run got no responses');
+      check(
+        audio.ok && !audio.byStatus.failed,
+        `speech jobs did not all finish: ${JSON.stringify(audio)}`,
+      );
+    }
   } finally {
     await cleanup();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
+
+/** Requests of a load run that failed: non-2xx, timed out, or a stream without its end. */
+const failuresOf = (r) =>
+  r.overall.errors.non2xx + r.overall.errors.timeouts + r.overall.errors.failedStreams;
 
 /** The load process while one runs, so that cleanup can stop it too. */
 let loadProcess = null;
@@ -898,5 +906,5 @@ const DOCUMENTS = [
   },
 ];
 
-if (process.argv.includes('--load-child')) await loadChild();
+if (args['load-child']) await loadChild();
 else await main();

@@ -4,14 +4,29 @@
 // through POST /v1/knowledge-bases/:id/search, and reports nDCG@10, recall@100 and MRR next
 // to a plain BM25 (k1 0.9, b 0.4, lower-cased words, no stemming) computed here as the
 // reference. Prints JSON. Run after `node scripts/build.mjs`:
-//   node test/bench/rag-eval.bench.mjs [--services]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+//   node test/bench/rag-eval.bench.mjs [--services] [--queries 225] [--quick]
+// With --queries N (--quick: 5), only the first N queries run, against the abstracts judged
+// for them and the first 20 others (the reference scores the same subset).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, startServer, withServicesDatabase } from './support.mjs';
+import {
+  benchArgs,
+  call,
+  check,
+  dataset,
+  login,
+  skip,
+  startServer,
+  withServicesDatabase,
+  withTempDir,
+} from './support.mjs';
 
-const DIR = join(root, '..', 'shared', 'data', 'retrieval', 'cranfield');
-const ADMIN = { email: 'bench@parley.test', password: 'bench-password-not-secret' };
+const args = benchArgs({
+  services: { type: 'flag' },
+  queries: { type: 'number', integer: true, min: 1, quick: 5 },
+});
+const DIR = dataset('retrieval/cranfield');
+if (args.services && !process.env.DATABASE_URL) skip('--services needs DATABASE_URL');
 
 /** `.I n` records with `.X` fields. */
 function records(file) {
@@ -32,16 +47,18 @@ function records(file) {
   return out;
 }
 
-const docs = records('cran.all.1400').map((d) => ({
+const allDocs = records('cran.all.1400').map((d) => ({
   id: d.id,
   title: (d.T ?? '').replace(/\s+/g, ' ').trim() || `Document ${d.id}`,
   text: (d.W ?? '').replace(/[ \t]+/g, ' ').trim(),
 }));
 // cranqrel numbers the queries 1…225 in order of appearance, not by their .I number.
-const queries = records('cran.qry').map((q, i) => ({
-  id: i + 1,
-  text: q.W.replace(/\s+/g, ' ').trim(),
-}));
+const queries = records('cran.qry')
+  .map((q, i) => ({
+    id: i + 1,
+    text: q.W.replace(/\s+/g, ' ').trim(),
+  }))
+  .slice(0, args.queries);
 const judgements = new Map();
 for (const line of readFileSync(join(DIR, 'cranqrel'), 'utf8').trim().split('\n')) {
   const [q, d, grade] = line.trim().split(/\s+/).map(Number);
@@ -49,6 +66,8 @@ for (const line of readFileSync(join(DIR, 'cranqrel'), 'utf8').trim().split('\n'
   // Grade 1 is most relevant, 4 least; -1 is not relevant.
   if (grade >= 1 && grade <= 4) judgements.get(q).set(d, 5 - grade);
 }
+const judged = new Set(queries.flatMap((q) => [...(judgements.get(q.id)?.keys() ?? [])]));
+const docs = args.queries ? allDocs.filter((d, i) => i < 20 || judged.has(d.id)) : allDocs;
 
 function metrics(rankings) {
   let ndcg = 0;
@@ -115,8 +134,6 @@ function referenceBm25() {
 
 async function parley(env) {
   const server = startServer({
-    BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     RATE_LIMIT_DEFAULT: '1000000/60',
     RATE_LIMIT_AUTH: '1000000/60',
     WORKERS_IN_PROCESS: 'true',
@@ -124,15 +141,8 @@ async function parley(env) {
   });
   const base = `http://127.0.0.1:${await server.listening}`;
   try {
-    const json = (r) => r.json();
-    const { accessToken } = await fetch(`${base}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(ADMIN),
-    }).then(json);
-    const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
-    const post = (path, body) =>
-      fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) }).then(json);
+    const token = await login(base);
+    const post = (path, body) => call(base, 'POST', path, { token, body });
     // Abstracts are short: one chunk each, as the reference scores whole abstracts.
     const kb = await post('/v1/knowledge-bases', {
       name: 'cranfield',
@@ -161,10 +171,12 @@ async function parley(env) {
       const counts = {};
       let cursor = '';
       do {
-        const page = await fetch(
-          `${base}/v1/knowledge-bases/${kb.id}/documents?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
-          { headers },
-        ).then(json);
+        const page = await call(
+          base,
+          'GET',
+          `/v1/knowledge-bases/${kb.id}/documents?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+          { token },
+        );
         for (const d of page.items) counts[d.status] = (counts[d.status] ?? 0) + 1;
         cursor = page.nextCursor ?? '';
       } while (cursor);
@@ -174,8 +186,13 @@ async function parley(env) {
     for (;;) {
       counts = await statuses();
       if (!counts.pending && !counts.processing) break;
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, args.quick ? 200 : 1000));
     }
+    const empty = docs.filter((d) => !d.text).length;
+    check(
+      (counts.ready ?? 0) + (counts.failed ?? 0) === docs.length && (counts.failed ?? 0) <= empty,
+      `${docs.length} documents (${empty} without text) ended as ${JSON.stringify(counts)}`,
+    );
     const ingestSeconds = (performance.now() - t0) / 1000;
     const latencies = [];
     const rankings = [];
@@ -187,6 +204,7 @@ async function parley(env) {
         mode: 'lexical',
       });
       latencies.push(performance.now() - s0);
+      check(Array.isArray(res.results), `a search answered ${JSON.stringify(res).slice(0, 300)}`);
       rankings.push({ id: q.id, ranked: res.results.map((r) => r.metadata.docId) });
     }
     latencies.sort((a, b) => a - b);
@@ -200,28 +218,26 @@ async function parley(env) {
       },
     };
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.on('exit', r));
+    await server.stop();
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'parley-bench-rag-'));
-try {
-  const lexical = process.argv.includes('--services')
-    ? await withServicesDatabase((env) => parley(env))
-    : await parley({ PGLITE_DATA_DIR: join(dir, 'pglite') });
-  console.log(
-    JSON.stringify(
-      {
-        node: process.version,
-        collection: 'cranfield',
-        parleyLexical: lexical,
-        referenceBm25: metrics(referenceBm25()),
-      },
-      null,
-      2,
-    ),
-  );
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+const lexical = await withTempDir('rag', (dir) =>
+  args.services
+    ? withServicesDatabase((env) => parley(env))
+    : parley({ PGLITE_DATA_DIR: join(dir, 'pglite') }),
+);
+check(lexical.ndcgAt10 > 0, 'no judged abstract came up in any top 10');
+console.log(
+  JSON.stringify(
+    {
+      node: process.version,
+      collection: 'cranfield',
+      documents: docs.length,
+      parleyLexical: lexical,
+      referenceBm25: metrics(referenceBm25()),
+    },
+    null,
+    2,
+  ),
+);

@@ -3,27 +3,41 @@
 // embeddings from the fake upstream (EMBEDDING_DIMENSIONS, 384 by default), then measures search
 // latency for lexical, vector and hybrid at 1 and 16 concurrent clients. Prints JSON.
 //   node scripts/build.mjs && node test/bench/rag-scale.bench.mjs [--chunks 100000] [--dims 384] [--services]
+//     [--quick]   (100 chunks, a few searches per mode and level)
 //
 // The text is synthetic: words drawn from a Zipf distribution over a 30,000-word made-up
 // vocabulary, one ~45-word paragraph per chunk, 100 paragraphs per document. Queries take four
 // words of a random chunk, skipping the 50 most frequent words (which play the part that stop
 // words play in real text, and which Postgres would drop from a real query).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root, startServer, withServicesDatabase } from './support.mjs';
+import {
+  benchArgs,
+  call,
+  check,
+  login,
+  root,
+  skip,
+  startServer,
+  withServicesDatabase,
+  withTempDir,
+} from './support.mjs';
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
-const CHUNKS = Number(arg('chunks', '100000'));
-const DIMS = Number(arg('dims', '384'));
-const SERVICES = process.argv.includes('--services');
+const args = benchArgs({
+  chunks: { type: 'number', integer: true, min: 1, default: 100_000, quick: 100 },
+  dims: { type: 'number', integer: true, min: 1, default: 384 },
+  services: { type: 'flag' },
+});
+const CHUNKS = args.chunks;
+const DIMS = args.dims;
+const SERVICES = args.services;
+if (SERVICES && !process.env.DATABASE_URL) skip('--services needs DATABASE_URL');
+/** Searches per measurement: [clients, searches each] for the warm-up and the two levels. */
+const SEARCHES = args.quick
+  ? { warmUp: [2, 1], one: [1, 3], sixteen: [16, 1] }
+  : { warmUp: [4, 5], one: [1, 60], sixteen: [16, 20] };
 const PER_DOC = 100;
 const WORDS_PER_CHUNK = 45;
 const VOCABULARY = 30_000;
-const ADMIN = { email: 'bench@parley.test', password: 'bench-password-not-secret' };
 const { FakeLlm } = await import(join(root, 'dist/test/support/fake-llm/index.js'));
 
 /** A seeded generator, so every run ingests the same corpus. */
@@ -68,8 +82,6 @@ const percentile = (sorted, p) =>
 async function parley(env) {
   const fake = await FakeLlm.start();
   const server = startServer({
-    BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     RATE_LIMIT_DEFAULT: '1000000/60',
     RATE_LIMIT_AUTH: '1000000/60',
     // Ingesting 100,000 chunks into PGlite outlasts the default 15-minute access token.
@@ -93,26 +105,15 @@ async function parley(env) {
   });
   const base = `http://127.0.0.1:${await server.listening}`;
   try {
-    const json = async (r) => {
-      const body = await r.json();
-      if (r.status >= 400) throw new Error(`${r.status}: ${JSON.stringify(body)}`);
-      return body;
-    };
-    const { accessToken } = await fetch(`${base}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(ADMIN),
-    }).then(json);
-    const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
-    const call = (method, path, body) =>
-      fetch(`${base}${path}`, { method, headers, body: body && JSON.stringify(body) }).then(json);
+    const token = await login(base);
+    const api = (method, path, body) => call(base, method, path, { token, body });
     // The bench tenant embeds far more than the default daily budget allows.
-    const me = await call('GET', '/v1/auth/me');
-    await call('PUT', '/v1/admin/budgets', {
+    const me = await api('GET', '/v1/auth/me');
+    await api('PUT', '/v1/admin/budgets', {
       budgets: [{ scope: 'tenant', scopeId: me.tenantId, period: 'day', limitUsd: '100000' }],
     });
     // One paragraph per chunk: ~110 tokens each (made-up words take 2-3 tokens), in chunks of 150.
-    const kb = await call('POST', '/v1/knowledge-bases', {
+    const kb = await api('POST', '/v1/knowledge-bases', {
       name: 'scale',
       language: 'simple',
       chunkTokens: 150,
@@ -127,7 +128,7 @@ async function parley(env) {
         Array.from({ length: Math.min(8, documents - d) }, (_, j) => {
           const paragraphs = Array.from({ length: PER_DOC }, paragraph);
           if ((d + j) % 10 === 0) samples.push(paragraphs[(d + j) % PER_DOC]);
-          return call('POST', `/v1/knowledge-bases/${kb.id}/documents`, {
+          return api('POST', `/v1/knowledge-bases/${kb.id}/documents`, {
             title: `Document ${d + j}`,
             text: paragraphs.join('\n\n'),
             metadata: { n: d + j },
@@ -138,13 +139,14 @@ async function parley(env) {
     const uploadSeconds = (performance.now() - t0) / 1000;
     let status;
     for (;;) {
-      status = await call('GET', `/v1/knowledge-bases/${kb.id}`);
       const pending = await pendingCount();
+      status = await api('GET', `/v1/knowledge-bases/${kb.id}`);
       if (pending === 0) break;
       process.stderr.write(`ingested ${status.chunkCount} chunks (${pending} documents to go)\n`);
-      await new Promise((r) => setTimeout(r, 5000));
+      await new Promise((r) => setTimeout(r, args.quick ? 200 : 5000));
     }
     const ingestSeconds = (performance.now() - t0) / 1000;
+    check(status.chunkCount > 0, `${documents} documents made no chunks`);
     const embeddingCalls = fake.requests.filter((r) => r.path.endsWith('/embeddings'));
     const embeddingSeconds =
       embeddingCalls.reduce((s, r) => s + ((r.finishedAt ?? r.receivedAt) - r.receivedAt), 0) /
@@ -154,7 +156,7 @@ async function parley(env) {
       let n = 0;
       let cursor = '';
       do {
-        const page = await call(
+        const page = await api(
           'GET',
           `/v1/knowledge-bases/${kb.id}/documents?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
         );
@@ -184,13 +186,14 @@ async function parley(env) {
           for (let i = 0; i < perClient; i++) {
             const query = queries[next++ % queries.length];
             const s0 = performance.now();
-            const res = await call('POST', `/v1/knowledge-bases/${kb.id}/search`, {
+            const res = await api('POST', `/v1/knowledge-bases/${kb.id}/search`, {
               query,
               topK: 10,
               mode,
             });
             latencies.push(performance.now() - s0);
-            if (res.mode !== mode) throw new Error(`asked for ${mode}, ran ${res.mode}`);
+            check(res.mode === mode, `asked for ${mode}, ran ${res.mode}`);
+            check(res.results.length > 0, `a ${mode} search for "${query}" found nothing`);
           }
         }),
       );
@@ -199,10 +202,10 @@ async function parley(env) {
     };
     const search = {};
     for (const mode of ['lexical', 'vector', 'hybrid']) {
-      await measure(mode, 4, 5); // warm-up: caches, plans, the query-embedding LRU stays cold below
+      await measure(mode, ...SEARCHES.warmUp); // warm-up: caches, plans; the query-embedding LRU stays cold below
       search[mode] = {
-        '1 client': await measure(mode, 1, 60),
-        '16 clients': await measure(mode, 16, 20),
+        '1 client': await measure(mode, ...SEARCHES.one),
+        '16 clients': await measure(mode, ...SEARCHES.sixteen),
       };
     }
     return {
@@ -210,7 +213,7 @@ async function parley(env) {
       documents,
       dimensions: DIMS,
       vectorStore: (
-        await call('POST', `/v1/knowledge-bases/${kb.id}/search`, { query: 'x', mode: 'vector' })
+        await api('POST', `/v1/knowledge-bases/${kb.id}/search`, { query: 'x', mode: 'vector' })
       ).vectorStore,
       ingest: {
         uploadSeconds: +uploadSeconds.toFixed(1),
@@ -224,20 +227,12 @@ async function parley(env) {
       searchMs: search,
     };
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.once('exit', r));
+    await server.stop();
     await fake.close();
   }
 }
 
-let result;
-if (SERVICES) result = await withServicesDatabase((env) => parley(env));
-else {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  try {
-    result = await parley({ PGLITE_DATA_DIR: join(dir, 'pglite') });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const result = SERVICES
+  ? await withServicesDatabase((env) => parley(env))
+  : await withTempDir('rag-scale', (dir) => parley({ PGLITE_DATA_DIR: join(dir, 'pglite') }));
 console.log(JSON.stringify({ mode: SERVICES ? 'services' : 'embedded', ...result }, null, 2));

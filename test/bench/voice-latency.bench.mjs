@@ -7,21 +7,45 @@
 //   local: pocketsphinx and espeak-ng on this machine (the LLM still the fake).
 // The caller is espeak-ng speech streamed in real time; speech end is when its last voiced
 // 20 ms chunk was sent. Prints JSON with p50/p95 of each figure.
+// The caller's speech needs espeak-ng and sox; the local setup also pocketsphinx and ffmpeg.
+// A turn that fails fails the bench.
 //   node test/bench/voice-latency.bench.mjs [--turns 20] [--upstream-ms 50] [--min-silence-ms 300] [--only fake|local]
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+//     [--quick]   (one turn per setup)
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { root, startServer } from './support.mjs';
+import {
+  benchArgs,
+  check,
+  login,
+  partlySkipped,
+  quantile,
+  root,
+  skip,
+  startServer,
+  withTempDir,
+} from './support.mjs';
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
-const TURNS = Number(arg('turns', '20'));
-const UPSTREAM_MS = Number(arg('upstream-ms', '50'));
-const MIN_SILENCE_MS = Number(arg('min-silence-ms', '300'));
-const ONLY = arg('only', null);
-const ADMIN = { email: 'bench@parley.test', password: 'bench-password-not-secret' };
+const args = benchArgs({
+  turns: { type: 'number', integer: true, min: 1, default: 20, quick: 1 },
+  'upstream-ms': { type: 'number', default: 50 },
+  'min-silence-ms': { type: 'number', integer: true, min: 1, default: 300 },
+  only: { type: 'choice', choices: ['fake', 'local'] },
+});
+const TURNS = args.turns;
+const UPSTREAM_MS = args['upstream-ms'];
+const MIN_SILENCE_MS = args['min-silence-ms'];
+
+const missing = (...commands) =>
+  commands.filter(([command, flag]) => spawnSync(command, [flag]).error).map(([c]) => c);
+const callerMissing = missing(['espeak-ng', '--version'], ['sox', '--version']);
+if (callerMissing.length) skip(`the caller's speech needs ${callerMissing.join(' and ')}`);
+const localMissing = missing(['pocketsphinx_continuous', '-h'], ['ffmpeg', '-version']);
+const SETUPS = ['fake', 'local'].filter((setup) => !args.only || args.only === setup);
+if (SETUPS.includes('local') && localMissing.length) {
+  partlySkipped(`the local setup needs ${localMissing.join(' and ')}`);
+  SETUPS.pop();
+  if (!SETUPS.length) skip(`the local setup needs ${localMissing.join(' and ')}`);
+}
 
 const { FakeLlm } = await import(join(root, 'dist/test/support/fake-llm/index.js'));
 // CommonJS modules built by swc: their exports are on `default` when Node cannot list them.
@@ -41,7 +65,6 @@ const QUESTIONS = [
 ];
 const REPLY = 'Sure, I can help with that. It usually takes two working days.';
 
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const stats = (values) => {
   const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (s.length === 0) return null;
@@ -71,21 +94,19 @@ function upstreamTime(requests, from, to) {
   return total;
 }
 
-async function run(setup, fake) {
-  const data = mkdtempSync(join(tmpdir(), 'parley-voice-bench-'));
+/** One setup's turns; the setups run one after the other on one embedded database. */
+async function run(data, setup, fake) {
   const server = startServer({
     PGLITE_DATA_DIR: join(data, 'db'),
     LLM_BASE_URL: fake.url,
     LLM_MODEL: 'fake-model',
     LLM_API_KEY: 'sk-bench',
-    BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     RATE_LIMIT_CHAT: '1000000/60',
     RATE_LIMIT_AUTH: '1000000/60',
     COST_UNKNOWN_MODEL_INPUT_PER_MTOK: '0.15',
     COST_UNKNOWN_MODEL_OUTPUT_PER_MTOK: '0.60',
     VOICE_MIN_SILENCE_MS: String(MIN_SILENCE_MS),
-    AUDIO_DIR: join(data, 'audio'),
+    AUDIO_DIR: join(data, `audio-${setup}`),
     ...(setup === 'fake'
       ? {
           AUDIO_PROVIDER: 'openai',
@@ -100,13 +121,10 @@ async function run(setup, fake) {
   try {
     const port = await server.listening;
     const base = `http://127.0.0.1:${port}`;
-    const { accessToken } = await fetch(`${base}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(ADMIN),
-    }).then((r) => r.json());
+    const accessToken = await login(base);
     const client = await VoiceClient.connect(`ws://127.0.0.1:${port}/v1/voice`, accessToken);
-    await client.start();
+    const started = await client.start();
+    check(started.type === 'session.started', `session.start answered ${JSON.stringify(started)}`);
     const turns = [];
     for (let i = 0; i < TURNS; i++) {
       const question = QUESTIONS[i % QUESTIONS.length];
@@ -165,17 +183,16 @@ async function run(setup, fake) {
         : {}),
     };
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.once('exit', r));
-    rmSync(data, { recursive: true, force: true });
+    await server.stop();
   }
 }
 
 const fake = await FakeLlm.start({ ttftMs: UPSTREAM_MS, reply: REPLY });
 const results = [];
 try {
-  for (const setup of ['fake', 'local'])
-    if (!ONLY || ONLY === setup) results.push(await run(setup, fake));
+  await withTempDir('voice', async (data) => {
+    for (const setup of SETUPS) results.push(await run(data, setup, fake));
+  });
 } finally {
   await fake.close();
 }
@@ -193,4 +210,9 @@ console.log(
     2,
   ),
 );
+for (const r of results)
+  check(
+    r.failedTurns === 0,
+    `${r.setup}: ${r.failedTurns} of ${r.turns} turns failed (${r.errors.join(', ') || 'no audio'})`,
+  );
 process.exit(0);
