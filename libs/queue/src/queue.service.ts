@@ -14,6 +14,16 @@ const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+/**
+ * On PostgreSQL finished jobs are bounded by age alone: a count limit makes the backend sort
+ * up to that many finished jobs on every completion (82 jobs/s against 498 for plain BullMQ in
+ * queue.bench at concurrency 1). On Redis the count also bounds memory.
+ */
+const POSTGRES_JOB_OPTIONS: JobsOptions = {
+  ...DEFAULT_JOB_OPTIONS,
+  removeOnComplete: { age: 24 * 3600 },
+};
+
 /** The producer side: adds jobs to the declared queues on the configured backend. */
 @Injectable()
 export class QueueService implements OnModuleDestroy {
@@ -52,8 +62,10 @@ export class QueueService implements OnModuleDestroy {
     options: JobsOptions & { jobName?: string } = {},
   ): Promise<QueueJob<N>> {
     const { jobName, ...jobOptions } = options;
+    const defaults =
+      this.config.queue.backend === 'postgres' ? POSTGRES_JOB_OPTIONS : DEFAULT_JOB_OPTIONS;
     const job = await this.queue(queue).add(jobName ?? queue, data, {
-      ...DEFAULT_JOB_OPTIONS,
+      ...defaults,
       ...jobOptions,
     });
     return job as QueueJob<N>;
