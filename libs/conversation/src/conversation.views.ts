@@ -86,4 +86,6 @@ export interface Citation {
   start: number;
   end: number;
   score: number;
+  /** Left out of the prompt (n is 0): the input guardrails found a prompt injection in it. */
+  withheld?: 'prompt_injection';
 }

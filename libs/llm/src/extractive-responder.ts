@@ -9,8 +9,12 @@ const MAX_QUOTE_CHARS = 600;
  * passages that best match the question, with their citations, or say plainly that no model is
  * available. It is labelled `parley-extractive` and costs nothing.
  */
-export function extractiveAnswer(messages: ChatMessage[], passages: Passage[] = []): ChatResult {
-  const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+export function extractiveAnswer(
+  messages: ChatMessage[],
+  passages: Passage[] = [],
+  asked?: string,
+): ChatResult {
+  const question = asked ?? [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const ranked = rankPassages(question, passages).slice(0, MAX_QUOTES);
   const text =
     ranked.length === 0

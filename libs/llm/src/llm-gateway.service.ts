@@ -197,7 +197,7 @@ export class LlmGateway {
       }
       return;
     }
-    const answer = extractiveAnswer(request.messages, request.passages);
+    const answer = extractiveAnswer(request.messages, request.passages, request.question);
     const extractive = openSpan(`chat ${answer.model}`, {
       attributes: genAiChatRequest(answer, request),
     });

@@ -47,6 +47,8 @@ export interface ChatRequest {
   /** An opaque end-user id passed to the provider for abuse monitoring. */
   user?: string;
   passages?: Passage[];
+  /** The question the passages answer, when the last user message carries more (the passages). */
+  question?: string;
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;

@@ -160,8 +160,10 @@ export class ChatPipeline {
       conversation.knowledgeBaseIds,
       content,
     );
-    const system = [guard.system ?? '', context.prompt].filter(Boolean).join('\n\n');
-    const window = this.window(input, model, system, content);
+    const system = [guard.system ?? '', context.instructions].filter(Boolean).join('\n\n');
+    // The passages travel with the question, as data, not in the system prompt.
+    const question = context.block ? `${context.block}\n\n${content}` : content;
+    const window = this.window(input, model, system, question);
     // The tools still defined (one deleted since the conversation enabled it is left out).
     const tools = conversation.tools?.length
       ? await this.toolRunner.definitions(conversation.tenantId, conversation.tools, {
@@ -184,14 +186,14 @@ export class ChatPipeline {
   }
 
   /** The history that fits the memory budget, with the system prompt and the new message. */
-  private window(input: TurnInput, model: string, system: string, content: string) {
+  private window(input: TurnInput, model: string, system: string, question: string) {
     const settings = this.config.conversation;
     const { tenantId } = input.conversation;
     const history = input.history.map((m) => ({
       role: m.role,
       content: openContent(this.cipher, { tenantId, id: m.id }, m.content),
     }));
-    const next: ChatMessage = { role: 'user', content };
+    const next: ChatMessage = { role: 'user', content: question };
     const window = buildMemoryWindow(model, system, history, next, settings.memoryTokenBudget);
     if (window.messages.length === (system ? 2 : 1) && window.tokens > settings.memoryTokenBudget)
       throw new PromptTooLargeError(window.tokens, settings.memoryTokenBudget);
@@ -296,6 +298,7 @@ export class ChatPipeline {
       maxTokens: turn.maxTokens,
       temperature: turn.input.temperature,
       passages: turn.context.passages,
+      question: turn.user.content,
     };
   }
 
