@@ -7,7 +7,7 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { sign } from 'jsonwebtoken';
@@ -20,7 +20,7 @@ import {
   type TestTenant,
   type TestUser,
 } from '../support/identity';
-import { describeRequiredInCi } from '../support/skip';
+import { describeRequiredInCi, describeWhen, servicesMode } from '../support/skip';
 import { REPO_ROOT } from '../support/spawned-process';
 import { createTestApp, ROOT, TEST_JWT_KEY, type TestApp } from '../support/test-app';
 
@@ -63,10 +63,14 @@ function ensureConsoleBuilt(): void {
   if (build.status !== 0) throw new Error('the console build failed');
 }
 
-const describeBrowser = describeRequiredInCi(
-  existsSync(CHROMIUM),
-  `the console's browser tests need Chromium at ${CHROMIUM} (apt-get install chromium)`,
-);
+// One browser run per CI: the console sees the same API in both modes, and the database
+// backend behind it is covered by every other suite in services mode.
+const describeBrowser = servicesMode
+  ? describeWhen(false, 'the console browser suite runs in embedded mode only (see its header)')
+  : describeRequiredInCi(
+      existsSync(CHROMIUM),
+      `the console's browser tests need Chromium at ${CHROMIUM} (apt-get install chromium)`,
+    );
 
 describeBrowser('admin console (Chromium)', () => {
   let fake: FakeLlm;
@@ -88,6 +92,7 @@ describeBrowser('admin console (Chromium)', () => {
         LLM_API_KEY: 'sk-test',
         RATE_LIMIT_AUTH: '1000/60',
         RATE_LIMIT_CHAT: '1000/60',
+        WORKERS_IN_PROCESS: 'true', // documents are ingested while the page watches
       },
     });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -166,6 +171,13 @@ describeBrowser('admin console (Chromium)', () => {
   }
 
   async function screenshot(page: Page, name: string): Promise<void> {
+    // No notification over the page in the picture.
+    const close = page.getByRole('button', { name: 'Close notification' });
+    for (let i = 0; i < 10 && (await close.count()) > 0; i++)
+      await close
+        .first()
+        .click({ timeout: 1000 })
+        .catch(() => undefined); // it may have closed itself meanwhile
     await page.mouse.move(0, 0); // no hover state (a chart's tooltip) in the picture
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   }
@@ -305,7 +317,10 @@ describeBrowser('admin console (Chromium)', () => {
     await page.getByTestId('role').getByText('Member').waitFor();
     await expect(nav(page).getByRole('link').allTextContents()).resolves.toEqual([
       'Overview',
+      'Usage and cost',
+      'Playground',
       'API keys',
+      'Knowledge bases',
     ]);
     await page.goto(`${base}/console/audit-log`);
     await page.getByRole('heading', { level: 1, name: 'Not allowed' }).waitFor();
@@ -336,6 +351,8 @@ describeBrowser('admin console (Chromium)', () => {
     await shown.getByRole('button', { name: 'Copy key' }).click();
     await shown.getByRole('button', { name: 'Copied' }).waitFor();
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(secret);
+    // The list behind the dialog has been read again (not its empty state while it loads).
+    await page.locator('td', { hasText: 'support-bot production' }).waitFor();
     await expectAccessible(page, 'api-key-secret');
     await screenshot(page, 'api-key-secret');
     // The secret is a working key…
@@ -379,6 +396,266 @@ describeBrowser('admin console (Chromium)', () => {
     await expectAccessible(page, 'tenants');
     await screenshot(page, 'tenants');
     await page.context().close();
+  });
+
+  /** Chooses an option of a segmented control by its label. */
+  const segment = (page: Page, label: string) =>
+    page.locator('label.mantine-SegmentedControl-label').filter({ hasText: label }).click();
+
+  /** Logs the tenant admin in and opens a page from the navigation. */
+  async function openAsAdmin(link: string, heading: string | RegExp = link): Promise<Page> {
+    const page = await newPage();
+    await logIn(page, tenant.admin.email, tenant.admin.password, tenant.name);
+    await nav(page).getByRole('link', { name: link }).click();
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+    return page;
+  }
+
+  it('lets an admin create a user, change their role and disable them', async () => {
+    const page = await openAsAdmin('Users');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    const form = page.getByRole('dialog', { name: 'Create a user' });
+    await form.getByLabel(/^Name/).fill('Robin Reviewer');
+    await form.getByLabel(/^Email/).fill(`robin-${tenant.name}@example.com`);
+    // The API's answer to a common password shows next to the field.
+    await form.getByLabel(/^Password/).fill('password1234');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await form.getByText(/commonly used passwords/).waitFor();
+    expect(await form.getByTestId('error').count()).toBe(0);
+    await form.getByLabel(/^Password/).fill('a long and unusual passphrase 42');
+    await expectAccessible(page, 'user-create');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('cell', { name: 'Robin Reviewer', exact: true }).waitFor();
+
+    await page.getByRole('combobox', { name: 'Role of Robin Reviewer' }).click();
+    await page.getByRole('option', { name: 'Tenant admin' }).click();
+    await page.getByText('Robin Reviewer: active, admin.').waitFor();
+    await page.getByRole('button', { name: 'Disable Robin Reviewer' }).click();
+    await page.getByRole('button', { name: 'Enable Robin Reviewer' }).waitFor();
+    const users = (await tenant.admin.client.get('/v1/admin/users')).body.items as {
+      name: string;
+      role: string;
+      disabled: boolean;
+    }[];
+    expect(users.find((u) => u.name === 'Robin Reviewer')).toMatchObject({
+      role: 'admin',
+      disabled: true,
+    });
+    await expectAccessible(page, 'users');
+    await screenshot(page, 'users');
+    await page.context().close();
+  });
+
+  it('sets a budget, and the overview shows it', async () => {
+    const page = await openAsAdmin('Budgets and pricing');
+    await page.getByRole('table', { name: 'Prices' }).waitFor();
+    await page.getByRole('button', { name: 'Set a budget' }).click();
+    const form = page.getByRole('dialog', { name: 'Set a budget' });
+    await form.getByRole('combobox', { name: 'User' }).click();
+    await page.getByRole('option', { name: new RegExp(tenant.admin.email) }).click();
+    await form.getByLabel(/^Limit/).fill('not money');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.getByText('A dollar amount, e.g. 25 or 2.50').waitFor();
+    await form.getByLabel(/^Limit/).fill('7.50');
+    await form.getByLabel(/^Per request/).fill('0.25');
+    await expectAccessible(page, 'budget-edit');
+    await screenshot(page, 'budget-edit');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.waitFor({ state: 'hidden' });
+    const rules = page.getByRole('table', { name: 'Budget rules' });
+    await rules.getByRole('cell', { name: '$7.50' }).waitFor();
+    await page
+      .locator('.mantine-Card-root', { hasText: 'You · per day' })
+      .getByText('$7.50')
+      .waitFor();
+
+    // A tenant admin may raise a price, not lower it: the API's refusal shows in the form.
+    await page.getByRole('button', { name: 'Set price of fake-model' }).click();
+    const price = page.getByRole('dialog', { name: 'Price of fake-model' });
+    await price.getByLabel(/^Input/).fill('0.01');
+    await price.getByRole('button', { name: 'Save' }).click();
+    await price.getByTestId('error').waitFor();
+    await price.getByLabel(/^Input/).fill('3');
+    await price.getByRole('button', { name: 'Save' }).click();
+    await price.waitFor({ state: 'hidden' });
+    const prices = page.getByRole('table', { name: 'Prices' });
+    await prices.getByRole('row', { name: /fake-model.*\$3\.00.*Tenant override/ }).waitFor();
+    await expectAccessible(page, 'budgets');
+    await screenshot(page, 'budgets');
+    await page.getByRole('button', { name: 'Remove the price override of fake-model' }).click();
+    await prices.getByRole('row', { name: /fake-model.*\$2\.00.*Configuration/ }).waitFor();
+
+    await nav(page).getByRole('link', { name: 'Overview' }).click();
+    const card = page.locator('.mantine-Card-root', { hasText: 'You · per day' });
+    await card.getByText('$7.50').waitFor();
+    // Any user's budgets, for admins of their tenant only.
+    const status = (userId: string) => `/v1/admin/budgets/status?userId=${userId}`;
+    const ofMember = await tenant.admin.client.get(status(member.id));
+    expect(ofMember.status).toBe(200);
+    expect(ofMember.body.items.map((b: { scope: string }) => b.scope)).not.toContain('global');
+    expect((await member.client.get(status(member.id))).status).toBe(403);
+    const other = await createTenant(t.app);
+    expect((await other.admin.client.get(status(member.id))).status).toBe(404);
+    const stored = await tenant.admin.client.get('/v1/usage/budgets');
+    expect(stored.body.items).toContainEqual(
+      expect.objectContaining({ scope: 'user', period: 'day', limitUsd: '7.500000000' }),
+    );
+    await page.context().close();
+  });
+
+  it('checks a text in the guardrail try-it box and marks the PII span', async () => {
+    const page = await openAsAdmin('Guardrails');
+    const text = 'My claim is 4711, mail me at jane.doe@example.com please.';
+    await page.getByLabel('Text to check').fill(text);
+    await page.getByRole('button', { name: 'Check' }).click();
+    const verdict = page.getByTestId('verdict');
+    await verdict.getByText('redact', { exact: true }).first().waitFor();
+    const marked = verdict.locator('mark');
+    await expect(marked.allTextContents()).resolves.toEqual(['jane.doe@example.com']);
+    expect(await marked.getAttribute('data-finding')).toBe('EMAIL_ADDRESS');
+    await page.getByRole('table', { name: 'Guardrail policy' }).waitFor();
+    await expectAccessible(page, 'guardrails');
+    await screenshot(page, 'guardrails');
+
+    // The policy: flag PII on input instead of redacting it, then restore the defaults.
+    await page.getByRole('combobox', { name: 'Action of Personal data (PII) on input' }).click();
+    await page.getByRole('option', { name: 'flag', exact: true }).click();
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText('The guardrail policy is saved.').waitFor();
+    expect((await tenant.admin.client.get('/v1/admin/guardrails')).body.override).toEqual({
+      input: { pii: { action: 'flag' } },
+    });
+    await page.getByRole('button', { name: 'Check' }).click();
+    await verdict.getByText('flag', { exact: true }).first().waitFor();
+    await page.getByRole('button', { name: 'Restore defaults' }).click();
+    await page.getByText('The defaults apply again.').waitFor();
+    expect((await tenant.admin.client.get('/v1/admin/guardrails')).body.override).toEqual({});
+    await page.context().close();
+  });
+
+  it('uploads a document, watches it become ready and finds it in the search playground', async () => {
+    const page = await openAsAdmin('Knowledge bases');
+    await page.getByRole('button', { name: 'Create knowledge base' }).click();
+    const form = page.getByRole('dialog', { name: 'Create a knowledge base' });
+    await form.getByLabel(/^Name/).fill('Claims handbook');
+    await form.getByLabel(/^Description/).fill('How claims and refunds work.');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await page
+      .getByRole('heading', { level: 1, name: 'Knowledge base: Claims handbook' })
+      .waitFor();
+
+    // The first list read after the upload is shown as still processing (tiny documents are
+    // ready at once): the page must poll until the document is ready.
+    const seen: string[] = [];
+    let held = false;
+    await page.route('**/v1/knowledge-bases/*/documents*', async (route) => {
+      if (route.request().method() !== 'GET') return route.fallback();
+      const response = await route.fetch();
+      const body = (await response.json()) as { items: { status: string }[] };
+      if (!held && body.items.length > 0) {
+        held = true;
+        body.items = body.items.map((d) => ({ ...d, status: 'processing' }));
+      }
+      seen.push(...body.items.map((d) => d.status));
+      await route.fulfill({ response, json: body });
+    });
+    await page.locator('input[type="file"]').setInputFiles({
+      name: 'hail-damage.md',
+      mimeType: 'text/markdown',
+      buffer: Buffer.from(
+        '# Hail damage\n\nA hail damage claim needs photos of the roof and the repair estimate. ' +
+          'The adjuster visits within ten working days.\n',
+      ),
+    });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const documents = page.getByRole('table', { name: 'Documents' });
+    await documents.locator('[data-status="processing"]').waitFor();
+    await documents.locator('[data-status="ready"]').waitFor({ timeout: 20_000 });
+    expect(seen[0]).toBe('processing');
+    expect(seen.at(-1)).toBe('ready');
+    await expectAccessible(page, 'knowledge-base');
+
+    await page.getByLabel('Query').fill('hail roof photos');
+    await segment(page, 'Lexical');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const results = page.getByRole('table', { name: 'Search results' });
+    await results.getByText(/adjuster visits within ten working days/).waitFor();
+    await expect(page.getByTestId('search-mode').textContent()).resolves.toMatch(/^Ran as lexical/);
+    await expect(
+      results.getByRole('row').nth(1).getByRole('cell').first().textContent(),
+    ).resolves.toBe('1');
+    await expectAccessible(page, 'knowledge-base-search');
+    await screenshot(page, 'knowledge-base');
+
+    await nav(page).getByRole('link', { name: 'Knowledge bases' }).click();
+    await page.getByRole('link', { name: 'Claims handbook' }).waitFor();
+    await expectAccessible(page, 'knowledge-bases');
+    await screenshot(page, 'knowledge-bases');
+    await page.context().close();
+  });
+
+  it('shows usage over a date range with a chart, a table and a CSV export', async () => {
+    const page = await openAsAdmin('Usage and cost');
+    const table = page.getByRole('table', { name: 'Usage' });
+    await table.getByRole('cell', { name: new Date().toISOString().slice(0, 10) }).waitFor();
+    await page.locator('.recharts-surface').first().waitFor();
+    await segment(page, 'Model');
+    await table.getByRole('cell', { name: 'fake-model' }).waitFor();
+    await expectAccessible(page, 'usage');
+    await screenshot(page, 'usage');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^usage-model-.*\.csv$/);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toMatch(/^model,requests,/);
+    expect(csv).toContain('fake-model');
+
+    // A range the API refuses: its message shows next to the field.
+    await page.getByLabel('From').fill('2020-01-01');
+    await page.getByText(/the range may span at most/).waitFor();
+    await page.context().close();
+  });
+
+  it('streams an answer in the playground', async () => {
+    // Output guardrails release the answer sentence by sentence: three sentences, slowly.
+    const reply =
+      'Refunds take five to seven working days. Exchanges take three. Gift cards arrive at once.';
+    fake.configure({ tokenDelayMs: 60 });
+    fake.replyNext(reply);
+    try {
+      const page = await openAsAdmin('Playground');
+      await page.getByRole('button', { name: 'New conversation' }).click();
+      const form = page.getByRole('dialog', { name: 'Start a conversation' });
+      await form.getByLabel(/^Title/).fill('Refund question');
+      await form.getByRole('button', { name: 'Start' }).click();
+      await form.waitFor({ state: 'hidden' });
+      await expect(
+        page.getByRole('combobox', { name: 'Conversation' }).inputValue(),
+      ).resolves.toMatch(/^Refund question/);
+
+      const streamed = page.waitForResponse(
+        (r) =>
+          r.request().method() === 'POST' && /\/v1\/conversations\/[^/]+\/messages$/.test(r.url()),
+      );
+      await page.getByLabel('Message').fill('How long do refunds take?');
+      await page.getByRole('button', { name: 'Send' }).click();
+      const response = await streamed;
+      expect(response.headers()['content-type']).toMatch(/^text\/event-stream/);
+      // The first sentence is on the page before the last one has arrived.
+      const answer = page.getByTestId('streaming-answer');
+      await answer.getByText(/Refunds take five to seven working days\./).waitFor();
+      expect(await answer.textContent()).not.toContain('Gift cards');
+      await page.locator('[data-role="assistant"]').getByText(reply).waitFor();
+      expect(await answer.count()).toBe(0);
+      await expectAccessible(page, 'playground');
+      await screenshot(page, 'playground');
+      await page.context().close();
+    } finally {
+      fake.configure({ tokenDelayMs: 0 });
+    }
   });
 
   describe('the session cookie over HTTP', () => {

@@ -2,7 +2,7 @@ import { createTheme, type CSSVariablesResolver } from '@mantine/core';
 
 /**
  * Mantine's defaults, with colours dark enough for WCAG AA contrast (4.5:1) on white: the
- * primary shade and the dimmed text are darker; and every dialog's close button has a name.
+ * primary shade and the dimmed text are darker; and every dialog's and notification's close button has a name.
  */
 export const theme = createTheme({
   primaryColor: 'blue',
@@ -13,6 +13,7 @@ export const theme = createTheme({
   components: {
     // A plain object, not Modal.extend(): that would pull the modal code into the first bundle.
     Modal: { defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } },
+    Notification: { defaultProps: { closeButtonProps: { 'aria-label': 'Close notification' } } },
   },
 });
 

@@ -26,6 +26,8 @@ import type { BudgetRule, CostSettings } from './budgets/budget.types';
 import {
   AdminUsageQueryDto,
   BudgetListDto,
+  BudgetStatusListDto,
+  BudgetStatusQueryDto,
   CostSettingsDto,
   DeleteBudgetQueryDto,
   ModelPriceDto,
@@ -118,6 +120,16 @@ export class CostAdminController {
   @ApiOkResponse({ type: BudgetListDto })
   async putBudgets(@Body() body: PutBudgetsDto): Promise<{ budgets: BudgetRule[] }> {
     return { budgets: await this.budgets.put(this.principal.get(), body.budgets) };
+  }
+
+  @Get('budgets/status')
+  @ApiOperation({
+    summary:
+      'The budgets that apply to a user or an API key of your tenant (or to the tenant alone), with what is spent, reserved and left in this window.',
+  })
+  @ApiOkResponse({ type: BudgetStatusListDto })
+  async budgetStatus(@Query() query: BudgetStatusQueryDto): Promise<BudgetStatusListDto> {
+    return { items: await this.budgets.statusFor(this.principal.get(), query) };
   }
 
   @Delete('budgets')

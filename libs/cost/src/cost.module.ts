@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuditModule, AuthModule } from '@parley/auth';
+import { ActingUsers, AuditModule, AuthModule } from '@parley/auth';
 import { CostService } from './admission/cost.service';
 import { ReservationSweeper } from './admission/reservation.sweeper';
 import { SnapshotCache } from './admission/snapshot-cache';
@@ -19,6 +19,8 @@ import { UsageReportService } from './usage/usage-report.service';
 @Module({
   imports: [AuditModule],
   providers: [
+    // Stateless reads of auth's users and keys (the budgets of a user or key of a tenant).
+    ActingUsers,
     PricingCatalog,
     BudgetsService,
     CostService,

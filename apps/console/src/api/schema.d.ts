@@ -349,6 +349,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/budgets/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The budgets that apply to a user or an API key of your tenant (or to the tenant alone), with what is spent, reserved and left in this window. */
+        get: operations["CostAdminController_budgetStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/cost-settings": {
         parameters: {
             query?: never;
@@ -2967,6 +2984,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No or invalid credentials (`UNAUTHENTICATED`, `INVALID_TOKEN`, `INVALID_API_KEY`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authenticated, but not allowed (`FORBIDDEN`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `RATE_LIMITED`: over the limit; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CostAdminController_budgetStatus: {
+        parameters: {
+            query?: {
+                /** @description A user of your tenant: their budgets (and the tenant’s). */
+                userId?: string;
+                /** @description An API key of your tenant: its budgets (and the tenant’s). */
+                apiKeyId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetStatusListDto"];
+                };
             };
             /** @description No or invalid credentials (`UNAUTHENTICATED`, `INVALID_TOKEN`, `INVALID_API_KEY`). */
             401: {

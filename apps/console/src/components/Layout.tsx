@@ -25,7 +25,13 @@ interface NavItem {
 /** The navigation, by role: nobody is shown a page the API would refuse them. */
 const NAV: NavItem[] = [
   { to: '/', label: 'Overview', role: 'member' },
+  { to: '/usage', label: 'Usage and cost', role: 'member' },
+  { to: '/playground', label: 'Playground', role: 'member' },
   { to: '/api-keys', label: 'API keys', role: 'member' },
+  { to: '/knowledge-bases', label: 'Knowledge bases', role: 'member' },
+  { to: '/users', label: 'Users', role: 'admin' },
+  { to: '/budgets', label: 'Budgets and pricing', role: 'admin' },
+  { to: '/guardrails', label: 'Guardrails', role: 'admin' },
   { to: '/audit-log', label: 'Audit log', role: 'admin' },
   { to: '/tenants', label: 'Tenants', role: 'superadmin' },
 ];

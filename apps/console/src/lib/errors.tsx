@@ -44,3 +44,12 @@ export function applyFieldErrors<T>(
   }
   return applied;
 }
+
+/** The API's message for one field (VALIDATION_FAILED `errors[]`), to show next to it. */
+export function fieldError(error: unknown, field: string): string | null {
+  if (!(error instanceof ApiError)) return null;
+  const messages = error.fieldErrors
+    .filter((e) => (e.field.split('.')[0] ?? e.field) === field)
+    .flatMap((e) => e.messages);
+  return messages.length > 0 ? messages.join(' ') : null;
+}

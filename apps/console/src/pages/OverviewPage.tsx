@@ -1,13 +1,12 @@
 import { BarChart } from '@mantine/charts';
-import { Card, Group, Progress, SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { Card, SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { api, type Schemas, unwrap } from '../api/client';
+import { api, unwrap } from '../api/client';
 import { hasRole, useSession } from '../auth/session';
 import { PageTitle } from '../components/Layout';
+import { BudgetCard } from '../components/BudgetCard';
 import { ErrorAlert } from '../lib/errors';
-import { formatCount, formatDateTime, formatUsd, formatUsdShort } from '../lib/format';
-
-type Budget = Schemas['BudgetStatusDto'];
+import { formatCount, formatUsd, formatUsdShort } from '../lib/format';
 
 /**
  * Spend, requests and tokens of the last 30 days (the tenant's for admins, your own for
@@ -104,42 +103,6 @@ function Stat({ label, value }: { label: string; value: string | undefined }) {
           {value}
         </Text>
       )}
-    </Card>
-  );
-}
-
-const SCOPE_LABEL: Record<Budget['scope'], string> = {
-  global: 'Whole installation',
-  tenant: 'Tenant',
-  user: 'You',
-  apiKey: 'API key',
-};
-
-function BudgetCard({ budget }: { budget: Budget }) {
-  const limit = Number(budget.limitUsd);
-  const used = Number(budget.spentUsd) + Number(budget.reservedUsd);
-  const percent = limit > 0 ? Math.min(100, (used / limit) * 100) : 100;
-  const label = `${SCOPE_LABEL[budget.scope]} · per ${budget.period}`;
-  return (
-    <Card withBorder>
-      <Group justify="space-between" mb="xs">
-        <Text fw={600}>{label}</Text>
-        <Text size="sm">{formatUsd(budget.limitUsd)}</Text>
-      </Group>
-      <Progress
-        value={percent}
-        color={percent >= 90 ? 'red.8' : percent >= 75 ? 'orange.9' : 'blue.8'}
-        aria-label={`${label}: ${Math.round(percent)}% used`}
-      />
-      <Group justify="space-between" mt="xs">
-        <Text size="sm">
-          Spent {formatUsd(budget.spentUsd)}, reserved {formatUsd(budget.reservedUsd)}
-        </Text>
-        <Text size="sm">Left {formatUsd(budget.remainingUsd)}</Text>
-      </Group>
-      <Text size="xs" c="dimmed" mt={4}>
-        Resets {formatDateTime(budget.resetsAt)}
-      </Text>
     </Card>
   );
 }

@@ -58,4 +58,14 @@ export class ActingUsers {
     const row = rows[0];
     return row && { userId: subject.userId, role: row.role, superadmin: row.superadmin };
   }
+
+  /** Whether a user or an API key (any status) is of `tenantId`: for other libs' admin checks. */
+  async inTenant(tenantId: string, kind: 'user' | 'apiKey', id: string): Promise<boolean> {
+    const table = kind === 'user' ? 'users' : 'api_keys';
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM ${table} WHERE id = $1 AND tenant_id = $2`,
+      [id, tenantId],
+    );
+    return rows.length > 0;
+  }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, ForbiddenError, type Principal } from '@parley/auth';
+import { ActingUsers, AuditService, ForbiddenError, type Principal } from '@parley/auth';
 import { AppConfig, Clock, NotFoundError, ValidationFailedError } from '@parley/core';
 import { newId } from '@parley/database';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -67,6 +67,7 @@ export class BudgetsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly snapshots: SnapshotCache,
+    private readonly actingUsers: ActingUsers,
   ) {}
 
   /** The overrides an admin can see (their tenant's; the global one for superadmins) and the defaults. */
@@ -169,6 +170,25 @@ export class BudgetsService {
       return tenantId;
     });
     this.snapshots.invalidate(tenantId);
+  }
+
+  /**
+   * For admins: the budgets that apply to a user or an API key of their tenant (each checked to
+   * be in it), or to the tenant alone. The global budget only for superadmins.
+   */
+  async statusFor(
+    principal: Principal,
+    subject: { userId?: string; apiKeyId?: string },
+  ): Promise<BudgetStatus[]> {
+    for (const [kind, id, name] of [
+      ['user', subject.userId, 'The user'],
+      ['apiKey', subject.apiKeyId, 'The API key'],
+    ] as const) {
+      if (id && !(await this.actingUsers.inTenant(principal.tenantId, kind, id)))
+        throw new NotFoundError(name);
+    }
+    const items = await this.status({ tenantId: principal.tenantId, ...subject });
+    return principal.superadmin ? items : items.filter((b) => b.scope !== 'global');
   }
 
   /** The budgets that apply to a subject, with what is spent and reserved in the current windows. */

@@ -94,6 +94,24 @@ export class DeleteBudgetQueryDto {
   period: (typeof BUDGET_PERIODS)[number];
 }
 
+export class BudgetStatusQueryDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'A user of your tenant: their budgets (and the tenant’s).',
+  })
+  @IsOptional()
+  @IsUUID()
+  userId?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'An API key of your tenant: its budgets (and the tenant’s).',
+  })
+  @IsOptional()
+  @IsUUID()
+  apiKeyId?: string;
+}
+
 export class BudgetStatusDto {
   @ApiProperty({ enum: BUDGET_SCOPES }) scope: string;
   @ApiProperty({ type: String, nullable: true }) scopeId: string | null;
