@@ -164,6 +164,11 @@ describe('HTTP errors are RFC 9457 problem details', () => {
   it('sets security headers with helmet', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/health/live' });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    // Served over plain http (a LAN address), the console's files must not be upgraded to https.
+    expect(csp).not.toContain('upgrade-insecure-requests');
   });
 });

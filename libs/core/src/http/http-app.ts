@@ -26,6 +26,10 @@ const STRICT_CSP = {
   styleSrc: ["'self'"],
   imgSrc: ["'self'", 'data:'],
   scriptSrc: ["'self'"],
+  // Helmet's default would make a browser fetch the console's and Swagger UI's files over https
+  // when Parley is reached over plain http (a LAN address, compose): nothing would load. TLS,
+  // where it is used, is the ingress's job, with HSTS.
+  upgradeInsecureRequests: null,
 };
 const THIRD_PARTY_UI = /^\/(docs|admin\/queues)(\/|$)/;
 const THIRD_PARTY_UI_CSP = {
