@@ -5,6 +5,27 @@ import regexp from 'eslint-plugin-regexp';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// no-restricted-syntax selectors; where two file sets overlap, the later block repeats both
+// (a rule's options are replaced, not merged, by a later block).
+const ROLE_SUFFIXES =
+  '{service,controller,gateway,processor,repository,adapter,guard,filter,interceptor,module,host,holder,factory,registry,resolver,tracker,hasher,metrics,catalog,sweeper,connection,server,lifecycle,limiter,store}';
+const INJECTABLE_WITHOUT_ROLE = {
+  selector: "Decorator[expression.callee.name='Injectable']",
+  message:
+    'An injectable lives in a file named <name>.<role>.ts (service, processor, repository, adapter, store…).',
+};
+const INLINE_ERRORS = [
+  {
+    selector: "NewExpression[callee.name='AppError']",
+    message: 'Declare the error as a class in this lib’s *.errors.ts.',
+  },
+  {
+    selector: "ClassDeclaration[superClass.name='AppError']",
+    message: 'Declare error classes in this lib’s *.errors.ts.',
+  },
+];
+const ERRORS_IN_ERRORS_FILES = ['libs/{conversation,llm,queue}/src/**/*.ts'];
+
 export default tseslint.config(
   {
     ignores: [
@@ -65,22 +86,21 @@ export default tseslint.config(
     },
   },
   {
+    // design.md: files are named <name>.<role>.ts; an injectable's file says what it is (issue 25).
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: [`**/*.${ROLE_SUFFIXES}.ts`, '**/*.spec.ts', 'apps/console/**'],
+    rules: { 'no-restricted-syntax': ['error', INJECTABLE_WITHOUT_ROLE] },
+  },
+  {
     // Errors are declared in each lib's *.errors.ts (issue 25), where a reader finds them all.
-    files: ['libs/{conversation,llm,queue}/src/**/*.ts'],
+    files: ERRORS_IN_ERRORS_FILES,
     ignores: ['**/*.errors.ts', '**/*.spec.ts'],
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "NewExpression[callee.name='AppError']",
-          message: 'Declare the error as a class in this lib’s *.errors.ts.',
-        },
-        {
-          selector: "ClassDeclaration[superClass.name='AppError']",
-          message: 'Declare error classes in this lib’s *.errors.ts.',
-        },
-      ],
-    },
+    rules: { 'no-restricted-syntax': ['error', ...INLINE_ERRORS] },
+  },
+  {
+    files: ERRORS_IN_ERRORS_FILES,
+    ignores: [`**/*.${ROLE_SUFFIXES}.ts`, '**/*.errors.ts', '**/*.spec.ts'],
+    rules: { 'no-restricted-syntax': ['error', INJECTABLE_WITHOUT_ROLE, ...INLINE_ERRORS] },
   },
   {
     // The chat turn stays readable (issue 25): small files, short functions.

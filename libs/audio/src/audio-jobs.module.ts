@@ -2,14 +2,14 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { ReadinessRegistry } from '@parley/core';
 import { ConversationCoreModule } from '@parley/conversation';
 import { audioStorageProvider } from './adapters/audio-storage.provider';
-import { AudioJobLifecycle } from './jobs/audio-job-lifecycle';
+import { AudioJobLifecycle } from './jobs/audio-job.lifecycle';
 import { RetentionProcessor } from './jobs/retention.processor';
-import { SpeechSteps } from './jobs/speech-steps';
+import { SpeechSteps } from './jobs/speech-steps.service';
 import { SttProcessor } from './jobs/stt.processor';
 import { TtsProcessor } from './jobs/tts.processor';
 import { VoiceTurnProcessor } from './jobs/voice.processor';
 import { AudioStorage } from './ports/audio-storage.port';
-import { SpeechProviders } from './speech-providers';
+import { SpeechProviders } from './speech-providers.service';
 
 /**
  * The speech jobs and what they need (engines, storage, the chat pipeline for voice turns),

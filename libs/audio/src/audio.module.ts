@@ -2,16 +2,16 @@ import { Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { QueueService } from '@parley/queue';
 import { AudioJobsModule } from './audio-jobs.module';
 import { AudioController } from './controllers/audio.controller';
-import { QueueBoard } from './controllers/queue-board';
+import { QueueBoard } from './controllers/queue-board.service';
 import { QueuesAdminController } from './controllers/queues-admin.controller';
 import { VoiceController } from './controllers/voice.controller';
-import { AudioEvents } from './jobs/audio-events';
+import { AudioEvents } from './jobs/audio-events.service';
 import { AudioJobsService } from './jobs/audio-jobs.service';
-import { AudioUploads } from './jobs/audio-uploads';
-import { LiveSpeech } from './voice/live-speech';
+import { AudioUploads } from './jobs/audio-uploads.service';
+import { LiveSpeech } from './voice/live-speech.service';
 import { VoiceGateway } from './voice/voice.gateway';
-import { VoiceMetrics } from './voice/voice-metrics';
-import { VoiceSessionSlots } from './voice/voice-session-slots';
+import { VoiceMetrics } from './voice/voice.metrics';
+import { VoiceSessionSlots } from './voice/voice-session-slots.service';
 
 /** How often expired audio is swept. */
 const RETENTION_EVERY_MS = 15 * 60_000;

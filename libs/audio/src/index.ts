@@ -4,6 +4,6 @@ export * from './audio-jobs.module';
 export * from './jobs/audio-jobs.service';
 export * from './ports/audio-storage.port';
 export * from './ports/speech.port';
-export * from './speech-providers';
+export * from './speech-providers.service';
 export * from './jobs/retention.processor';
 export * from './jobs/sealed-columns';

@@ -17,20 +17,20 @@ import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { TenantEntity } from './entities/tenant.entity';
 import { UserEntity } from './entities/user.entity';
 import { AuthGuard } from './guards/auth.guard';
-import { ActingUsers } from './guards/acting-users';
+import { ActingUsers } from './guards/acting-users.service';
 import { PrincipalResolver } from './guards/principal.resolver';
 import { PasswordHasher } from './passwords/password.hasher';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
-import { MessageRateLimiter } from './rate-limit/message-rate-limiter';
+import { MessageRateLimiter } from './rate-limit/message-rate.limiter';
 import { AuthService } from './sessions/auth.service';
 import { LoginThrottle } from './sessions/login-throttle.service';
 import { RefreshTokenService } from './sessions/refresh-token.service';
-import { SessionCookie } from './sessions/session-cookie';
+import { SessionCookie } from './sessions/session-cookie.service';
 import { AccessTokenService } from './tokens/access-token.service';
 import { AuthSecrets } from './tokens/auth-secrets.service';
-import { WebSocketHandshake } from './websocket/handshake';
-import { SocketRegistry } from './websocket/socket-registry';
+import { WebSocketHandshake } from './websocket/handshake.service';
+import { SocketRegistry } from './websocket/socket.registry';
 
 /** Who is calling and what they may do: sessions, API keys, guards, rate limits, audit, admin. */
 @Module({

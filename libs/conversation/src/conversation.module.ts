@@ -15,18 +15,18 @@ import { MessageEntity } from './entities/message.entity';
 import { ChatPipeline } from './pipeline/chat-pipeline.service';
 import { ChatTurns } from './pipeline/chat-turns.service';
 import { TurnResume } from './pipeline/turn-resume.service';
-import { TurnLedgers } from './pipeline/turn-ledger';
-import { TurnStore } from './pipeline/turn-store';
+import { TurnLedgers } from './pipeline/turn-ledger.service';
+import { TurnStore } from './pipeline/turn.store';
 import { ChatCompletions } from './completions/chat-completions.service';
-import { ChatMetering } from './pipeline/chat-metering';
-import { TurnGuards } from './pipeline/turn-guard';
-import { RetrievalContext } from './pipeline/retrieval-context';
+import { ChatMetering } from './pipeline/chat-metering.service';
+import { TurnGuards } from './pipeline/turn-guards.service';
+import { RetrievalContext } from './pipeline/retrieval-context.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
-import { ResponseCache } from './cache/response-cache';
+import { ResponseCache } from './cache/response-cache.service';
 import { PromptTemplates } from './templates/prompt-templates.service';
-import { AgentLoop } from './pipeline/agent-loop';
-import { ApprovalStore } from './approvals/approval-store';
-import { ApprovalRules } from './approvals/approval-rules';
+import { AgentLoop } from './pipeline/agent-loop.service';
+import { ApprovalStore } from './approvals/approval.store';
+import { ApprovalRules } from './approvals/approval-rules.service';
 import { ToolApprovalsController } from './controllers/tool-approvals.controller';
 
 /**

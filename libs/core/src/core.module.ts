@@ -8,8 +8,8 @@ import { MetricsModule } from './metrics/metrics.module';
 import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
 import { RequestContextModule } from './context/request-context.module';
-import { Clock } from './time/clock';
-import { KeyRingCipher } from './crypto/key-ring-cipher';
+import { Clock } from './time/clock.service';
+import { KeyRingCipher } from './crypto/key-ring-cipher.service';
 
 /**
  * Configuration, logging, request context, the problem filter, health, metrics and Redis: what

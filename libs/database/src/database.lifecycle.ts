@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AppConfig, ReadinessRegistry } from '@parley/core';
 import { DataSource } from 'typeorm';
-import { DatabaseEndpoint } from './database-endpoint';
+import { DatabaseEndpoint } from './database-endpoint.service';
 import { withMigrationLock } from './migration-lock';
 
 /** Runs migrations at boot when configured, registers the readiness probe, closes in order. */

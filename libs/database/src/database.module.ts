@@ -2,7 +2,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '@parley/core';
 import { dataSourceOptions, type MigrationList } from './data-source.options';
-import { DatabaseEndpoint } from './database-endpoint';
+import { DatabaseEndpoint } from './database-endpoint.service';
 import { DatabaseLifecycle } from './database.lifecycle';
 
 @Global()

@@ -3,5 +3,5 @@ export * from './llm-gateway.service';
 export * from './llm.errors';
 export * from './llm.module';
 export * from './llm.types';
-export * from './model-router';
+export * from './model-router.service';
 export * from './token-counter';

@@ -8,9 +8,9 @@ import {
   LlmStreamStalledError,
 } from './llm.errors';
 import type { ChatStreamEvent } from './llm.types';
-import { ModelRouter } from './model-router';
+import { ModelRouter } from './model-router.service';
 import { type AnswerPiece, ChatModel, ChatModelFactory } from './ports/chat-model.port';
-import { ProviderRegistry } from './provider-registry';
+import { ProviderRegistry } from './provider.registry';
 
 /** A provider's failure as an in-memory adapter reports it. */
 class FakeFailure extends Error {

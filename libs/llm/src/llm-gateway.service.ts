@@ -9,10 +9,10 @@ import {
   LlmStreamStalledError,
 } from './llm.errors';
 import type { ChatRequest, ChatStreamEvent, FinishReason, TokenUsage } from './llm.types';
-import { type ChainEntry, ModelRouter } from './model-router';
+import { type ChainEntry, ModelRouter } from './model-router.service';
 import { genAiChatRequest, genAiRequest, recordAnswer } from './gen-ai-spans';
 import type { AnswerPiece } from './ports/chat-model.port';
-import { type Provider, ProviderRegistry } from './provider-registry';
+import { type Provider, ProviderRegistry } from './provider.registry';
 import { countMessageTokens, countTextTokens } from './token-counter';
 
 export interface EmbeddingResult {

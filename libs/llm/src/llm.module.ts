@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { LlmGateway } from './llm-gateway.service';
-import { ModelRouter } from './model-router';
-import { ProviderRegistry } from './provider-registry';
+import { ModelRouter } from './model-router.service';
+import { ProviderRegistry } from './provider.registry';
 import { OpenAiCompatibleModels } from './adapters/openai-compatible.adapter';
 import { ChatModelFactory } from './ports/chat-model.port';
 

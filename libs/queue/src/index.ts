@@ -4,6 +4,6 @@ export * from './queue.backend';
 export * from './queue.module';
 export * from './queue.processor';
 export * from './queue.service';
-export * from './job-outbox';
+export * from './job-outbox.service';
 export * from './job-deadline';
 export * from './queue.errors';

@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Module, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { AppConfig } from '@parley/core';
-import { JobOutbox } from './job-outbox';
+import { JobOutbox } from './job-outbox.service';
 import { QueueBackendHolder } from './queue-backend.holder';
 import { QueueService } from './queue.service';
 import { QueueWorkerHost, SERVED_QUEUES, servedQueues } from './queue-worker.host';

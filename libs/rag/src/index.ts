@@ -3,7 +3,7 @@ export * from './documents/documents.service';
 export * from './embedding/embedder.service';
 export * from './extraction/document-extractor';
 export * from './extraction/extraction.errors';
-export * from './knowledge-bases/knowledge-base-access';
+export * from './knowledge-bases/knowledge-base-access.service';
 export * from './knowledge-bases/knowledge-bases.service';
 export * from './ports/vector-store.port';
 export * from './rag.errors';

@@ -57,7 +57,7 @@ import {
   KnowledgeBaseAccess,
   type KnowledgeBaseActor,
   type KnowledgeBasePermission,
-} from './knowledge-bases/knowledge-base-access';
+} from './knowledge-bases/knowledge-base-access.service';
 import {
   type KnowledgeBaseGrantView,
   KnowledgeBasesService,

@@ -4,7 +4,7 @@ import { LlmModule } from '@parley/llm';
 import { vectorStoreProvider } from './adapters/vector-store.provider';
 import { IngestProcessor } from './documents/ingest.processor';
 import { LostIngestionsProcessor } from './documents/lost-ingestions.processor';
-import { StatisticsRefresher } from './documents/statistics-refresher';
+import { StatisticsRefresher } from './documents/statistics-refresher.service';
 import { Embedder } from './embedding/embedder.service';
 import { VectorStore } from './ports/vector-store.port';
 

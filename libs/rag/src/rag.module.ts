@@ -6,7 +6,7 @@ import {
   KnowledgeBaseSettingsController,
   KnowledgeBasesController,
 } from './knowledge-bases.controller';
-import { KnowledgeBaseAccess } from './knowledge-bases/knowledge-base-access';
+import { KnowledgeBaseAccess } from './knowledge-bases/knowledge-base-access.service';
 import { RagJobsModule } from './rag-jobs.module';
 import { KnowledgeBasesService } from './knowledge-bases/knowledge-bases.service';
 import { SearchService } from './search/search.service';

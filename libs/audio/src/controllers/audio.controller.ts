@@ -26,10 +26,10 @@ import { AcceptsUploads, AppConfig, AppError } from '@parley/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { combineRanges, parse as parseRange } from 'range-parser';
 import { AUDIO_UPLOAD_SCHEMA, AudioJobDto, SpeechDto, WaitQueryDto } from '../dto/audio.dto';
-import { AudioUploads } from '../jobs/audio-uploads';
+import { AudioUploads } from '../jobs/audio-uploads.service';
 import { AudioJobsService, type AudioJobView } from '../jobs/audio-jobs.service';
 import { AudioStorage } from '../ports/audio-storage.port';
-import { SpeechProviders } from '../speech-providers';
+import { SpeechProviders } from '../speech-providers.service';
 
 const IDEMPOTENCY_HEADER = {
   name: 'Idempotency-Key',

@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authorize } from '@parley/auth';
 import { QUEUE_NAMES, QueueService } from '@parley/queue';
-import { QUEUE_BOARD_PATH } from './queue-board';
+import { QUEUE_BOARD_PATH } from './queue-board.service';
 
 const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
 

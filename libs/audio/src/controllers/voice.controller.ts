@@ -13,8 +13,8 @@ import { ConversationsService } from '@parley/conversation';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUDIO_UPLOAD_SCHEMA, AudioJobDto, VOICE_PATTERN, WaitQueryDto } from '../dto/audio.dto';
 import { AudioJobsService, type AudioJobView } from '../jobs/audio-jobs.service';
-import { AudioUploads } from '../jobs/audio-uploads';
-import { SpeechProviders } from '../speech-providers';
+import { AudioUploads } from '../jobs/audio-uploads.service';
+import { SpeechProviders } from '../speech-providers.service';
 
 const FORMATS = ['wav', 'mp3', 'opus'];
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
-import { AudioJobLifecycle } from './audio-job-lifecycle';
+import { AudioJobLifecycle } from './audio-job.lifecycle';
 import { subjectOf } from './job-subject';
-import { SpeechSteps } from './speech-steps';
+import { SpeechSteps } from './speech-steps.service';
 
 interface SttOptions {
   inputFormat: string;

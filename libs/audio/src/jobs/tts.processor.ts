@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
 import type { OutputFormat } from '../media/transcode';
-import { AudioJobLifecycle } from './audio-job-lifecycle';
+import { AudioJobLifecycle } from './audio-job.lifecycle';
 import { subjectOf } from './job-subject';
-import { SpeechSteps } from './speech-steps';
+import { SpeechSteps } from './speech-steps.service';
 
 /**
  * Speaks an `audio.tts` job's text and stores the audio; for a voice turn, the last step,

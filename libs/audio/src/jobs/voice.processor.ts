@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ChatTurns, ConversationsService } from '@parley/conversation';
 import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
 import { KeyRingCipher } from '@parley/core';
-import { AudioJobLifecycle } from './audio-job-lifecycle';
+import { AudioJobLifecycle } from './audio-job.lifecycle';
 import type { AudioJobRow } from './audio-jobs.service';
 import { principalOf } from './job-subject';
 import { openResult } from './audio-result-seal';

@@ -4,7 +4,7 @@ import type { CostSubject } from '@parley/cost';
 import { CallerAbortedError } from '@parley/llm';
 import { randomUUID } from 'node:crypto';
 import { AnswerPlayback, type PlaybackOptions, type PlaybackSink } from './answer-playback';
-import type { LiveSpeech } from './live-speech';
+import type { LiveSpeech } from './live-speech.service';
 import { SentenceStream } from './sentence-stream';
 import type { ServerEvent } from './voice-protocol';
 

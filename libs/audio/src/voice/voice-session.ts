@@ -2,13 +2,13 @@ import { Logger } from '@nestjs/common';
 import type { Principal } from '@parley/auth';
 import { type AppConfig, AppError, openSpan, toAppError, toProblem } from '@parley/core';
 import { EchoGuard } from './echo-guard';
-import type { LiveSpeech } from './live-speech';
+import type { LiveSpeech } from './live-speech.service';
 import { FrameBuffer, Pcm16Reader, resample } from './pcm';
 import type { SileroVadModel } from './silero-vad';
 import { VAD_FRAME_MS, VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE } from './silero-vad';
 import { type AnswerDeps, VoiceAnswer } from './voice-answer';
 import { VoiceActivity } from './voice-activity';
-import type { VoiceMetrics } from './voice-metrics';
+import type { VoiceMetrics } from './voice.metrics';
 import type { ServerEvent, SessionStart } from './voice-protocol';
 import { VoiceStateMachine } from './voice-state';
 

@@ -17,12 +17,12 @@ import { ChatTurns, ConversationsService } from '@parley/conversation';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
-import { LiveSpeech } from './live-speech';
+import { LiveSpeech } from './live-speech.service';
 import { packagedVadModel, SileroVadModel } from './silero-vad';
-import { VoiceMetrics } from './voice-metrics';
+import { VoiceMetrics } from './voice.metrics';
 import { ClientMessage } from './voice-protocol';
 import { VOICE_CLOSE, VoiceSession } from './voice-session';
-import { VoiceSessionSlots } from './voice-session-slots';
+import { VoiceSessionSlots } from './voice-session-slots.service';
 
 interface VoiceSocket extends WebSocket {
   session?: Promise<VoiceSession | undefined>;

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditLogEntity } from '../entities/audit-log.entity';
-import { CurrentPrincipal } from '../guards/current-principal';
+import { CurrentPrincipal } from '../guards/current-principal.service';
 import { AuditService } from './audit.service';
 
 /**

@@ -12,7 +12,7 @@ import {
   type Repository,
 } from 'typeorm';
 import { AuditLogEntity } from '../entities/audit-log.entity';
-import { CurrentPrincipal } from '../guards/current-principal';
+import { CurrentPrincipal } from '../guards/current-principal.service';
 import type { AuditAction } from './audit.actions';
 
 export interface AuditEntry {

@@ -37,7 +37,7 @@ import {
   UserPageDto,
 } from '../dto/admin.dto';
 import { Authorize } from '../guards/authorize.decorator';
-import { CurrentPrincipal } from '../guards/current-principal';
+import { CurrentPrincipal } from '../guards/current-principal.service';
 import { RateLimit } from '../rate-limit/rate-limit-group.decorator';
 
 /**

@@ -20,7 +20,7 @@ import { CursorQueryDto, type Page } from '@parley/core';
 import { ApiKeyService, type ApiKeyView } from '../api-keys/api-key.service';
 import { ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto } from '../dto/api-key.dto';
 import { Authorize } from '../guards/authorize.decorator';
-import { CurrentPrincipal } from '../guards/current-principal';
+import { CurrentPrincipal } from '../guards/current-principal.service';
 
 /** A user's own API keys. Keys cannot manage keys: these routes need a user's access token. */
 @ApiTags('api-keys')

@@ -27,12 +27,12 @@ import {
 } from '../dto/auth.dto';
 import { UserEntity } from '../entities/user.entity';
 import { Authorize } from '../guards/authorize.decorator';
-import { CurrentPrincipal } from '../guards/current-principal';
+import { CurrentPrincipal } from '../guards/current-principal.service';
 import { PasswordHasher } from '../passwords/password.hasher';
 import type { Principal } from '../principal';
 import { RateLimit } from '../rate-limit/rate-limit-group.decorator';
 import { AuthService, type TokenPair } from '../sessions/auth.service';
-import { SessionCookie } from '../sessions/session-cookie';
+import { SessionCookie } from '../sessions/session-cookie.service';
 
 /** A token pair, or (for a browser session) its access token alone: the refresh token is in the cookie. */
 type SessionTokens = Omit<TokenPair, 'refreshToken'>;

@@ -6,7 +6,7 @@ import { ForbiddenError, UnauthenticatedError } from '../auth.errors';
 import type { Principal } from '../principal';
 import { AUTH_POLICY, type AuthPolicy } from './authorize.decorator';
 import { readCredential } from './credentials';
-import { CurrentPrincipal } from './current-principal';
+import { CurrentPrincipal } from './current-principal.service';
 import { PrincipalResolver } from './principal.resolver';
 
 /**

@@ -9,7 +9,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { RateLimitedError } from '../auth.errors';
-import { CurrentPrincipal } from '../guards/current-principal';
+import { CurrentPrincipal } from '../guards/current-principal.service';
 
 /**
  * @nestjs/throttler keyed by API key, else user, else client IP (which honours trust proxy).

@@ -1,4 +1,4 @@
-import type { SocketAuth } from './handshake';
+import type { SocketAuth } from './handshake.service';
 
 /** Close codes in the private range, so a client can tell why (like HTTP 401 and 403). */
 export const SOCKET_CLOSE = { unauthorized: 4401, forbidden: 4403 } as const;

@@ -13,8 +13,8 @@ import {
 import type { ChatCompletionRequestDto } from '../dto/chat-completions.dto';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { ChatTurns } from '../pipeline/chat-turns.service';
-import { TurnGuards } from '../pipeline/turn-guard';
-import { TurnLedgers } from '../pipeline/turn-ledger';
+import { TurnGuards } from '../pipeline/turn-guards.service';
+import { TurnLedgers } from '../pipeline/turn-ledger.service';
 import {
   type Completion,
   type CompletionAnswer,

@@ -21,8 +21,8 @@ import {
 } from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApprovalRules } from '../approvals/approval-rules';
-import { ApprovalStore } from '../approvals/approval-store';
+import { ApprovalRules } from '../approvals/approval-rules.service';
+import { ApprovalStore } from '../approvals/approval.store';
 import { ConversationsService } from '../conversations.service';
 import {
   DecideToolCallDto,

@@ -8,21 +8,21 @@ import {
 } from '@parley/llm';
 import { ToolRunner } from '@parley/tools';
 import { type AgentStep, pauseLoop } from '../agent-steps';
-import { ApprovalStore } from '../approvals/approval-store';
+import { ApprovalStore } from '../approvals/approval.store';
 import type { PausedTurn } from '../approvals/paused-turn';
-import { ResponseCache } from '../cache/response-cache';
+import { ResponseCache } from '../cache/response-cache.service';
 import { MessageTooLongError, PromptTooLargeError } from '../conversation.errors';
 import { openContent } from '../message-seal';
 import type { RenderedPrompt } from '../templates/prompt-template';
 import { PromptTemplates } from '../templates/prompt-templates.service';
-import { AgentLoop, answerEvents } from './agent-loop';
+import { AgentLoop, answerEvents } from './agent-loop.service';
 import { type Answer, cutOff, emptyAnswer, relay } from './answer-relay';
 import type { TurnEvent, TurnInput } from './chat-turn.types';
 import { buildMemoryWindow } from './memory-window';
-import { citedIn, RetrievalContext, type RetrievedContext } from './retrieval-context';
-import { type TurnGuard, TurnGuards } from './turn-guard';
-import { type TurnLedger, TurnLedgers } from './turn-ledger';
-import { TurnStore, type UserSide } from './turn-store';
+import { citedIn, RetrievalContext, type RetrievedContext } from './retrieval-context.service';
+import { type TurnGuard, TurnGuards } from './turn-guards.service';
+import { type TurnLedger, TurnLedgers } from './turn-ledger.service';
+import { TurnStore, type UserSide } from './turn.store';
 
 /** A turn once its input is checked and its prompt assembled, before the model is asked. */
 interface PreparedTurn {

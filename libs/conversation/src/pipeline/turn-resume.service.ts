@@ -2,16 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import { GEN_AI, tracedGenerator } from '@parley/core';
 import { ToolRunner } from '@parley/tools';
 import { type AgentStep, type ApprovalDecision, pauseLoop } from '../agent-steps';
-import { ApprovalStore } from '../approvals/approval-store';
+import { ApprovalStore } from '../approvals/approval.store';
 import { type PausedTurn, payerOf } from '../approvals/paused-turn';
 import type { ConversationEntity } from '../entities/conversation.entity';
-import { AgentLoop, answerEvents } from './agent-loop';
+import { AgentLoop, answerEvents } from './agent-loop.service';
 import { cutOff, emptyAnswer, relay } from './answer-relay';
 import type { TurnEvent } from './chat-turn.types';
-import { citedIn } from './retrieval-context';
-import { TurnGuards } from './turn-guard';
-import { TurnLedgers } from './turn-ledger';
-import { TurnStore } from './turn-store';
+import { citedIn } from './retrieval-context.service';
+import { TurnGuards } from './turn-guards.service';
+import { TurnLedgers } from './turn-ledger.service';
+import { TurnStore } from './turn.store';
 
 /** A pause whose calls have all been decided, as ApprovalStore.decide claimed it. */
 export interface ClaimedPause {

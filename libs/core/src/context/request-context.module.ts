@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ClsModule } from 'nestjs-cls';
-import { RequestContext } from './request-context';
+import { RequestContext } from './request-context.service';
 
 @Global()
 @Module({

@@ -1,4 +1,4 @@
-import type { KeyRingCipher, SealContext } from './key-ring-cipher';
+import type { KeyRingCipher, SealContext } from './key-ring-cipher.service';
 
 /**
  * A column that holds sealed values, as the lib that owns the table describes it, so that

@@ -18,9 +18,9 @@ import {
 } from '../cost.errors';
 import { formatUsd, maxOf, minOf, type Nanos, parseUsd, perMillion } from '../money';
 import { atLeast, type ChatPrice, PricingCatalog, toChatPrice } from '../pricing/pricing.catalog';
-import { BudgetAlerts, type CounterAfter } from './budget-alerts';
+import { BudgetAlerts, type CounterAfter } from './budget-alerts.service';
 import { type AlongsideWrites, settlementStatement } from './settlement-statement';
-import { SnapshotCache } from './snapshot-cache';
+import { SnapshotCache } from './snapshot-cache.service';
 import type {
   Admission,
   ChatDeployment,

@@ -4,7 +4,7 @@ import { AppConfig, Clock, NotFoundError, ValidationFailedError } from '@parley/
 import { newId } from '@parley/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import { formatUsd, parseUsd } from '../money';
-import { SnapshotCache } from '../admission/snapshot-cache';
+import { SnapshotCache } from '../admission/snapshot-cache.service';
 import {
   budgetWindow,
   type CarriedWindows,

@@ -4,7 +4,7 @@ import { NotFoundError } from '@parley/core';
 import { DataSource } from 'typeorm';
 import { type PriceComponents, PriceLoweringForbiddenError } from '../cost.errors';
 import { formatUsd, parseUsd } from '../money';
-import { SnapshotCache } from '../admission/snapshot-cache';
+import { SnapshotCache } from '../admission/snapshot-cache.service';
 import { atLeast, type ChatPrice, PricingCatalog, toChatPrice } from './pricing.catalog';
 
 export interface ModelPriceView {

@@ -4,7 +4,7 @@ import { newId } from '@parley/database';
 import { JobOutbox } from '@parley/queue';
 import { createHash } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { KnowledgeBaseActor } from '../knowledge-bases/knowledge-base-access';
+import type { KnowledgeBaseActor } from '../knowledge-bases/knowledge-base-access.service';
 import { KnowledgeBasesService } from '../knowledge-bases/knowledge-bases.service';
 import { VectorStore } from '../ports/vector-store.port';
 import { DocumentBusyError, DocumentTooLargeError, refuseNul } from '../rag.errors';

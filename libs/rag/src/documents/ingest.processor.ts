@@ -14,7 +14,7 @@ import { type Chunk, chunkText } from '../chunking/chunker';
 import { Embedder } from '../embedding/embedder.service';
 import { VectorStore } from '../ports/vector-store.port';
 import { REFRESH_STATS } from './documents.service';
-import { StatisticsRefresher } from './statistics-refresher';
+import { StatisticsRefresher } from './statistics-refresher.service';
 
 /** Tokens are counted as the common embedding models do (cl100k). */
 const countTokens = (text: string) => countTextTokens('text-embedding-3-small', text);

@@ -17,7 +17,7 @@ import {
   KNOWLEDGE_BASE_PERMISSIONS,
   type KnowledgeBaseAccessSetting,
   type KnowledgeBasePermission,
-} from '../knowledge-bases/knowledge-base-access';
+} from '../knowledge-bases/knowledge-base-access.service';
 import { TEXT_SEARCH_LANGUAGES } from '../rag.errors';
 
 const ACCESS_DESCRIPTION =

@@ -13,7 +13,7 @@ import {
   type KnowledgeBasePermission,
   LEVEL,
   permissionOf,
-} from './knowledge-base-access';
+} from './knowledge-base-access.service';
 
 export interface KnowledgeBaseView {
   id: string;

@@ -6,7 +6,7 @@ import { Embedder } from '../embedding/embedder.service';
 import {
   KnowledgeBaseAccess,
   type KnowledgeBaseActor,
-} from '../knowledge-bases/knowledge-base-access';
+} from '../knowledge-bases/knowledge-base-access.service';
 import {
   KnowledgeBasesService,
   type KnowledgeBaseView,

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { AudioTooLargeError } from '../audio.errors';
 import { LANGUAGE_PATTERN } from '../dto/audio.dto';
 import { probeAudio } from '../media/audio-probe';
-import { SpeechProviders } from '../speech-providers';
+import { SpeechProviders } from '../speech-providers.service';
 
 /**
  * An audio upload, checked before anything is stored or queued: its size (413), its format

@@ -3,7 +3,7 @@ import { AppConfig, Clock, KeyRingCipher, Traced } from '@parley/core';
 import { newId } from '@parley/database';
 import type { Responder } from '@parley/llm';
 import type { AgentPause, AgentStep } from '../agent-steps';
-import { ApprovalStore } from '../approvals/approval-store';
+import { ApprovalStore } from '../approvals/approval.store';
 import type { PausedTurn } from '../approvals/paused-turn';
 import { type Citation, toMessageView, type MessageView } from '../conversation.views';
 import type { ConversationEntity } from '../entities/conversation.entity';
@@ -12,8 +12,8 @@ import type { RenderedPrompt } from '../templates/prompt-template';
 import { type MessageUpdate, type NewMessage, turnWrites } from '../turn-writes';
 import { type Answer, endingStatus } from './answer-relay';
 import type { StoredTurn, TurnEvent } from './chat-turn.types';
-import type { SettledCost, TurnLedger } from './turn-ledger';
-import type { StoredFinding } from './turn-guard';
+import type { SettledCost, TurnLedger } from './turn-ledger.service';
+import type { StoredFinding } from './turn-guards.service';
 
 /** Where a turn's messages go: its conversation, under its request id. */
 export interface TurnTarget {

@@ -5,7 +5,7 @@ import { meteredSpeech } from '../metered-speech';
 import type { OutputFormat } from '../media/transcode';
 import { AudioStorage } from '../ports/audio-storage.port';
 import type { Transcript } from '../ports/speech.port';
-import { SpeechProviders } from '../speech-providers';
+import { SpeechProviders } from '../speech-providers.service';
 import { openResult } from './audio-result-seal';
 import type { AudioJobRow } from './audio-jobs.service';
 

@@ -1,4 +1,4 @@
-import { actorOf, LEVEL } from './knowledge-base-access';
+import { actorOf, LEVEL } from './knowledge-base-access.service';
 
 describe('actorOf (who a caller is for knowledge base access)', () => {
   const tenantId = 't';

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@parley/core';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { KeyRingCipher } from './key-ring-cipher';
+import { KeyRingCipher } from './key-ring-cipher.service';
 
 const key = () => randomBytes(32).toString('base64');
 const cipherWith = (keys: { kid: string; key: string }[]) =>

@@ -3,7 +3,7 @@ import { AppConfig, currentSpan, Traced } from '@parley/core';
 import { CostService, type CostSubject } from '@parley/cost';
 import { toSpeechWav } from '../media/transcode';
 import { meteredSpeech } from '../metered-speech';
-import { SpeechProviders } from '../speech-providers';
+import { SpeechProviders } from '../speech-providers.service';
 import { readWav, resample, wavFile } from './pcm';
 import { VAD_SAMPLE_RATE } from './silero-vad';
 

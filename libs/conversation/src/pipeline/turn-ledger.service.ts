@@ -3,7 +3,7 @@ import type { Principal } from '@parley/auth';
 import { Traced } from '@parley/core';
 import { type Admission, type AlongsideWrites, CostService, formatUsd } from '@parley/cost';
 import { CallerAbortedError, type ChatMessage, type ToolDefinition } from '@parley/llm';
-import { type ChatEnding, ChatMetering } from './chat-metering';
+import { type ChatEnding, ChatMetering } from './chat-metering.service';
 
 /** Whose budgets a turn's calls are held against, and what the ledger rows carry. */
 export interface TurnPayer {

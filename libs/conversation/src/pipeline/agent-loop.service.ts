@@ -21,7 +21,7 @@ import type {
   AgentStep,
   ApprovalDecision,
 } from '../agent-steps';
-import type { SettledCost, TurnLedger } from './turn-ledger';
+import type { SettledCost, TurnLedger } from './turn-ledger.service';
 
 interface Round {
   responder?: Responder;

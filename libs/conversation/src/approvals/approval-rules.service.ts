@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ActingUsers, type Principal } from '@parley/auth';
 import { ApprovalByApiKeyError, SelfApprovalError } from '../conversation.errors';
-import { ApprovalStore } from './approval-store';
+import { ApprovalStore } from './approval.store';
 import type { PausedTurn } from './paused-turn';
 
 /**
