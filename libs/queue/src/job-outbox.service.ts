@@ -11,6 +11,14 @@ import type { QueueName, QueuePayloads } from './queue.definitions';
 import { QueueService } from './queue.service';
 
 /** Queued work as it waits in the outbox: one job, or a flow of jobs (ids fixed in advance). */
+/**
+ * SQL for "the outbox still holds a job that names `idColumn`" (its hand-over to the queue is
+ * pending), for other libs' sweeps that must not fail a job that has not been queued yet. The
+ * outbox table stays this lib's.
+ */
+export const outboxHoldsJobFor = (idColumn: string): string =>
+  `EXISTS (SELECT 1 FROM job_outbox o WHERE strpos(o.spec::text, ${idColumn}::text) > 0)`;
+
 export type OutboxEntry =
   | {
       kind: 'job';

@@ -1,5 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type JobProcessor, type QueueJob, QueueProcessor, type QueueResults } from '@parley/queue';
+import {
+  type JobProcessor,
+  type QueueJob,
+  QueueProcessor,
+  type QueueResults,
+  outboxHoldsJobFor,
+} from '@parley/queue';
 import { AppConfig } from '@parley/core';
 import { DataSource } from 'typeorm';
 import { AudioStorage } from '../ports/audio-storage.port';
@@ -63,7 +69,7 @@ export class RetentionProcessor implements JobProcessor<'audio.retention'> {
                 expires_at = now() + make_interval(hours => $2::int)
           WHERE status IN ('queued', 'active')
             AND updated_at < now() - make_interval(mins => $1::int)
-            AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE strpos(o.spec::text, j.id::text) > 0)
+            AND NOT ${outboxHoldsJobFor('j.id')}
           RETURNING id
        ) SELECT id FROM lost`,
       [audio.lostAfterMinutes, audio.failedRetentionHours],

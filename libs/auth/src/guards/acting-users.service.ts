@@ -59,13 +59,30 @@ export class ActingUsers {
     return row && { userId: subject.userId, role: row.role, superadmin: row.superadmin };
   }
 
+  /**
+   * Whether the tenant exists (any status): for other libs' admin checks. Inside a transaction,
+   * pass its manager (embedded PostgreSQL runs one transaction at a time).
+   */
+  async tenantExists(tenantId: string, within: Queryable = this.dataSource): Promise<boolean> {
+    const rows: unknown[] = await within.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId]);
+    return rows.length > 0;
+  }
+
   /** Whether a user or an API key (any status) is of `tenantId`: for other libs' admin checks. */
-  async inTenant(tenantId: string, kind: 'user' | 'apiKey', id: string): Promise<boolean> {
+  async inTenant(
+    tenantId: string,
+    kind: 'user' | 'apiKey',
+    id: string,
+    within: Queryable = this.dataSource,
+  ): Promise<boolean> {
     const table = kind === 'user' ? 'users' : 'api_keys';
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await within.query(
       `SELECT 1 FROM ${table} WHERE id = $1 AND tenant_id = $2`,
       [id, tenantId],
     );
     return rows.length > 0;
   }
 }
+
+/** A DataSource or a transaction's EntityManager. */
+type Queryable = Pick<DataSource, 'query'>;

@@ -268,8 +268,8 @@ export class BudgetsService {
         `"${patch.timeZone}" is not an IANA time zone; use a name such as Europe/Berlin or UTC`,
       );
     await this.dataSource.transaction(async (m) => {
-      const found: unknown[] = await m.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId]);
-      if (found.length === 0) throw new NotFoundError('The tenant');
+      if (!(await this.actingUsers.tenantExists(tenantId, m)))
+        throw new NotFoundError('The tenant');
       // Locked, so two concurrent changes each carry the windows the other left.
       const [current]: { time_zone: string; carried_windows: CarriedWindows }[] = await m.query(
         'SELECT time_zone, carried_windows FROM cost_settings WHERE tenant_id = $1 FOR UPDATE',
@@ -333,8 +333,7 @@ export class BudgetsService {
     if (scope === 'tenant') {
       const id = scopeId ?? principal.tenantId;
       if (!principal.superadmin) throw superadminOnly('a tenant budget');
-      const found: unknown[] = await m.query('SELECT 1 FROM tenants WHERE id = $1', [id]);
-      if (found.length === 0) throw new NotFoundError('The tenant');
+      if (!(await this.actingUsers.tenantExists(id, m))) throw new NotFoundError('The tenant');
       return { scopeId: id, tenantId: id };
     }
     if (!scopeId)
@@ -342,12 +341,9 @@ export class BudgetsService {
         'scopeId',
         `a ${scope} budget needs the ${scope === 'user' ? 'user' : 'API key'} id as scopeId`,
       );
-    const table = scope === 'user' ? 'users' : 'api_keys';
-    const found: unknown[] = await m.query(
-      `SELECT 1 FROM ${table} WHERE id = $1 AND tenant_id = $2`,
-      [scopeId, principal.tenantId],
-    );
-    if (found.length === 0) throw new NotFoundError(scope === 'user' ? 'The user' : 'The API key');
+    const kind = scope === 'user' ? 'user' : 'apiKey';
+    if (!(await this.actingUsers.inTenant(principal.tenantId, kind, scopeId, m)))
+      throw new NotFoundError(scope === 'user' ? 'The user' : 'The API key');
     return { scopeId, tenantId: principal.tenantId };
   }
 }

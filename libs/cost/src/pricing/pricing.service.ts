@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, type Principal } from '@parley/auth';
+import { ActingUsers, AuditService, type Principal } from '@parley/auth';
 import { NotFoundError } from '@parley/core';
 import { DataSource } from 'typeorm';
 import { type PriceComponents, PriceLoweringForbiddenError } from '../cost.errors';
@@ -43,6 +43,7 @@ export class PricingService {
     private readonly catalog: PricingCatalog,
     private readonly audit: AuditService,
     private readonly snapshots: SnapshotCache,
+    private readonly actingUsers: ActingUsers,
   ) {}
 
   async list(tenantId: string): Promise<ModelPriceView[]> {
@@ -70,8 +71,8 @@ export class PricingService {
     const bySuperadmin = principal.superadmin;
     if (!bySuperadmin) this.checkRaises(model, price);
     const view = await this.dataSource.transaction(async (m) => {
-      const found: unknown[] = await m.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId]);
-      if (found.length === 0) throw new NotFoundError('The tenant');
+      if (!(await this.actingUsers.tenantExists(tenantId, m)))
+        throw new NotFoundError('The tenant');
       await m.query(
         `INSERT INTO model_prices (tenant_id, model, input_per_mtok, output_per_mtok, cached_input_per_mtok, set_by_superadmin)
          VALUES ($1, $2, $3, $4, $5, $6)

@@ -8,6 +8,7 @@ import {
   QueueProcessor,
   type QueueResults,
   whyStopped,
+  outboxHoldsJobFor,
 } from '@parley/queue';
 import { DataSource } from 'typeorm';
 import { type Chunk, chunkText } from '../chunking/chunker';
@@ -229,7 +230,7 @@ export class IngestProcessor implements JobProcessor<'rag'> {
       `SELECT d.id FROM kb_documents d
         WHERE d.status IN ('pending', 'processing')
           AND d.updated_at < now() - make_interval(mins => $1::int)
-          AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE strpos(o.spec::text, d.id::text) > 0)
+          AND NOT ${outboxHoldsJobFor('d.id')}
         LIMIT 500`,
       [this.config.rag.lostAfterMinutes],
     );
