@@ -168,3 +168,14 @@ export class IdempotencyKeyReusedError extends AppError {
     );
   }
 }
+
+/** No embedding model is configured (EMBEDDING_MODEL), so /v1/embeddings cannot answer. */
+export class EmbeddingsUnavailableError extends AppError {
+  constructor() {
+    super(
+      'EMBEDDINGS_UNAVAILABLE',
+      503,
+      'No embedding model is configured: set EMBEDDING_MODEL (and a provider that serves it).',
+    );
+  }
+}

@@ -28,6 +28,8 @@ import { AgentLoop } from './pipeline/agent-loop.service';
 import { ApprovalStore } from './approvals/approval.store';
 import { ApprovalRules } from './approvals/approval-rules.service';
 import { ToolApprovalsController } from './controllers/tool-approvals.controller';
+import { OpenAiSurfaceController } from './controllers/openai-surface.controller';
+import { OpenAiEmbeddings } from './completions/openai-embeddings.service';
 
 /**
  * Conversations, messages and the chat pipeline, without routes: what a worker needs to run
@@ -68,6 +70,7 @@ import { ToolApprovalsController } from './controllers/tool-approvals.controller
     AuthModule,
     LlmModule,
     CostModule,
+    GuardrailsModule,
   ],
 })
 export class ConversationCoreModule {}
@@ -75,8 +78,13 @@ export class ConversationCoreModule {}
 /** Conversations over HTTP and WebSocket. */
 @Module({
   imports: [ConversationCoreModule],
-  controllers: [ConversationsController, ToolApprovalsController, ChatCompletionsController],
-  providers: [IdempotencyService, ChatCompletions, ChatGateway, ApprovalRules],
+  controllers: [
+    ConversationsController,
+    ToolApprovalsController,
+    ChatCompletionsController,
+    OpenAiSurfaceController,
+  ],
+  providers: [IdempotencyService, ChatCompletions, OpenAiEmbeddings, ChatGateway, ApprovalRules],
   exports: [ConversationCoreModule],
 })
 export class ConversationModule {}

@@ -36,6 +36,11 @@ export class ModelRouter {
     return this.config.llm.resolvedProviders[0]?.name;
   }
 
+  /** Every configured model as `provider/model`. */
+  deployments(): string[] {
+    return this.config.llm.resolvedProviders.flatMap((p) => p.models.map((m) => `${p.name}/${m}`));
+  }
+
   /** The public names clients may use. */
   publicModels(): string[] {
     return Object.keys(this.config.llm.resolvedAliases);

@@ -745,6 +745,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The model names this caller may send: the configured aliases and provider/model pairs (parley-extractive when no provider is configured). */
+        get: operations["OpenAiSurfaceController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One model of the list, or 404 `NOT_FOUND`. */
+        get: operations["OpenAiSurfaceController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OpenAI-compatible embeddings through the configured embedding model: guarded, admitted against the budgets and metered. */
+        post: operations["OpenAiSurfaceController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audio/speech": {
         parameters: {
             query?: never;
@@ -1814,6 +1865,21 @@ export interface components {
             n?: number;
             /** @description `conversation_id` stores the exchange in that conversation. */
             metadata?: Record<string, never>;
+        };
+        EmbeddingsRequestDto: {
+            /** @description A text, or up to 2048 texts, to embed. */
+            input: string | string[];
+            /** @description An embedding model or alias Parley serves (EMBEDDING_MODEL is the default). */
+            model: string;
+            /**
+             * @default float
+             * @enum {string}
+             */
+            encoding_format: "float" | "base64";
+            /** @description Ignored: EMBEDDING_DIMENSIONS decides the vector size. */
+            dimensions?: number;
+            /** @description An end-user id (not sent upstream). */
+            user?: string;
         };
         SpeechDto: {
             /** @description What to say (at most AUDIO_MAX_TEXT_CHARS characters). */
@@ -4733,6 +4799,129 @@ export interface operations {
         };
         responses: {
             /** @description A `chat.completion` object, or `chat.completion.chunk` events ending with `[DONE]`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or invalid credentials (`UNAUTHENTICATED`, `INVALID_TOKEN`, `INVALID_API_KEY`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authenticated, but not allowed (`FORBIDDEN`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `RATE_LIMITED`: over the limit; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OpenAiSurfaceController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description No or invalid credentials (`UNAUTHENTICATED`, `INVALID_TOKEN`, `INVALID_API_KEY`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authenticated, but not allowed (`FORBIDDEN`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `RATE_LIMITED`: over the limit; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OpenAiSurfaceController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or invalid credentials (`UNAUTHENTICATED`, `INVALID_TOKEN`, `INVALID_API_KEY`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authenticated, but not allowed (`FORBIDDEN`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `RATE_LIMITED`: over the limit; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OpenAiSurfaceController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbeddingsRequestDto"];
+            };
+        };
+        responses: {
+            /** @description An embeddings `list` (float arrays, or base64 float32). */
             200: {
                 headers: {
                     [name: string]: unknown;
