@@ -71,6 +71,7 @@ import { OpenAiEmbeddings } from './completions/openai-embeddings.service';
     LlmModule,
     CostModule,
     GuardrailsModule,
+    RagModule,
   ],
 })
 export class ConversationCoreModule {}

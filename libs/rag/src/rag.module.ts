@@ -23,7 +23,8 @@ import { DocumentExtractionService } from './extraction/document-extraction.serv
     SearchService,
     DocumentExtractionService,
   ],
-  exports: [KnowledgeBasesService, KnowledgeBaseAccess, SearchService],
+  // RagJobsModule: its Embedder meters /v1/embeddings too.
+  exports: [KnowledgeBasesService, KnowledgeBaseAccess, SearchService, RagJobsModule],
 })
 export class RagModule implements OnApplicationBootstrap {
   constructor(private readonly queues: QueueService) {}

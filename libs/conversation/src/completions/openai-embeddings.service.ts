@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@parley/auth';
 import { AppConfig, ValidationFailedError } from '@parley/core';
-import { CostService } from '@parley/cost';
 import { GuardrailsService } from '@parley/guardrails';
-import { countTextTokens, LlmGateway, ModelRouter } from '@parley/llm';
+import { ModelRouter } from '@parley/llm';
+import { Embedder } from '@parley/rag';
 import { EmbeddingsUnavailableError } from '../conversation.errors';
 import type { EmbeddingsRequestDto } from '../dto/embeddings.dto';
 
@@ -19,16 +19,15 @@ export interface EmbeddingList {
 
 /**
  * `POST /v1/embeddings` for OpenAI clients: the texts pass the tenant's input guardrails (a
- * blocked text refuses the request, a redacted one is embedded redacted), the call is admitted
- * against the caller's budgets at the model's price, sent through the LLM gateway's policy and
- * settled in the ledger, like every paid call.
+ * blocked text refuses the request, a redacted one is embedded redacted), then the call is
+ * metered like the knowledge bases' own embeddings (Embedder.embedMetered: admitted against the
+ * caller's budgets at the model's price, settled in the ledger).
  */
 @Injectable()
 export class OpenAiEmbeddings {
   constructor(
-    private readonly llm: LlmGateway,
     private readonly router: ModelRouter,
-    private readonly cost: CostService,
+    private readonly embedder: Embedder,
     private readonly guardrails: GuardrailsService,
     private readonly config: AppConfig,
   ) {}
@@ -54,25 +53,9 @@ export class OpenAiEmbeddings {
       userId: principal.userId,
       apiKeyId: principal.apiKeyId,
     };
-    const admission = await this.cost.admitUnits({
-      subject,
+    const result = await this.embedder.embedMetered(subject, body.model, texts, {
+      signal,
       requestId,
-      kind: 'embedding',
-      model: target.model,
-      quantity: texts.reduce((n, t) => n + countTextTokens(target.model, t), 0),
-    });
-    let result;
-    try {
-      result = await this.llm.embedWith(body.model, texts, signal);
-    } catch (error) {
-      await this.cost.settle(admission, { provider: null, model: target.model, status: 'failed' });
-      throw error;
-    }
-    await this.cost.settle(admission, {
-      provider: result.provider,
-      model: result.model,
-      promptTokens: result.promptTokens,
-      status: 'complete',
     });
     const base64 = body.encoding_format === 'base64';
     return {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@parley/core';
 import { CostService, type CostSubject } from '@parley/cost';
-import { countTextTokens, LlmGateway, ModelRouter } from '@parley/llm';
+import { countTextTokens, type EmbeddingResult, LlmGateway, ModelRouter } from '@parley/llm';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -58,7 +58,6 @@ export class Embedder {
     texts: string[],
     signal?: AbortSignal,
   ): Promise<number[][]> {
-    const target = this.router.embeddingTarget(model)!;
     const signature = this.signature(model)!;
     const hashes = texts.map(sha256);
     const found = await this.cached(subject.tenantId, signature, hashes);
@@ -70,12 +69,11 @@ export class Embedder {
     const entries = [...missing.entries()];
     for (let i = 0; i < entries.length; i += this.config.rag.embedBatchSize) {
       const batch = entries.slice(i, i + this.config.rag.embedBatchSize);
-      const vectors = await this.paidEmbedding(
+      const { vectors } = await this.embedMetered(
         subject,
         model,
-        target.model,
         batch.map(([, text]) => text),
-        signal,
+        { signal },
       );
       batch.forEach(([hex], j) => found.set(hex, vectors[j]!));
       await this.remember(
@@ -97,33 +95,36 @@ export class Embedder {
     const key = `${subject.tenantId}\u0000${this.signature(model)}\u0000${text}`;
     let vector = this.recentQueries.get(key);
     if (!vector) {
-      const priced = this.router.embeddingTarget(model)!.model;
-      vector = this.paidEmbedding(subject, model, priced, [text]).then(([v]) => v!);
+      vector = this.embedMetered(subject, model, [text]).then((r) => r.vectors[0]!);
       this.recentQueries.set(key, vector);
       vector.catch(() => this.recentQueries.delete(key));
     }
     return vector;
   }
 
-  /** One embedding request, reserved before and settled after like any paid call. */
-  private async paidEmbedding(
+  /**
+   * One embedding request, reserved before and settled after like any paid call (also what
+   * /v1/embeddings answers with): what answered, the vectors, and the tokens.
+   */
+  async embedMetered(
     subject: CostSubject,
     model: string,
-    pricedModel: string,
     texts: string[],
-    signal?: AbortSignal,
-  ): Promise<number[][]> {
+    options: { signal?: AbortSignal; requestId?: string } = {},
+  ): Promise<EmbeddingResult> {
+    const priced = this.router.embeddingTarget(model)!.model;
     const admission = await this.cost.admitUnits({
       subject,
+      requestId: options.requestId,
       kind: 'embedding',
-      model: pricedModel,
-      quantity: texts.reduce((n, t) => n + countTextTokens(pricedModel, t), 0),
+      model: priced,
+      quantity: texts.reduce((n, t) => n + countTextTokens(priced, t), 0),
     });
-    let result;
+    let result: EmbeddingResult;
     try {
-      result = await this.llm.embedWith(model, texts, signal);
+      result = await this.llm.embedWith(model, texts, options.signal);
     } catch (error) {
-      await this.cost.settle(admission, { provider: null, model: pricedModel, status: 'failed' });
+      await this.cost.settle(admission, { provider: null, model: priced, status: 'failed' });
       throw error;
     }
     await this.cost.settle(admission, {
@@ -132,7 +133,7 @@ export class Embedder {
       promptTokens: result.promptTokens,
       status: 'complete',
     });
-    return result.vectors;
+    return result;
   }
 
   private async cached(
