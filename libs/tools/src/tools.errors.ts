@@ -122,3 +122,21 @@ export class ToolEnableForbiddenError extends AppError {
     );
   }
 }
+
+/** A conversation names a tool that is not defined (or not enabled) in the tenant. */
+export class ToolNotFoundError extends AppError {
+  constructor(name: string, builtIns: string[]) {
+    super(
+      'TOOL_NOT_FOUND',
+      400,
+      `There is no enabled tool "${name}" in your tenant (built-ins: ${builtIns.join(', ')}).`,
+    );
+  }
+}
+
+/** Tool names are unique per tenant. */
+export class ToolNameTakenError extends AppError {
+  constructor(name: string) {
+    super('CONFLICT', 409, `Your tenant already has a tool named "${name}".`);
+  }
+}

@@ -7,7 +7,6 @@ import {
   ROLES,
 } from '@parley/auth';
 import {
-  AppError,
   decodeCursor,
   KeyRingCipher,
   NotFoundError,
@@ -16,6 +15,7 @@ import {
   ValidationFailedError,
   type SealContext,
 } from '@parley/core';
+import { ToolNameTakenError } from '../tools.errors';
 import { newId } from '@parley/database';
 import { DataSource } from 'typeorm';
 import { checkHostAllowed } from '../outbound/outbound-policy';
@@ -163,8 +163,7 @@ export class ToolsService {
         enableRoles,
       ],
     );
-    if (rows.length === 0)
-      throw new AppError('CONFLICT', 409, `Your tenant already has a tool named "${input.name}".`);
+    if (rows.length === 0) throw new ToolNameTakenError(input.name);
     await this.audit.record('tool.created', {
       tenantId,
       targetType: 'tool',
@@ -268,12 +267,7 @@ export class ToolsService {
       });
       return { ...this.toView(rows[0]!), secretHeadersCleared };
     } catch (error) {
-      if ((error as { code?: string }).code === '23505')
-        throw new AppError(
-          'CONFLICT',
-          409,
-          `Your tenant already has a tool named "${merged.name}".`,
-        );
+      if ((error as { code?: string }).code === '23505') throw new ToolNameTakenError(merged.name);
       throw error;
     }
   }

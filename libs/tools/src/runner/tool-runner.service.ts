@@ -19,7 +19,7 @@ import { checkArguments } from '../registry/tool-schema';
 import { ToolsService } from '../registry/tools.service';
 
 type Callable = NonNullable<Awaited<ReturnType<ToolsService['forCall']>>>;
-import { ToolEnableForbiddenError } from '../tools.errors';
+import { ToolEnableForbiddenError, ToolNotFoundError } from '../tools.errors';
 import { ToolMetrics } from '../tools.metrics';
 import { buildHttpCall } from './http-tool';
 
@@ -121,12 +121,7 @@ export class ToolRunner {
       }
       const tool = own.get(name);
       if ((!tool || !tool.enabled) && options.skipMissing) continue;
-      if (!tool || !tool.enabled)
-        throw new AppError(
-          'TOOL_NOT_FOUND',
-          400,
-          `There is no enabled tool "${name}" in your tenant (built-ins: ${Object.keys(BUILT_IN_TOOLS).join(', ')}).`,
-        );
+      if (!tool || !tool.enabled) throw new ToolNotFoundError(name, Object.keys(BUILT_IN_TOOLS));
       out.push({ name: tool.name, description: tool.description, parameters: tool.parameters });
     }
     return out;
