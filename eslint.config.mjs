@@ -24,7 +24,7 @@ const INLINE_ERRORS = [
     message: 'Declare error classes in this lib’s *.errors.ts.',
   },
 ];
-const ERRORS_IN_ERRORS_FILES = ['libs/{conversation,llm,queue,tools}/src/**/*.ts'];
+const ERRORS_IN_ERRORS_FILES = ['libs/{conversation,llm,queue,tools,audio}/src/**/*.ts'];
 
 export default tseslint.config(
   {

@@ -1,4 +1,4 @@
-import { AppError } from '@parley/core';
+import { InvalidVoiceError } from '../audio.errors';
 import { CONTENT_TYPES } from '../media/audio-probe';
 import { runProcess } from '../media/run-process';
 import { encode, wavDurationMs } from '../media/transcode';
@@ -28,13 +28,7 @@ export class EspeakSynthesizer extends SpeechSynthesizer {
   async validate(request: Pick<SpeechRequest, 'voice' | 'language'>): Promise<void> {
     const voice = this.voiceOf(request);
     const known = await this.knownVoices();
-    if (!known.has(voice.toLowerCase()))
-      throw new AppError(
-        'INVALID_VOICE',
-        400,
-        `espeak-ng has no voice "${voice}"; use a language name such as en, en-us, de, fr or es.`,
-        { extensions: { field: 'voice' } },
-      );
+    if (!known.has(voice.toLowerCase())) throw new InvalidVoiceError(voice);
   }
 
   async synthesize(request: SpeechRequest, signal?: AbortSignal): Promise<SynthesizedSpeech> {

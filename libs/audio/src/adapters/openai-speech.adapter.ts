@@ -1,7 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
 import OpenAI, { APIError, toFile } from 'openai';
 import { encode } from '../media/transcode';
-import { AppError } from '@parley/core';
 import { CONTENT_TYPES } from '../media/audio-probe';
 import {
   type SpeechRequest,
@@ -11,7 +10,7 @@ import {
   type Transcript,
   type TranscriptionRequest,
 } from '../ports/speech.port';
-import { EngineFailedError } from '../audio.errors';
+import { EngineFailedError, SpeechProviderRejectedError } from '../audio.errors';
 
 export interface OpenAiSpeechOptions {
   baseUrl: string;
@@ -26,11 +25,7 @@ export interface OpenAiSpeechOptions {
 function describe(error: unknown): Error {
   if (error instanceof APIError && error.status && error.status >= 400 && error.status < 500) {
     if (error.status !== 408 && error.status !== 429)
-      return new AppError(
-        'SPEECH_PROVIDER_REJECTED',
-        422,
-        `The speech provider refused the request (HTTP ${error.status}): ${error.message}`,
-      );
+      return new SpeechProviderRejectedError(error.status, error.message);
   }
   return new EngineFailedError(`speech provider: ${(error as Error).message}`);
 }

@@ -1,4 +1,4 @@
-import { AppError } from '@parley/core';
+import { UnsupportedLanguageError } from '../audio.errors';
 import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,12 +24,7 @@ export class PocketsphinxRecognizer extends SpeechRecognizer {
   validate(request: Pick<TranscriptionRequest, 'language'>): void {
     const language = request.language?.toLowerCase();
     if (language && !['en', 'en-us', 'english'].includes(language))
-      throw new AppError(
-        'UNSUPPORTED_LANGUAGE',
-        422,
-        `The local recognizer (pocketsphinx) understands English only, not "${request.language}"; configure an OpenAI-compatible speech provider for other languages.`,
-        { extensions: { field: 'language' } },
-      );
+      throw new UnsupportedLanguageError(request.language);
   }
 
   async transcribe(request: TranscriptionRequest, signal?: AbortSignal): Promise<Transcript> {

@@ -22,7 +22,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
-import { AcceptsUploads, AppConfig, AppError } from '@parley/core';
+import { AcceptsUploads, AppConfig } from '@parley/core';
+import { TextTooLongError, AudioNotReadyError } from '../audio.errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { combineRanges, parse as parseRange } from 'range-parser';
 import { AUDIO_UPLOAD_SCHEMA, AudioJobDto, SpeechDto, WaitQueryDto } from '../dto/audio.dto';
@@ -70,12 +71,7 @@ export class AudioController {
   ): Promise<AudioJobView> {
     const principal = this.principal.get();
     const limit = this.config.audio.maxTextChars;
-    if (body.text.length > limit)
-      throw new AppError(
-        'TEXT_TOO_LONG',
-        413,
-        `The text has ${body.text.length} characters, more than the ${limit} allowed (AUDIO_MAX_TEXT_CHARS); split it.`,
-      );
+    if (body.text.length > limit) throw new TextTooLongError(body.text.length, limit);
     await this.providers.synthesizer(principal.tenantId).validate?.(body);
     const options = { voice: body.voice, language: body.language, speed: body.speed };
     const { job } = await this.jobs.create(
@@ -137,15 +133,7 @@ export class AudioController {
     const audio = (row.kind === 'voice' ? row.result?.audio : row.result) as
       { contentType?: string } | undefined;
     if (row.status !== 'completed' || !row.output_key || !audio?.contentType)
-      throw new AppError(
-        'AUDIO_NOT_READY',
-        409,
-        row.status === 'failed'
-          ? 'The job failed; it has no audio.'
-          : row.output_key || row.status !== 'completed'
-            ? `The job is ${row.status}; its audio is not ready yet.`
-            : 'This job has no audio (a transcription returns text).',
-      );
+      throw new AudioNotReadyError(row.status, Boolean(row.output_key));
     const size = await this.storage.size(row.output_key);
     reply.header('accept-ranges', 'bytes').header('content-type', audio.contentType);
     if (range) {

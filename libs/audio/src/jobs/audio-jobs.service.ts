@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@parley/auth';
-import { AppConfig, AppError, KeyRingCipher, NotFoundError } from '@parley/core';
+import { AppConfig, KeyRingCipher, NotFoundError } from '@parley/core';
+import { AudioIdempotencyKeyReusedError } from '../audio.errors';
 import { newId } from '@parley/database';
 import { JobOutbox, type OutboxEntry } from '@parley/queue';
 import { createHash } from 'node:crypto';
@@ -243,12 +244,7 @@ export class AudioJobsService {
   }
 
   private replay(row: AudioJobRow, hash: string): AudioJobView {
-    if (row.request_hash !== hash)
-      throw new AppError(
-        'IDEMPOTENCY_KEY_REUSED',
-        422,
-        'This Idempotency-Key was used for a different request; use a new key for a new job.',
-      );
+    if (row.request_hash !== hash) throw new AudioIdempotencyKeyReusedError();
     return toView(row, this.cipher);
   }
 }

@@ -1,5 +1,4 @@
-import { AppError } from '@parley/core';
-
+import { SlowClientError } from '../audio.errors';
 export interface PlaybackOptions {
   sampleRate: number;
   frameMs: number;
@@ -16,17 +15,6 @@ export interface PlaybackSink {
   buffered(): number;
   /** A sentence's frames start now, at this sequence number. */
   sentence(text: string, firstSequence: number): void;
-}
-
-/** The client reads too slowly to keep up with real-time audio. */
-export class SlowClientError extends AppError {
-  constructor(seconds: number) {
-    super(
-      'VOICE_CLIENT_TOO_SLOW',
-      408,
-      `The client left audio unread for ${seconds} s; it must read the socket as fast as it plays.`,
-    );
-  }
 }
 
 interface Spoken {

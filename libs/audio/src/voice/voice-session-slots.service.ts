@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig, AppError, OutageLog, RedisConnection } from '@parley/core';
+import { AppConfig, OutageLog, RedisConnection } from '@parley/core';
+import { TooManyVoiceSessionsError } from '../audio.errors';
 
 /** How long a slot lives without being renewed: a crashed instance's sessions free themselves. */
 const SLOT_TTL_MS = 60_000;
@@ -13,17 +14,6 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ${SLOT_TTL_MS})
 return 1`;
-
-/** The tenant already holds as many voice sessions as it may. */
-export class TooManyVoiceSessionsError extends AppError {
-  constructor(limit: number) {
-    super(
-      'TOO_MANY_VOICE_SESSIONS',
-      429,
-      `This tenant already has ${limit} voice sessions open (VOICE_MAX_SESSIONS_PER_TENANT); close one and try again.`,
-    );
-  }
-}
 
 /**
  * Open voice sessions per tenant, bounded by voice.maxSessionsPerTenant: across every instance

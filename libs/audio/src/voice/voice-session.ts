@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Principal } from '@parley/auth';
 import { type AppConfig, AppError, openSpan, toAppError, toProblem } from '@parley/core';
+import { VoiceProtocolError, VoiceSessionExpiredError } from '../audio.errors';
 import { EchoGuard } from './echo-guard';
 import type { LiveSpeech } from './live-speech.service';
 import { FrameBuffer, Pcm16Reader, resample } from './pcm';
@@ -101,7 +102,7 @@ export class VoiceSession {
   /** session.start: the formats are set, the timers run, and the session listens. */
   start(options: SessionStart): void {
     if (this.machine.state !== 'idle')
-      throw new AppError('VOICE_PROTOCOL', 400, 'session.start was already sent.');
+      throw new VoiceProtocolError('session.start was already sent.');
     const config = this.deps.config;
     this.options = options;
     this.activity = new VoiceActivity({
@@ -139,7 +140,7 @@ export class VoiceSession {
   /** A binary frame of caller audio. */
   audio(bytes: Buffer): void {
     if (this.machine.state === 'idle')
-      throw new AppError('VOICE_PROTOCOL', 400, 'Send session.start before any audio.');
+      throw new VoiceProtocolError('Send session.start before any audio.');
     if (this.machine.state === 'closed') return;
     this.touch();
     const samples = resample(
@@ -503,7 +504,7 @@ export class VoiceSession {
   }
 
   private expire(code: string, message: string): void {
-    this.report(new AppError(code, 408, message));
+    this.report(new VoiceSessionExpiredError(code, message));
     this.transport.close(
       VOICE_CLOSE.timeout,
       code === 'VOICE_SESSION_IDLE' ? 'idle' : 'max duration',

@@ -12,7 +12,13 @@ import {
   SOCKET_CLOSE,
   WebSocketHandshake,
 } from '@parley/auth';
-import { AppConfig, AppError, toAppError, toProblem } from '@parley/core';
+import { AppConfig, toAppError, toProblem } from '@parley/core';
+import {
+  VoiceDisabledError,
+  InvalidVoiceConversationError,
+  VoiceProtocolError,
+  VoiceScopesError,
+} from '../audio.errors';
 import { ChatTurns, ConversationsService } from '@parley/conversation';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -117,8 +123,7 @@ export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect {
     client: VoiceSocket,
     request: IncomingMessage,
   ): Promise<VoiceSession | undefined> {
-    if (!this.config.voice.enabled)
-      throw new AppError('NOT_FOUND', 404, 'Voice sessions are turned off here (VOICE_ENABLED).');
+    if (!this.config.voice.enabled) throw new VoiceDisabledError();
     const auth = await this.handshake.authenticate(request);
     const { principal } = auth;
     assertVoiceScopes(principal);
@@ -185,7 +190,7 @@ export class VoiceGateway implements OnGatewayConnection, OnGatewayDisconnect {
     );
     if (requested) {
       if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(requested))
-        throw new AppError('VALIDATION_FAILED', 400, 'conversationId must be a UUID.');
+        throw new InvalidVoiceConversationError();
       return (await this.conversations.get(principal, requested)).id;
     }
     return (await this.conversations.create(principal, { title: 'Voice session' })).id;
@@ -228,18 +233,14 @@ function parse(text: string): ClientMessage {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new AppError('VOICE_PROTOCOL', 400, 'Text frames must be JSON objects with a "type".');
+    throw new VoiceProtocolError('Text frames must be JSON objects with a "type".');
   }
   const result = ClientMessage.safeParse(json);
   if (result.success) return result.data;
-  throw new AppError('VOICE_PROTOCOL', 400, 'The message does not follow the voice protocol.', {
-    extensions: {
-      errors: result.error.issues.map((i) => ({
-        field: i.path.join('.') || 'type',
-        messages: [i.message],
-      })),
-    },
-  });
+  throw new VoiceProtocolError(
+    'The message does not follow the voice protocol.',
+    result.error.issues.map((i) => ({ field: i.path.join('.') || 'type', messages: [i.message] })),
+  );
 }
 
 /** A voice session speaks and listens: an API key needs both the chat and audio scopes. */
@@ -248,9 +249,5 @@ function assertVoiceScopes(principal: Principal): void {
     principal.kind === 'apiKey' &&
     !(principal.scopes.includes('chat') && principal.scopes.includes('audio'))
   )
-    throw new AppError(
-      'FORBIDDEN',
-      403,
-      'A voice session needs an API key with the chat and audio scopes.',
-    );
+    throw new VoiceScopesError();
 }
