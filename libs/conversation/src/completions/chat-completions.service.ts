@@ -87,15 +87,14 @@ export class ChatCompletions {
         await this.idempotency.release(principal, idempotencyKey);
       throw error;
     });
-    const remember =
-      idempotencyKey && claim?.kind === 'new'
-        ? {
-            complete: () =>
-              this.idempotency.complete(principal, idempotencyKey, toCompletion(answer)),
-            release: () => this.idempotency.release(principal, idempotencyKey),
-          }
-        : undefined;
-    return { replayed: false, events: track(events, answer, remember), answer };
+    const tracked = track(events, answer);
+    if (!idempotencyKey || claim?.kind !== 'new')
+      return { replayed: false, events: tracked, answer };
+    // `track` has folded the final event into the answer by the time it passes it on.
+    const remembered = this.idempotency.remembered(principal, idempotencyKey, tracked, (e) =>
+      e.type === 'done' ? toCompletion(answer) : undefined,
+    );
+    return { replayed: false, events: remembered, answer };
   }
 
   private async events(
@@ -215,29 +214,19 @@ export class ChatCompletions {
   }
 }
 
-/**
- * Collects the completion from its events as they pass, and stores it for idempotent repeats
- * once it is done (or frees the key when it fails).
- */
+/** Collects the completion from its events as they pass. */
 async function* track(
   events: AsyncIterable<Event>,
   answer: CompletionAnswer,
-  remember?: { complete: () => Promise<void>; release: () => Promise<void> },
 ): AsyncGenerator<Event> {
-  try {
-    for await (const e of events) {
-      if (e.type === 'start') answer.model = e.responder.model;
-      else if (e.type === 'delta') answer.text += e.text;
-      else if (e.type === 'tool_call') addToolCallPiece(answer.toolCalls, e);
-      else {
-        answer.finish = openAiFinish(e.finishReason);
-        answer.usage = e.usage;
-        await remember?.complete();
-      }
-      yield e;
+  for await (const e of events) {
+    if (e.type === 'start') answer.model = e.responder.model;
+    else if (e.type === 'delta') answer.text += e.text;
+    else if (e.type === 'tool_call') addToolCallPiece(answer.toolCalls, e);
+    else {
+      answer.finish = openAiFinish(e.finishReason);
+      answer.usage = e.usage;
     }
-  } catch (error) {
-    await remember?.release();
-    throw error;
+    yield e;
   }
 }

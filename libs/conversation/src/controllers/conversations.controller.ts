@@ -24,7 +24,7 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authorize, CurrentPrincipal, type Principal, RateLimit } from '@parley/auth';
+import { Authorize, CurrentPrincipal, RateLimit } from '@parley/auth';
 import { CursorQueryDto, type Page } from '@parley/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConversationView, MessageView } from '../conversation.views';
@@ -59,27 +59,6 @@ export class ConversationsController {
     private readonly principal: CurrentPrincipal,
     private readonly idempotency: IdempotencyService,
   ) {}
-
-  /** Passes the turn through, storing its result under the key, or freeing the key on failure. */
-  private async *remembered(
-    turn: AsyncGenerator<TurnEvent>,
-    principal: Principal,
-    key: string,
-  ): AsyncGenerator<TurnEvent> {
-    try {
-      for await (const event of turn) {
-        if (event.type === 'done')
-          await this.idempotency.complete(principal, key, {
-            userMessage: event.userMessage,
-            assistantMessage: event.assistantMessage,
-          });
-        yield event;
-      }
-    } catch (error) {
-      await this.idempotency.release(principal, key);
-      throw error;
-    }
-  }
 
   @Post()
   @ApiOperation({ summary: 'Start a conversation.' })
@@ -202,7 +181,13 @@ export class ConversationsController {
         },
         abort.signal,
       );
-      turn = idempotencyKey ? this.remembered(run, principal, idempotencyKey) : run;
+      turn = idempotencyKey
+        ? this.idempotency.remembered(principal, idempotencyKey, run, (e) =>
+            e.type === 'done'
+              ? { userMessage: e.userMessage, assistantMessage: e.assistantMessage }
+              : undefined,
+          )
+        : run;
     }
     if (!accept?.includes('text/event-stream')) {
       reply.status(201);

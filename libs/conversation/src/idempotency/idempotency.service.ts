@@ -89,6 +89,28 @@ export class IdempotencyService {
       [principal.tenantId, owner(principal), key],
     );
   }
+
+  /**
+   * Passes a response's events through: stores the result under the key once `resultOf` gives
+   * one (the final event), or frees the key when the events fail, so a retry may run.
+   */
+  async *remembered<E>(
+    principal: Principal,
+    key: string,
+    events: AsyncIterable<E>,
+    resultOf: (event: E) => unknown,
+  ): AsyncGenerator<E> {
+    try {
+      for await (const event of events) {
+        const result = resultOf(event);
+        if (result !== undefined) await this.complete(principal, key, result);
+        yield event;
+      }
+    } catch (error) {
+      await this.release(principal, key);
+      throw error;
+    }
+  }
 }
 
 const owner = (p: Principal): string => (p.apiKeyId ? `key:${p.apiKeyId}` : `user:${p.userId}`);
