@@ -719,7 +719,7 @@ describe('docker/Dockerfile', () => {
   it('installs in the runtime stage what the local speech engines run, as .ci/run does', () => {
     // Every engine libs/audio looks for has its package above; a new engine needs a line there.
     const looked = [
-      ...read(join(REPO_ROOT, 'libs/audio/src/speech-providers.ts')).matchAll(
+      ...read(join(REPO_ROOT, 'libs/audio/src/speech-providers.service.ts')).matchAll(
         /commandAvailable\('([^']+)'/g,
       ),
     ].map((m) => m[1]!);
