@@ -624,7 +624,9 @@ describeBrowser('admin console (Chromium)', () => {
     // Output guardrails release the answer sentence by sentence: three sentences, slowly.
     const reply =
       'Refunds take five to seven working days. Exchanges take three. Gift cards arrive at once.';
-    fake.configure({ tokenDelayMs: 60 });
+    // Slow enough that the page shows the first sentence well before the last one arrives,
+    // even on a busy machine (about a second and a half between them).
+    fake.configure({ tokenDelayMs: 250 });
     fake.replyNext(reply);
     try {
       const page = await openAsAdmin('Playground');
