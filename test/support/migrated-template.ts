@@ -28,8 +28,14 @@ import { DataSource } from 'typeorm';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 
-/** What the schema is made of: a template is reused only while none of it has changed. */
+let hashed: string | undefined;
+
+/**
+ * What the schema is made of: a template is reused only while none of it has changed. Read
+ * once per Jest worker (the lockfile is large).
+ */
 function schemaHash(): string {
+  if (hashed) return hashed;
   const hash = createHash('sha256');
   const files = [
     ...readdirSync(join(REPO_ROOT, 'migrations'))
@@ -39,7 +45,8 @@ function schemaHash(): string {
     'package-lock.json',
   ];
   for (const file of files) hash.update(file).update(readFileSync(join(REPO_ROOT, file)));
-  return hash.digest('hex').slice(0, 12);
+  hashed = hash.digest('hex').slice(0, 12);
+  return hashed;
 }
 
 /** Runs the migrations (TypeORM's and the Postgres queue schema) as `npm run migrate` does. */

@@ -24,6 +24,7 @@ import { applyFieldErrors, ErrorAlert, errorMessage } from '../lib/errors';
 import { formatDateTime } from '../lib/format';
 import { useCursorList } from '../lib/paging';
 import { MEMBER_SCOPES, type Scope, SCOPE_INFO, SCOPES } from '../lib/scopes';
+import { FormActions } from '../components/FormActions';
 
 type ApiKey = Schemas['ApiKeyDto'];
 type CreatedKey = Schemas['CreatedApiKeyDto'];
@@ -296,14 +297,7 @@ function CreateKeyModal({
             key={form.key('expiresAt')}
             {...form.getInputProps('expiresAt')}
           />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={form.submitting}>
-              Create
-            </Button>
-          </Group>
+          <FormActions onCancel={close} submitLabel="Create" submitting={form.submitting} />
         </Stack>
       </form>
     </Modal>

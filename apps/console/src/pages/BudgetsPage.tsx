@@ -23,6 +23,7 @@ import { PageTitle } from '../components/Layout';
 import { applyFieldErrors, ErrorAlert, errorMessage } from '../lib/errors';
 import { formatUsd } from '../lib/format';
 import { BudgetCard } from '../components/BudgetCard';
+import { FormActions } from '../components/FormActions';
 
 type Rule = Schemas['BudgetRuleDto'];
 type BudgetInput = Schemas['BudgetDto'];
@@ -478,14 +479,7 @@ function BudgetForm({
           inputMode="decimal"
           {...form.getInputProps('perRequestLimitUsd')}
         />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={form.submitting}>
-            Save
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel="Save" submitting={form.submitting} />
       </Stack>
     </form>
   );
@@ -562,14 +556,7 @@ function PriceForm({
           inputMode="decimal"
           {...form.getInputProps('outputPerMTok')}
         />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={form.submitting}>
-            Save
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel="Save" submitting={form.submitting} />
       </Stack>
     </form>
   );

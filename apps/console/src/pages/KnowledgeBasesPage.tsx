@@ -20,6 +20,7 @@ import { PageTitle } from '../components/Layout';
 import { applyFieldErrors, ErrorAlert } from '../lib/errors';
 import { formatCount, formatDateTime } from '../lib/format';
 import { useCursorList } from '../lib/paging';
+import { FormActions } from '../components/FormActions';
 
 type KnowledgeBase = Schemas['KnowledgeBaseDto'];
 type Access = KnowledgeBase['access'];
@@ -194,14 +195,7 @@ function CreateModal({
             key={form.key('access')}
             {...form.getInputProps('access')}
           />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={form.submitting}>
-              Create
-            </Button>
-          </Group>
+          <FormActions onCancel={close} submitLabel="Create" submitting={form.submitting} />
         </Stack>
       </form>
     </Modal>

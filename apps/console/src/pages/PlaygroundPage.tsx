@@ -21,6 +21,7 @@ import { ApiError, api, authorizedRequest, type Schemas, unwrap } from '../api/c
 import { PageTitle } from '../components/Layout';
 import { applyFieldErrors, ErrorAlert, errorMessage } from '../lib/errors';
 import { formatUsd } from '../lib/format';
+import { FormActions } from '../components/FormActions';
 
 type Conversation = Schemas['ConversationDto'];
 type Message = Schemas['MessageDto'];
@@ -303,14 +304,7 @@ function NewConversationModal({
             key={form.key('model')}
             {...form.getInputProps('model')}
           />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={form.submitting}>
-              Start
-            </Button>
-          </Group>
+          <FormActions onCancel={close} submitLabel="Start" submitting={form.submitting} />
         </Stack>
       </form>
     </Modal>

@@ -20,6 +20,7 @@ import { PageTitle } from '../components/Layout';
 import { applyFieldErrors, ErrorAlert, errorMessage } from '../lib/errors';
 import { formatDateTime } from '../lib/format';
 import { useCursorList } from '../lib/paging';
+import { FormActions } from '../components/FormActions';
 
 type User = Schemas['UserDto'];
 type UserRole = User['role'];
@@ -227,14 +228,7 @@ function CreateUserModal({
             key={form.key('role')}
             {...form.getInputProps('role')}
           />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={form.submitting}>
-              Create
-            </Button>
-          </Group>
+          <FormActions onCancel={close} submitLabel="Create" submitting={form.submitting} />
         </Stack>
       </form>
     </Modal>
